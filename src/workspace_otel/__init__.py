@@ -1,0 +1,74 @@
+"""Accountable, secret-safe OpenTelemetry for cloud development workspaces.
+
+``import workspace_otel; workspace_otel.configure()`` builds the SDK's
+providers with a resource that says where (Codespaces, Gitpod / Ona, Coder,
+...), who and which code produced the telemetry, and with OTLP exporters that
+authenticate with short-lived, refreshed tokens.
+
+Importing the package is cheap: the SDK pieces, GitPython, requests and grpc
+are imported only when the names that need them are first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from workspace_otel._version import __version__
+from workspace_otel.errors import (
+    ConfigurationError,
+    TokenError,
+    WorkspaceOtelError,
+    WorkspaceOtelWarning,
+)
+
+if TYPE_CHECKING:
+    from workspace_otel._configure import Telemetry, configure
+    from workspace_otel.resources import (
+        CodespacesResourceDetector,
+        GitpodResourceDetector,
+        GitResourceDetector,
+        OnaResourceDetector,
+        PlatformResourceDetector,
+        WorkspaceResourceDetector,
+    )
+
+__all__ = [
+    "CodespacesResourceDetector",
+    "ConfigurationError",
+    "GitResourceDetector",
+    "GitpodResourceDetector",
+    "OnaResourceDetector",
+    "PlatformResourceDetector",
+    "Telemetry",
+    "TokenError",
+    "WorkspaceOtelError",
+    "WorkspaceOtelWarning",
+    "WorkspaceResourceDetector",
+    "__version__",
+    "configure",
+]
+
+_LAZY = {
+    "configure": "workspace_otel._configure",
+    "Telemetry": "workspace_otel._configure",
+    "CodespacesResourceDetector": "workspace_otel.resources",
+    "GitpodResourceDetector": "workspace_otel.resources",
+    "GitResourceDetector": "workspace_otel.resources",
+    "OnaResourceDetector": "workspace_otel.resources",
+    "PlatformResourceDetector": "workspace_otel.resources",
+    "WorkspaceResourceDetector": "workspace_otel.resources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workspace_otel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
