@@ -1,0 +1,89 @@
+"""Developer and CI sessions: ``nox`` runs the default set (the README's test command).
+
+Sessions:
+    tests        pytest on every supported Python (3.10 to 3.13)
+    lint         ruff check and ruff format --check
+    typecheck    mypy --strict over src, tests and this file
+    examples     runs every example against the project's own local receivers
+    reliability  fault, bad-input and canary suite (tests/reliability)
+    fuzz         the long hypothesis run of the bad-input tests (not in the default set)
+    bench        budgets P1-P8 of DESIGN.md section 8, side by side (not in the default set)
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = True
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests", "examples", "reliability"]
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+LATEST = PYTHONS[-1]
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (tests/reliability has its own session)."""
+    session.install(".[test]")
+    session.run(
+        "pytest",
+        "--ignore=tests/reliability",
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+@nox.session(python=LATEST)
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install(".[lint]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=LATEST)
+def typecheck(session: nox.Session) -> None:
+    """Type-check with mypy --strict."""
+    session.install(".[typecheck]")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session(python=LATEST)
+def examples(session: nox.Session) -> None:
+    """Run every example against local receivers and check what each one shows."""
+    session.install(".[test]")
+    session.run("python", "examples/run_all.py", *session.posargs)
+
+
+@nox.session(python=LATEST)
+def reliability(session: nox.Session) -> None:
+    """Run the reliability and security suite (faults, bad input, canaries)."""
+    session.install(".[test]")
+    if os.path.isdir("tests/reliability"):
+        session.run("pytest", "tests/reliability", *session.posargs)
+    else:
+        session.log("tests/reliability does not exist yet")
+
+
+@nox.session(python=LATEST)
+def fuzz(session: nox.Session) -> None:
+    """Run the bad-input property tests for much longer than the default suite."""
+    session.install(".[test]")
+    session.run(
+        "pytest",
+        "tests/reliability",
+        "-k",
+        "bad_input",
+        env={"WORKSPACE_OTEL_HYPOTHESIS_PROFILE": "long"},
+    )
+
+
+@nox.session(python=LATEST)
+def bench(session: nox.Session) -> None:
+    """Measure the budgets of DESIGN.md section 8 side by side and print one table."""
+    session.install(".[test]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
