@@ -69,7 +69,9 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("WORKSPACE_OTEL_LIGHTSTEP_REGION", "us", "us or eu: which Lightstep ingest to use"),
     EnvVar("WORKSPACE_OTEL_IDENTITY", "login", "login, full, hash or off"),
     EnvVar("WORKSPACE_OTEL_GIT", "on", "on or off: read the local git repository"),
-    EnvVar("WORKSPACE_OTEL_GIT_DIRTY", "off", "on or off: add workspace.git.dirty (runs git status)"),
+    EnvVar(
+        "WORKSPACE_OTEL_GIT_DIRTY", "off", "on or off: add workspace.git.dirty (runs git status)"
+    ),
     EnvVar(
         "WORKSPACE_OTEL_TRACE_URL",
         None,
@@ -106,7 +108,9 @@ def get(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     return known.default if known else None
 
 
-def get_choice(name: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None) -> str:
+def get_choice(
+    name: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None
+) -> str:
     """Return a variable that must be one of ``choices`` (case-insensitive).
 
     Raises:
