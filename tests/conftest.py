@@ -1,0 +1,3 @@
+"""Shared pytest configuration: load the harness fixtures for every test."""
+
+pytest_plugins = ["tests.harness.fixtures"]
