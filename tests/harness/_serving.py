@@ -151,7 +151,7 @@ class LoopbackServer:
         self.port = server.port
         thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name=f"{self._name}-{self.port}",
             daemon=True,
         )

@@ -376,10 +376,32 @@ def _expires_in(lifetime: float) -> int | float:
     return int(lifetime) if float(lifetime).is_integer() else lifetime
 
 
-def _new_key() -> RSAKey:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+# Initial signing keys come round-robin from a small per-process pool of RSA
+# keys (2048-bit generation costs ~50 ms, paid once per pool slot); every use
+# gets a fresh random ``kid``. Two servers alive at once get different key
+# material unless _POOL_SIZE servers were created in between. rotate_key()
+# always generates a brand-new key.
+_POOL_SIZE = 8
+_pool: list[rsa.RSAPrivateKey] = []
+_pool_next = 0
+_pool_lock = threading.Lock()
+
+
+def _rsa_key(fresh: bool) -> rsa.RSAPrivateKey:
+    global _pool_next
+    if fresh:
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with _pool_lock:
+        slot = _pool_next % _POOL_SIZE
+        _pool_next += 1
+        if slot == len(_pool):
+            _pool.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        return _pool[slot]
+
+
+def _new_key(*, fresh: bool = False) -> RSAKey:
     key: RSAKey = RSAKey.import_key(
-        private, parameters={"kid": uuid.uuid4().hex[:16], "use": "sig"}
+        _rsa_key(fresh), parameters={"kid": uuid.uuid4().hex[:16], "use": "sig"}
     )
     return key
 
@@ -537,7 +559,7 @@ class TokenServer:
         Validators built from this server (``JwtValidator(server)``) forget
         their cached keys.
         """
-        key = _new_key()
+        key = _new_key(fresh=True)
         with self._lock:
             self._keys = [key, *self._keys] if keep_old else [key]
             listeners = list(self._listeners)
