@@ -1,0 +1,122 @@
+"""``workspace-otel detect``: the attributes this process would export, and their producers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from importlib import metadata
+from typing import TextIO
+from urllib.parse import unquote
+
+from workspace_otel.errors import ConfigurationError
+from workspace_otel.resources._attributes import SERVICE_NAME, AttrValue
+from workspace_otel.resources._workspace import detect_with_sources
+
+RESOURCE_ATTRIBUTES_SOURCE = "env:OTEL_RESOURCE_ATTRIBUTES"
+SERVICE_NAME_SOURCE = "env:OTEL_SERVICE_NAME"
+
+
+def _sdk_attributes() -> dict[str, AttrValue]:
+    try:
+        version = metadata.version("opentelemetry-sdk")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {
+        "telemetry.sdk.language": "python",
+        "telemetry.sdk.name": "opentelemetry",
+        "telemetry.sdk.version": version,
+    }
+
+
+def parse_resource_attributes(raw: str) -> dict[str, str]:
+    """Parse ``OTEL_RESOURCE_ATTRIBUTES`` the way the SDK does (bad items are skipped)."""
+    parsed: dict[str, str] = {}
+    for item in raw.split(","):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if sep and key:
+            parsed[key] = unquote(value.strip())
+    return parsed
+
+
+def resolve(
+    environ: Mapping[str, str] | None = None,
+) -> tuple[dict[str, AttrValue], dict[str, str]]:
+    """Return the final attributes and sources with the section-3 precedence applied.
+
+    Lowest first: the SDK's ``telemetry.sdk.*``, the detectors,
+    ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_SERVICE_NAME``. Without any
+    ``service.name`` the SDK's ``unknown_service:<executable>`` is shown.
+
+    Raises:
+        ConfigurationError: a ``WORKSPACE_OTEL_*`` variable holds an invalid value.
+    """
+    env = os.environ if environ is None else environ
+    attrs: dict[str, AttrValue] = _sdk_attributes()
+    sources = dict.fromkeys(attrs, "sdk")
+    detected, detected_sources = detect_with_sources(env)
+    attrs.update(detected)
+    sources.update(detected_sources)
+    for key, value in parse_resource_attributes(env.get("OTEL_RESOURCE_ATTRIBUTES", "")).items():
+        attrs[key] = value
+        sources[key] = RESOURCE_ATTRIBUTES_SOURCE
+    service_name = env.get("OTEL_SERVICE_NAME", "")
+    if service_name:
+        attrs[SERVICE_NAME] = service_name
+        sources[SERVICE_NAME] = SERVICE_NAME_SOURCE
+    if not attrs.get(SERVICE_NAME):
+        executable = os.path.basename(sys.executable) if sys.executable else ""
+        attrs[SERVICE_NAME] = f"unknown_service:{executable}" if executable else "unknown_service"
+        sources[SERVICE_NAME] = "sdk"
+    return attrs, sources
+
+
+def _show(value: AttrValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _table(attrs: Mapping[str, AttrValue], sources: Mapping[str, str]) -> str:
+    rows = [("ATTRIBUTE", "VALUE", "SOURCE")]
+    rows += [(key, _show(attrs[key]), sources.get(key, "")) for key in sorted(attrs)]
+    width0 = max(len(r[0]) for r in rows)
+    width1 = max(len(r[1]) for r in rows)
+    lines = [f"{r[0]:<{width0}}  {r[1]:<{width1}}  {r[2]}".rstrip() for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def run_detect(*, as_json: bool, out: TextIO) -> int:
+    """Print the detected resource attributes; return the exit status.
+
+    Args:
+        as_json: print ``{"attributes": {...}, "sources": {...}}`` instead of a table.
+        out: where to write.
+
+    Returns:
+        0, or 2 when a ``WORKSPACE_OTEL_*`` variable is invalid (the message,
+        naming the variable and the fix, goes to stderr).
+    """
+    try:
+        attrs, sources = resolve()
+    except ConfigurationError as exc:
+        print(f"workspace-otel detect: {exc}", file=sys.stderr)
+        return 2
+    if as_json:
+        out.write(
+            json.dumps(
+                {
+                    "attributes": dict(sorted(attrs.items())),
+                    "sources": dict(sorted(sources.items())),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return 0
+    out.write(_table(attrs, sources))
+    if not any(key.startswith(("workspace.", "cicd.")) for key in attrs):
+        out.write("\nNo workspace or CI platform detected (run `workspace-otel doctor` for why).\n")
+    return 0

@@ -1,0 +1,53 @@
+"""Resource detectors: where the code runs, who runs it, and which code it is.
+
+Every detector reads allow-listed environment variables, platform files
+under ``root`` and the local git repository; none makes a network call.
+Outside any workspace the platform detectors return an empty resource
+without logging above DEBUG. See each class for the attributes it produces.
+
+Entry points (group ``opentelemetry_resource_detector``): ``workspace``
+(:class:`WorkspaceResourceDetector`), ``workspace_platform``
+(:class:`PlatformResourceDetector`) and ``workspace_git``
+(:class:`GitResourceDetector`), e.g.
+``OTEL_EXPERIMENTAL_RESOURCE_DETECTORS=workspace``.
+"""
+
+from __future__ import annotations
+
+from workspace_otel.resources._ci import GitHubActionsResourceDetector, GitLabCIResourceDetector
+from workspace_otel.resources._coder import CoderResourceDetector
+from workspace_otel.resources._codespaces import CodespacesResourceDetector
+from workspace_otel.resources._daytona import DaytonaResourceDetector
+from workspace_otel.resources._devcontainer import DevContainerResourceDetector
+from workspace_otel.resources._devpod import DevPodResourceDetector
+from workspace_otel.resources._git import GitResourceDetector
+from workspace_otel.resources._gitpod import GitpodResourceDetector, OnaResourceDetector
+from workspace_otel.resources._google import (
+    CloudWorkstationsResourceDetector,
+    FirebaseStudioResourceDetector,
+)
+from workspace_otel.resources._platform import PlatformResourceDetector
+from workspace_otel.resources._workspace import (
+    WorkspaceResourceDetector,
+    detect_with_sources,
+    near_misses,
+)
+
+__all__ = [
+    "CloudWorkstationsResourceDetector",
+    "CoderResourceDetector",
+    "CodespacesResourceDetector",
+    "DaytonaResourceDetector",
+    "DevContainerResourceDetector",
+    "DevPodResourceDetector",
+    "FirebaseStudioResourceDetector",
+    "GitHubActionsResourceDetector",
+    "GitLabCIResourceDetector",
+    "GitResourceDetector",
+    "GitpodResourceDetector",
+    "OnaResourceDetector",
+    "PlatformResourceDetector",
+    "WorkspaceResourceDetector",
+    "detect_with_sources",
+    "near_misses",
+]
