@@ -16,22 +16,26 @@ so every test under ``tests/`` can ask for these by name:
 ``metadata_server``  :class:`~tests.harness.metadata_server.GceMetadataServer`
 
 Servers are stopped after each test; nothing keeps a port or thread.
+Harness modules are imported inside the fixtures, so loading this plugin does
+not import grpc, Authlib or werkzeug into test sessions that never use them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .actions_oidc import ActionsOidcServer
-from .fake_clis import FakeClis, install_fake_clis
-from .jwt_validation import JwtValidator
-from .metadata_server import GceMetadataServer
-from .receivers import GrpcOtlpReceiver, HttpOtlpReceiver
-from .tls import TlsMaterial, make_tls_material
-from .token_server import TokenServer
+if TYPE_CHECKING:
+    from .actions_oidc import ActionsOidcServer
+    from .fake_clis import FakeClis
+    from .jwt_validation import JwtValidator
+    from .metadata_server import GceMetadataServer
+    from .receivers import GrpcOtlpReceiver, HttpOtlpReceiver
+    from .tls import TlsMaterial
+    from .token_server import TokenServer
 
 __all__ = [
     "actions_oidc",
@@ -48,12 +52,16 @@ __all__ = [
 @pytest.fixture(scope="session")
 def tls_material(tmp_path_factory: pytest.TempPathFactory) -> TlsMaterial:
     """A throwaway CA and a server certificate for 127.0.0.1 / localhost."""
+    from .tls import make_tls_material
+
     return make_tls_material(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
 def token_server() -> Iterator[TokenServer]:
     """A running token server with the default client ``test-client``/``test-secret``."""
+    from .token_server import TokenServer
+
     with TokenServer() as server:
         yield server
 
@@ -61,12 +69,16 @@ def token_server() -> Iterator[TokenServer]:
 @pytest.fixture
 def jwt_validator(token_server: TokenServer) -> JwtValidator:
     """A Collector-style validator trusting ``token_server``."""
+    from .jwt_validation import JwtValidator
+
     return JwtValidator(token_server)
 
 
 @pytest.fixture
 def http_receiver(jwt_validator: JwtValidator) -> Iterator[HttpOtlpReceiver]:
     """An OTLP/HTTP receiver that requires ``token_server`` JWTs."""
+    from .receivers import HttpOtlpReceiver
+
     with HttpOtlpReceiver(jwt_validator) as receiver:
         yield receiver
 
@@ -76,6 +88,8 @@ def grpc_receiver(
     jwt_validator: JwtValidator, tls_material: TlsMaterial
 ) -> Iterator[GrpcOtlpReceiver]:
     """An OTLP/gRPC receiver on TLS that requires ``token_server`` JWTs."""
+    from .receivers import GrpcOtlpReceiver
+
     with GrpcOtlpReceiver(jwt_validator, tls_material) as receiver:
         yield receiver
 
@@ -85,6 +99,8 @@ def fake_cli_bin(
     tmp_path: Path, token_server: TokenServer, monkeypatch: pytest.MonkeyPatch
 ) -> FakeClis:
     """``gp``/``gitpod``/``ona`` stand-ins, first on ``PATH`` for this test."""
+    from .fake_clis import install_fake_clis
+
     clis = install_fake_clis(tmp_path / "fake-bin", token_server)
     monkeypatch.setenv("PATH", clis.path_env())
     monkeypatch.delenv("FAKE_CLI_MODE", raising=False)
@@ -94,6 +110,8 @@ def fake_cli_bin(
 @pytest.fixture
 def actions_oidc(token_server: TokenServer) -> Iterator[ActionsOidcServer]:
     """A GitHub Actions OIDC request endpoint signing with ``token_server``."""
+    from .actions_oidc import ActionsOidcServer
+
     with ActionsOidcServer(token_server) as server:
         yield server
 
@@ -101,5 +119,7 @@ def actions_oidc(token_server: TokenServer) -> Iterator[ActionsOidcServer]:
 @pytest.fixture
 def metadata_server(token_server: TokenServer) -> Iterator[GceMetadataServer]:
     """A GCE metadata identity stand-in signing with ``token_server``."""
+    from .metadata_server import GceMetadataServer
+
     with GceMetadataServer(token_server) as server:
         yield server

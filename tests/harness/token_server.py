@@ -45,9 +45,8 @@ how many requests fail before the mode resets to ``None``):
 ``"no_token"``      200 JSON without ``access_token``
 ``"huge"``          200 JSON body of :data:`HUGE_BODY_BYTES` (5 MiB)
 
-:meth:`LoopbackServer.suspend`-style outages: :meth:`TokenServer.suspend` /
-:meth:`TokenServer.resume` close and reopen the port (connection refused in
-between).
+Outages: :meth:`TokenServer.suspend` / :meth:`TokenServer.resume` close and
+reopen the port on the same number (connection refused in between).
 
 Test-only ``GET /mint?aud=A[&aud=B]&sub=S&lifetime=L&profile=P&iss=I`` returns a
 fresh raw JWT as ``text/plain`` (used by the fake CLIs); ``profile`` adds the
