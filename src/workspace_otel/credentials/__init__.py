@@ -1,0 +1,128 @@
+"""Short-lived tokens for OTLP export, refreshed in the background and shared.
+
+A *token source* fetches a token (:class:`EnvTokenSource`,
+:class:`FileTokenSource`, :class:`CommandTokenSource`,
+:class:`GitpodTokenSource`, :class:`GitHubActionsTokenSource`,
+:class:`OAuth2ClientCredentialsSource`, :class:`GceMetadataTokenSource`);
+:func:`shared_cache` gives the one :class:`RefreshingTokenCache` per source
+configuration per process, which refreshes ahead of expiry and which every
+exporter and thread shares; :class:`BearerAuth` / :func:`http_session` and
+:class:`TokenMetadataPlugin` / :func:`grpc_credentials` attach the token to
+OTLP/HTTP and OTLP/gRPC requests. :func:`token_source_from_env` reads
+``WORKSPACE_OTEL_TOKEN_SOURCE`` (``auto`` by default).
+
+With no code change::
+
+    OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER=workspace_otel_http
+    OTEL_PYTHON_EXPORTER_OTLP_GRPC_CREDENTIAL_PROVIDER=workspace_otel_grpc
+
+Exporter behaviour to know about (opentelemetry-exporter-otlp 1.37+):
+
+* **Insecure gRPC endpoints skip credential providers.** The gRPC exporter
+  calls the provider only for a secure channel: an ``http://`` endpoint or
+  ``OTEL_EXPORTER_OTLP_INSECURE=true`` sends no token at all. Use
+  ``https://`` (the provider also applies ``OTEL_EXPORTER_OTLP_CERTIFICATE``,
+  which the exporter stops applying once a provider is set).
+* **The per-signal gRPC variable needs a per-signal certificate.**
+  ``OTEL_PYTHON_EXPORTER_OTLP_GRPC_TRACES_CREDENTIAL_PROVIDER`` is read only
+  when ``OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`` is set; prefer the generic
+  ``OTEL_PYTHON_EXPORTER_OTLP_GRPC_CREDENTIAL_PROVIDER``.
+* **Over HTTP the generic variable wins over the signal one.**
+  ``OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER`` beats
+  ``OTEL_PYTHON_EXPORTER_OTLP_HTTP_TRACES_CREDENTIAL_PROVIDER`` (the reverse
+  of the usual OTel precedence).
+* **A static header in ``OTEL_EXPORTER_OTLP_HEADERS`` collides with the
+  token.** Over HTTP our ``requests`` auth replaces it; over gRPC both values
+  are sent, the static one first, and the Collector's ``oidc`` authenticator
+  reads the first. A warning is logged once when this is configured; remove
+  the static header.
+* **401 and UNAUTHENTICATED are not retried by the exporters.** Over HTTP a
+  401 for the current token triggers one refresh and one re-send inside the
+  same export. gRPC cannot observe the status from call credentials, so only
+  proactive refresh applies there.
+* **No usable token means "try later".** HTTP raises
+  :class:`TokenUnavailableError` (a ``requests`` ``ConnectionError``) and
+  gRPC fails the metadata callback (``UNAVAILABLE``): both exporters retry
+  with backoff instead of sending a token that would be refused.
+
+Importing this package imports neither ``requests`` nor ``grpc``; they load
+when the HTTP or gRPC names are first used. The gRPC pieces need
+``pip install 'workspace-otel[grpc]'``.
+
+Secrets never appear in ``repr()``, ``str()``, log lines or exception
+messages: tokens are shown as issuer / subject / expiry or as a
+``sha256:xxxxxxxx`` fingerprint.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from workspace_otel.credentials._cache import RefreshingTokenCache
+from workspace_otel.credentials._command_source import CommandTokenSource
+from workspace_otel.credentials._env_source import EnvTokenSource
+from workspace_otel.credentials._file_source import FileTokenSource
+from workspace_otel.credentials._from_env import token_source_from_env
+from workspace_otel.credentials._gce_metadata_source import GceMetadataTokenSource
+from workspace_otel.credentials._github_actions_source import GitHubActionsTokenSource
+from workspace_otel.credentials._gitpod_source import GitpodTokenSource
+from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
+from workspace_otel.credentials._shared import shared_cache
+from workspace_otel.credentials._source import TokenSource
+from workspace_otel.credentials._token import Token
+
+if TYPE_CHECKING:
+    from workspace_otel.credentials._grpc import TokenMetadataPlugin, grpc_credentials
+    from workspace_otel.credentials._http import BearerAuth, TokenUnavailableError, http_session
+
+__all__ = [
+    "BearerAuth",
+    "CommandTokenSource",
+    "EnvTokenSource",
+    "FileTokenSource",
+    "GceMetadataTokenSource",
+    "GitHubActionsTokenSource",
+    "GitpodTokenSource",
+    "OAuth2ClientCredentialsSource",
+    "RefreshingTokenCache",
+    "Token",
+    "TokenMetadataPlugin",
+    "TokenSource",
+    "TokenUnavailableError",
+    "grpc_credentials",
+    "http_session",
+    "shared_cache",
+    "token_source_from_env",
+]
+
+_LAZY = {
+    "BearerAuth": "workspace_otel.credentials._http",
+    "TokenUnavailableError": "workspace_otel.credentials._http",
+    "http_session": "workspace_otel.credentials._http",
+    "TokenMetadataPlugin": "workspace_otel.credentials._grpc",
+    "grpc_credentials": "workspace_otel.credentials._grpc",
+}
+_EXTRA_HINT = {
+    "workspace_otel.credentials._http": "requests (pip install workspace-otel)",
+    "workspace_otel.credentials._grpc": "grpcio: pip install 'workspace-otel[grpc]'",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'workspace_otel.credentials' has no attribute {name!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(
+            f"workspace_otel.credentials.{name} needs {_EXTRA_HINT[module_name]}"
+        ) from exc
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,175 @@
+"""Build the token source that ``WORKSPACE_OTEL_TOKEN_SOURCE`` describes."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+
+from workspace_otel.credentials._command_source import CommandTokenSource
+from workspace_otel.credentials._env_source import EnvTokenSource
+from workspace_otel.credentials._file_source import FileTokenSource
+from workspace_otel.credentials._gce_metadata_source import GceMetadataTokenSource
+from workspace_otel.credentials._github_actions_source import (
+    REQUEST_TOKEN,
+    REQUEST_URL,
+    GitHubActionsTokenSource,
+)
+from workspace_otel.credentials._gitpod_source import GitpodTokenSource
+from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
+from workspace_otel.credentials._source import TokenSource
+from workspace_otel.errors import ConfigurationError
+
+__all__ = ["token_source_from_env"]
+
+SOURCE_VARIABLE = "WORKSPACE_OTEL_TOKEN_SOURCE"
+SUBJECT_VARIABLE = "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"
+_ACCEPTED = (
+    "auto, none, env:NAME, file:PATH, command:CMDLINE, gitpod, github-actions, oauth2, gce-metadata"
+)
+
+
+def _get(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _audience(environ: Mapping[str, str], kind: str, variable: str) -> str:
+    audience = _get(environ, "WORKSPACE_OTEL_TOKEN_AUDIENCE")
+    if audience is None:
+        raise ConfigurationError(
+            f"{variable}={kind} needs WORKSPACE_OTEL_TOKEN_AUDIENCE: set it to the audience "
+            "your collector's oidc authenticator expects (e.g. its `audience:` setting)"
+        )
+    return audience
+
+
+def _timeout(environ: Mapping[str, str]) -> float:
+    raw = _get(environ, "WORKSPACE_OTEL_OAUTH2_TIMEOUT")
+    if raw is None:
+        return 10.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigurationError(
+            f"WORKSPACE_OTEL_OAUTH2_TIMEOUT={raw!r} is not valid: set it to a positive "
+            "number of seconds"
+        )
+    return value
+
+
+def _oauth2(
+    environ: Mapping[str, str], variable: str, given: Mapping[str, str] | None
+) -> OAuth2ClientCredentialsSource:
+    url = _get(environ, "WORKSPACE_OTEL_OAUTH2_TOKEN_URL")
+    if url is None:
+        raise ConfigurationError(
+            f"{variable}=oauth2 needs WORKSPACE_OTEL_OAUTH2_TOKEN_URL (the token endpoint)"
+        )
+    subject_value = _get(environ, SUBJECT_VARIABLE)
+    subject = None
+    if subject_value is not None:
+        subject = _parse(subject_value, environ, given, SUBJECT_VARIABLE, nested=True)
+    return OAuth2ClientCredentialsSource(
+        url,
+        _get(environ, "WORKSPACE_OTEL_OAUTH2_CLIENT_ID"),
+        _get(environ, "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET"),
+        client_secret_file=_get(environ, "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE"),
+        scopes=_get(environ, "WORKSPACE_OTEL_OAUTH2_SCOPES"),
+        audience=_get(environ, "WORKSPACE_OTEL_OAUTH2_AUDIENCE"),
+        subject_source=subject,
+        timeout=_timeout(environ),
+    )
+
+
+def _auto(environ: Mapping[str, str], given: Mapping[str, str] | None) -> TokenSource | None:
+    if _get(environ, "WORKSPACE_OTEL_TOKEN"):
+        return EnvTokenSource("WORKSPACE_OTEL_TOKEN", environ=given)
+    audience = _get(environ, "WORKSPACE_OTEL_TOKEN_AUDIENCE")
+    if audience is not None:
+        if _get(environ, "GITPOD_ENVIRONMENT_ID") or _get(environ, "GITPOD_WORKSPACE_ID"):
+            return GitpodTokenSource(audience, environ=given)
+        if _get(environ, REQUEST_URL) and _get(environ, REQUEST_TOKEN):
+            return GitHubActionsTokenSource(audience, environ=given)
+    if _get(environ, "WORKSPACE_OTEL_OAUTH2_TOKEN_URL"):
+        return _oauth2(environ, SOURCE_VARIABLE, given)
+    return None
+
+
+def _parse(
+    value: str,
+    environ: Mapping[str, str],
+    given: Mapping[str, str] | None,
+    variable: str,
+    *,
+    nested: bool,
+) -> TokenSource | None:
+    kind, sep, rest = value.partition(":")
+    kind = kind.strip().lower()
+    rest = rest.strip()
+    if sep:
+        if kind == "env":
+            if not rest:
+                raise ConfigurationError(
+                    f"{variable}=env: needs a variable name, e.g. env:MY_TOKEN"
+                )
+            return EnvTokenSource(rest, environ=given)
+        if kind == "file":
+            if not rest:
+                raise ConfigurationError(f"{variable}=file: needs a path, e.g. file:/run/token")
+            return FileTokenSource(rest)
+        if kind == "command":
+            if not rest:
+                raise ConfigurationError(
+                    f"{variable}=command: needs a command line, "
+                    "e.g. command:vault read -field=token secret/otel"
+                )
+            try:
+                return CommandTokenSource(rest)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"{variable}: {exc}") from None
+    elif nested and kind in {"auto", "none", "oauth2"}:
+        raise ConfigurationError(
+            f"{variable} cannot be {kind}: set it to the source of the subject token, "
+            "e.g. gitpod, github-actions, env:NAME, file:PATH or command:CMDLINE"
+        )
+    elif kind == "auto":
+        return _auto(environ, given)
+    elif kind == "none":
+        return None
+    elif kind == "gitpod":
+        return GitpodTokenSource(_audience(environ, kind, variable), environ=given)
+    elif kind == "github-actions":
+        return GitHubActionsTokenSource(_audience(environ, kind, variable), environ=given)
+    elif kind == "gce-metadata":
+        return GceMetadataTokenSource(_audience(environ, kind, variable), environ=given)
+    elif kind == "oauth2":
+        return _oauth2(environ, variable, given)
+    # The value itself is not echoed: a token pasted here by mistake must not leak.
+    raise ConfigurationError(f"{variable} has an unrecognised value: set it to one of {_ACCEPTED}")
+
+
+def token_source_from_env(environ: Mapping[str, str] | None = None) -> TokenSource | None:
+    """Return the token source configured by ``WORKSPACE_OTEL_TOKEN_SOURCE``.
+
+    ``auto`` (the default) picks, in order: ``WORKSPACE_OTEL_TOKEN`` when set;
+    with ``WORKSPACE_OTEL_TOKEN_AUDIENCE`` set, the Gitpod / Ona identity token
+    inside a Gitpod or Ona workspace, or the GitHub Actions OIDC token when the
+    job may request one; OAuth2 when ``WORKSPACE_OTEL_OAUTH2_TOKEN_URL`` is set;
+    otherwise ``None`` (no authentication). ``gce-metadata`` is never chosen by
+    ``auto``. Building a source does no I/O.
+
+    Args:
+        environ: the variables to read; ``os.environ`` when ``None``. Sources
+            built from ``os.environ`` keep reading it live at each fetch.
+
+    Raises:
+        ConfigurationError: an unknown value, a missing required companion
+            variable (audience, token URL), or an invalid nested subject source;
+            the message names the variable and the fix, never a secret.
+    """
+    env = os.environ if environ is None else environ
+    value = _get(env, SOURCE_VARIABLE) or "auto"
+    return _parse(value, env, environ, SOURCE_VARIABLE, nested=False)

@@ -1,0 +1,151 @@
+"""OTLP/gRPC: a metadata plugin attaching the shared token, on TLS channel credentials."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+import grpc
+
+from workspace_otel.credentials._cache import RefreshingTokenCache
+from workspace_otel.credentials._from_env import token_source_from_env
+from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
+from workspace_otel.credentials._shared import shared_cache
+from workspace_otel.credentials._source import TokenSource
+from workspace_otel.errors import ConfigurationError, TokenError
+
+__all__ = ["TokenMetadataPlugin", "grpc_credentials"]
+
+_logger = logging.getLogger("workspace_otel.credentials")
+_SIGNALS = ("TRACES", "METRICS", "LOGS")
+
+
+class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
+    """Adds the current token to each RPC's metadata.
+
+    grpcio runs the plugin on its own thread per call. With a usable token it
+    answers at once (no network); on a cold start it waits for the single
+    in-flight fetch up to ``wait_timeout``. Without a token it fails the call
+    with a redacted message, which the client sees as ``UNAVAILABLE`` and the
+    OTLP exporter retries. The callback is invoked exactly once per call.
+
+    gRPC cannot report ``UNAUTHENTICATED`` back to call credentials, so there
+    is no 401-style re-send: proactive refresh keeps tokens valid.
+
+    Args:
+        source: a token source (its shared cache is used) or a cache.
+        header: metadata key; default ``WORKSPACE_OTEL_TOKEN_HEADER`` or
+            ``authorization`` (value ``Bearer <token>``; raw token otherwise).
+        wait_timeout: longest wait when no token is usable (default 5 s).
+    """
+
+    def __init__(
+        self,
+        source: TokenSource | RefreshingTokenCache,
+        *,
+        header: str | None = None,
+        wait_timeout: float | None = None,
+    ) -> None:
+        self.cache = source if isinstance(source, RefreshingTokenCache) else shared_cache(source)
+        self.header = resolve_header(header)
+        self.wait_timeout = wait_timeout
+
+    def __call__(
+        self, context: grpc.AuthMetadataContext, callback: grpc.AuthMetadataPluginCallback
+    ) -> None:
+        """Invoke ``callback`` once with the token metadata, or with an error."""
+        try:
+            token = self.cache.token(self.wait_timeout)
+            metadata = ((self.header, format_value(self.header, token.value)),)
+        except TokenError as exc:
+            callback((), TokenError(str(exc), needs_user=exc.needs_user))
+            return
+        except Exception as exc:  # noqa: BLE001 - the callback must run exactly once
+            callback((), TokenError(f"token lookup failed: {type(exc).__name__}"))
+            return
+        callback(metadata, None)
+
+    def __repr__(self) -> str:
+        return f"TokenMetadataPlugin(header={self.header!r}, cache={self.cache!r})"
+
+
+def _setting(environ: Mapping[str, str], suffix: str) -> tuple[str, str] | None:
+    generic = f"OTEL_EXPORTER_OTLP_{suffix}"
+    value = environ.get(generic, "").strip()
+    if value:
+        return generic, value
+    names = [f"OTEL_EXPORTER_OTLP_{s}_{suffix}" for s in _SIGNALS]
+    found = [(name, environ.get(name, "").strip()) for name in names]
+    found = [(name, v) for name, v in found if v]
+    if not found:
+        return None
+    if len({v for _, v in found}) > 1:
+        _logger.warning(
+            "the per-signal %s variables differ, but one gRPC credential serves every signal: "
+            "using %s; set %s instead",
+            suffix,
+            found[0][0],
+            generic,
+        )
+    return found[0]
+
+
+def _read(setting: tuple[str, str] | None) -> bytes | None:
+    if setting is None:
+        return None
+    name, path = setting
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ConfigurationError(f"{name}: cannot read {path}: {exc.strerror}") from None
+
+
+def grpc_credentials(
+    source: TokenSource | RefreshingTokenCache | None = None, *, header: str | None = None
+) -> grpc.ChannelCredentials:
+    """Return TLS channel credentials that also attach the shared token.
+
+    This is the ``workspace_otel_grpc`` credential-provider entry point
+    (``OTEL_PYTHON_EXPORTER_OTLP_GRPC_CREDENTIAL_PROVIDER=workspace_otel_grpc``).
+    Once a provider is used the exporter stops applying the certificate
+    variables itself, so this factory does: root CAs from
+    ``OTEL_EXPORTER_OTLP_CERTIFICATE``, client key and certificate from
+    ``OTEL_EXPORTER_OTLP_CLIENT_KEY`` / ``OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE``
+    (or the per-signal ``..._TRACES_...`` / ``_METRICS_`` / ``_LOGS_`` variants
+    when the generic one is unset), system roots otherwise. It reads those
+    local files but makes no network call and starts no thread.
+
+    The exporter consults providers only for secure endpoints: with an
+    ``http://`` endpoint or ``OTEL_EXPORTER_OTLP_INSECURE=true`` no token is
+    sent.
+
+    Args:
+        source: token source or cache; default from ``WORKSPACE_OTEL_TOKEN_SOURCE``.
+            When nothing is configured, plain TLS credentials are returned.
+        header: metadata key; default ``WORKSPACE_OTEL_TOKEN_HEADER`` or
+            ``authorization``.
+
+    Raises:
+        ConfigurationError: invalid configuration or an unreadable certificate file.
+    """
+    environ = os.environ
+    channel = grpc.ssl_channel_credentials(
+        root_certificates=_read(_setting(environ, "CERTIFICATE")),
+        private_key=_read(_setting(environ, "CLIENT_KEY")),
+        certificate_chain=_read(_setting(environ, "CLIENT_CERTIFICATE")),
+    )
+    if source is None:
+        source = token_source_from_env()
+    header_name = resolve_header(header)
+    if source is None:
+        _logger.debug(
+            "no token source configured (WORKSPACE_OTEL_TOKEN_SOURCE): OTLP/gRPC without a token"
+        )
+        return channel
+    warn_if_shadowed(header_name, "grpc")
+    plugin = TokenMetadataPlugin(source, header=header_name)
+    return grpc.composite_channel_credentials(
+        channel, grpc.metadata_call_credentials(plugin, name="workspace_otel")
+    )

@@ -1,0 +1,201 @@
+"""OTLP/HTTP: a ``requests`` auth that attaches the shared token and survives a 401."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import AuthBase
+from requests.cookies import extract_cookies_to_jar
+
+from workspace_otel.credentials._cache import RefreshingTokenCache
+from workspace_otel.credentials._from_env import token_source_from_env
+from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
+from workspace_otel.credentials._http_fetch import host_of, is_loopback_host
+from workspace_otel.credentials._shared import shared_cache
+from workspace_otel.credentials._source import TokenSource
+from workspace_otel.credentials._token import Token
+from workspace_otel.errors import TokenError
+
+__all__ = ["BearerAuth", "TokenUnavailableError", "http_session"]
+
+_logger = logging.getLogger("workspace_otel.credentials")
+_RESENT = "_workspace_otel_resent"
+
+
+class TokenUnavailableError(TokenError, requests.exceptions.ConnectionError):
+    """No usable token: the request was not sent.
+
+    It is a :class:`requests.exceptions.ConnectionError` so the OTLP HTTP
+    exporter treats it as transient and retries with its own backoff, instead
+    of sending a token the server would reject with a non-retryable 401.
+    """
+
+    def __init__(self, message: str, *, needs_user: bool = False) -> None:
+        TokenError.__init__(self, message, needs_user=needs_user)
+
+
+def _as_cache(source: TokenSource | RefreshingTokenCache) -> RefreshingTokenCache:
+    return source if isinstance(source, RefreshingTokenCache) else shared_cache(source)
+
+
+class BearerAuth(AuthBase):
+    """Attaches the current token to every request, through ``Session.auth``.
+
+    Using ``auth`` (not ``session.headers``) means the token is set after the
+    exporter merges its static headers, so it always wins over a stale
+    ``authorization`` in ``OTEL_EXPORTER_OTLP_HEADERS``.
+
+    * The header is ``authorization: Bearer <token>`` by default, or the raw
+      token in any other header (``WORKSPACE_OTEL_TOKEN_HEADER``, e.g.
+      ``lightstep-access-token``).
+    * On a 401, if the rejected token is still the current one, the token is
+      invalidated, one fresh token is fetched (at most one forced refresh per
+      10 s per cache) and the request is re-sent once on the same connection
+      pool; the first response is read and closed. A second 401 is returned
+      as is (the exporter drops the batch, as the OTLP spec says).
+    * With no usable token the request is not sent:
+      :class:`TokenUnavailableError` is raised, which the exporter retries.
+    * The token is never sent over plain ``http://`` to a non-loopback host
+      (the request goes out without it and one warning is logged).
+
+    Args:
+        source: a token source (its shared cache is used) or a cache.
+        header: header name; default ``WORKSPACE_OTEL_TOKEN_HEADER`` or
+            ``authorization``.
+        wait_timeout: longest wait for a token when none is usable (default 5 s).
+    """
+
+    def __init__(
+        self,
+        source: TokenSource | RefreshingTokenCache,
+        *,
+        header: str | None = None,
+        wait_timeout: float | None = None,
+    ) -> None:
+        self.cache = _as_cache(source)
+        self.header = resolve_header(header)
+        self.wait_timeout = wait_timeout
+        self._refused: set[str] = set()
+        self._refused_lock = threading.Lock()
+
+    def _plain_http_refused(self, url: str) -> bool:
+        if url.startswith("https://"):
+            return False
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return True
+        if parts.scheme != "http" or is_loopback_host(parts.hostname):
+            return False
+        host = host_of(url)
+        with self._refused_lock:
+            first = host not in self._refused
+            self._refused.add(host)
+        if first:
+            _logger.warning(
+                "not attaching the token to plain-http %s: it would travel unencrypted; "
+                "use an https:// endpoint (plain http is allowed only to loopback)",
+                host,
+            )
+        return True
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Set the token header and register the 401 handler.
+
+        Raises:
+            TokenUnavailableError: no usable token within the wait bound.
+        """
+        if self._plain_http_refused(r.url or ""):
+            return r
+        try:
+            token = self.cache.token(self.wait_timeout)
+        except TokenError as exc:
+            raise TokenUnavailableError(str(exc), needs_user=exc.needs_user) from None
+        r.headers[self.header] = format_value(self.header, token.value)
+        position = None
+        tell = getattr(r.body, "tell", None)
+        if callable(tell):
+            try:
+                position = tell()
+            except OSError:
+                position = None
+        r.register_hook(  # type: ignore[no-untyped-call]
+            "response", functools.partial(self._on_response, token, position)
+        )
+        return r
+
+    def _on_response(
+        self, sent: Token, position: int | None, response: requests.Response, **kwargs: Any
+    ) -> requests.Response:
+        if response.status_code != 401:
+            return response
+        request = response.request
+        if getattr(request, _RESENT, False):
+            return response
+        self.cache.invalidate(sent)
+        try:
+            fresh = self.cache.token(self.wait_timeout)
+        except TokenError:
+            return response
+        if fresh.value == sent.value:
+            return response
+        if position is not None:
+            seek = getattr(request.body, "seek", None)
+            if not callable(seek):
+                return response
+            seek(position)
+        # Read and release the first response before reusing the pool.
+        _ = response.content
+        response.close()
+        retry = request.copy()
+        extract_cookies_to_jar(retry._cookies, request, response.raw)  # type: ignore[attr-defined,no-untyped-call]
+        retry.prepare_cookies(retry._cookies)  # type: ignore[attr-defined]
+        retry.headers[self.header] = format_value(self.header, fresh.value)
+        setattr(retry, _RESENT, True)
+        second: requests.Response = response.connection.send(retry, **kwargs)
+        second.history.append(response)
+        second.request = retry
+        return second
+
+    def __repr__(self) -> str:
+        return f"BearerAuth(header={self.header!r}, cache={self.cache!r})"
+
+
+def http_session(
+    source: TokenSource | RefreshingTokenCache | None = None, *, header: str | None = None
+) -> requests.Session:
+    """Return a :class:`requests.Session` whose ``auth`` attaches the shared token.
+
+    This is the ``workspace_otel_http`` credential-provider entry point: set
+    ``OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER=workspace_otel_http``
+    and the SDK's OTLP/HTTP exporters call it with no arguments, once per
+    exporter; all of them share one token cache. It only builds objects: no
+    network, no thread.
+
+    Args:
+        source: token source or cache; default from ``WORKSPACE_OTEL_TOKEN_SOURCE``
+            (:func:`token_source_from_env`). When nothing is configured the
+            session is returned without auth (logged at DEBUG).
+        header: header name; default ``WORKSPACE_OTEL_TOKEN_HEADER`` or
+            ``authorization``.
+
+    Raises:
+        ConfigurationError: invalid ``WORKSPACE_OTEL_*`` configuration.
+    """
+    if source is None:
+        source = token_source_from_env()
+    header_name = resolve_header(header)
+    session = requests.Session()
+    if source is None:
+        _logger.debug(
+            "no token source configured (WORKSPACE_OTEL_TOKEN_SOURCE): OTLP/HTTP without a token"
+        )
+        return session
+    warn_if_shadowed(header_name, "http")
+    session.auth = BearerAuth(source, header=header_name)
+    return session

@@ -1,0 +1,93 @@
+"""Unverified JWT decoding, only to learn a token's expiry and who it names.
+
+Nothing here checks a signature: the receiving side does that. The claims read
+here only steer refresh timing and human-readable descriptions, so a forged
+claim can at worst make this process refresh early or late.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from workspace_otel.errors import TokenError
+
+# Largest NumericDate accepted: 9999-12-31T23:59:59Z (datetime's limit).
+MAX_NUMERIC_DATE = 253402300799.0
+# Tokens longer than this are not decoded (and are refused by Token anyway).
+MAX_TOKEN_LENGTH = 64 * 1024
+
+
+def _b64url(segment: str) -> bytes:
+    padded = segment + "=" * (-len(segment) % 4)
+    return base64.urlsafe_b64decode(padded.encode("ascii"))
+
+
+def decode_claims(value: str) -> dict[str, Any] | None:
+    """Return the payload of a JWS-compact JWT, or ``None`` if ``value`` is not one.
+
+    ``value`` counts as a JWT when it has three dot-separated base64url
+    segments whose first two decode to JSON objects and the header names an
+    ``alg``. Anything else is an opaque token and gives ``None``; this never
+    raises.
+    """
+    if len(value) > MAX_TOKEN_LENGTH or value.count(".") != 2:
+        return None
+    header_part, payload_part, _ = value.split(".")
+    try:
+        header = json.loads(_b64url(header_part))
+        payload = json.loads(_b64url(payload_part))
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
+        return None
+    if not isinstance(header, dict) or "alg" not in header or not isinstance(payload, dict):
+        return None
+    return payload
+
+
+def numeric_date(claims: Mapping[str, Any], name: str, *, strict: bool) -> float | None:
+    """Return claim ``name`` as seconds since the epoch.
+
+    Args:
+        claims: the decoded payload.
+        name: ``exp``, ``iat`` or ``nbf``.
+        strict: raise on a present but invalid value instead of ignoring it.
+
+    Raises:
+        TokenError: ``strict`` and the claim is not a number in
+            ``(0, 9999-12-31]`` (booleans, strings, NaN, infinities and
+            absurd values all count as invalid).
+    """
+    if name not in claims:
+        return None
+    raw = claims[name]
+    valid = (
+        isinstance(raw, (int, float))
+        and not isinstance(raw, bool)
+        and math.isfinite(raw)
+        and 0 < raw <= MAX_NUMERIC_DATE
+    )
+    if valid:
+        return float(raw)
+    if strict:
+        raise TokenError(f"the token's JWT {name!r} claim is not a valid date")
+    return None
+
+
+def audiences(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """Return the ``aud`` claim as a tuple of strings (empty when absent or malformed)."""
+    raw = claims.get("aud")
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, list) and all(isinstance(a, str) for a in raw):
+        return tuple(raw)
+    return ()
+
+
+def string_claim(claims: Mapping[str, Any], name: str) -> str | None:
+    """Return a string claim, ``None`` when absent or not a short string."""
+    raw = claims.get(name)
+    return raw if isinstance(raw, str) and len(raw) <= 1024 else None

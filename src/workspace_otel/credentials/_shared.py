@@ -1,0 +1,52 @@
+"""The process-wide registry: one :class:`RefreshingTokenCache` per source configuration."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Hashable
+
+from workspace_otel.credentials._cache import RefreshingTokenCache
+from workspace_otel.credentials._source import TokenSource
+
+__all__ = ["reset_shared_caches", "shared_cache"]
+
+_REGISTRY: dict[Hashable, RefreshingTokenCache] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def shared_cache(source: TokenSource) -> RefreshingTokenCache:
+    """Return this process's cache for ``source``'s configuration, creating it once.
+
+    Sources with equal :attr:`~TokenSource.cache_key` share one cache, so the
+    HTTP and gRPC factories and the traces, metrics and logs exporters all use
+    the same token and the same single refresher. Creating the cache does no
+    I/O and starts no thread; the first :meth:`RefreshingTokenCache.token`
+    call does. After ``fork()`` the child keeps the registry (and any
+    still-usable tokens) with fresh locks and no threads.
+    """
+    key = source.cache_key
+    with _REGISTRY_LOCK:
+        cache = _REGISTRY.get(key)
+        if cache is None:
+            cache = RefreshingTokenCache(source)
+            _REGISTRY[key] = cache
+        return cache
+
+
+def reset_shared_caches() -> None:
+    """Close and forget every shared cache (for tests)."""
+    with _REGISTRY_LOCK:
+        caches = list(_REGISTRY.values())
+        _REGISTRY.clear()
+    for cache in caches:
+        cache.close()
+
+
+def _after_fork_in_child() -> None:
+    global _REGISTRY_LOCK  # the parent's lock may be held by a vanished thread
+    _REGISTRY_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

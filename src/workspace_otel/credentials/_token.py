@@ -1,0 +1,195 @@
+"""The :class:`Token` value object: a secret plus the non-secret facts about it."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from workspace_otel.credentials import _jwt
+from workspace_otel.errors import TokenError
+
+__all__ = ["Token", "fingerprint"]
+
+
+def fingerprint(value: str) -> str:
+    """Return ``sha256:`` plus the first 8 hex digits of the value's SHA-256.
+
+    Short enough to be useless to an attacker, long enough for a human to tell
+    two tokens apart in a log line.
+    """
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def _has_control_characters(value: str) -> bool:
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+
+
+def check_token_value(value: str, what: str) -> str:
+    """Return ``value`` stripped of surrounding whitespace, or raise.
+
+    Args:
+        value: the raw text.
+        what: where it came from, for the message (never the value itself).
+
+    Raises:
+        TokenError: empty, too long, or containing control characters
+            (a newline inside a header value would inject a header).
+    """
+    stripped = value.strip()
+    if not stripped:
+        raise TokenError(f"{what} is empty")
+    if len(stripped) > _jwt.MAX_TOKEN_LENGTH:
+        raise TokenError(f"{what} is longer than {_jwt.MAX_TOKEN_LENGTH} characters")
+    if _has_control_characters(stripped) or not stripped.isprintable():
+        raise TokenError(f"{what} contains control characters")
+    return stripped
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer token and what is known about it.
+
+    ``value`` is the secret; it is left out of ``repr()`` and ``str()``, which
+    show :meth:`fingerprint` instead. The claims kept here (``issuer``,
+    ``subject``, ``audience``) come from an *unverified* decode of the token
+    when it is a JWT: they describe the token to humans and steer refresh
+    timing, they do not authenticate anything.
+
+    Attributes:
+        value: the secret token text (no surrounding whitespace, no control
+            characters).
+        expires_at: aware UTC expiry, ``None`` when unknown (static tokens).
+        issued_at: aware UTC issue time, when known.
+        lifetime: seconds between issue and expiry, when known (``expires_in``
+            or the JWT ``exp - iat``); the cache trusts it over ``expires_at``
+            when the local clock disagrees with the issuer's.
+        issuer: the JWT ``iss`` claim.
+        subject: the JWT ``sub`` claim.
+        audience: the JWT ``aud`` claim.
+        kind: the kind of source that produced it (``env``, ``oauth2``, ...).
+    """
+
+    value: str = field(repr=False)
+    expires_at: datetime | None = None
+    issued_at: datetime | None = None
+    lifetime: float | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    audience: tuple[str, ...] = ()
+    kind: str = "static"
+
+    def __post_init__(self) -> None:
+        check_token_value(self.value, "the token")
+        for name in ("expires_at", "issued_at"):
+            moment = getattr(self, name)
+            if moment is not None and moment.utcoffset() is None:
+                raise TokenError(f"Token.{name} must be a timezone-aware datetime")
+        if self.lifetime is not None and not (math.isfinite(self.lifetime) and self.lifetime > 0):
+            raise TokenError("Token.lifetime must be a positive number of seconds")
+
+    @classmethod
+    def from_value(
+        cls,
+        value: str,
+        *,
+        kind: str,
+        expires_in: float | None = None,
+        expires_at: datetime | None = None,
+        now: float | None = None,
+    ) -> Token:
+        """Build a token, reading expiry and claims from the JWT when it is one.
+
+        Expiry precedence: ``expires_in`` (relative, immune to clock skew),
+        then ``expires_at``, then the JWT ``exp`` claim; otherwise unknown.
+
+        Args:
+            value: the token text; surrounding whitespace is stripped.
+            kind: the source kind recorded on the token.
+            expires_in: seconds of validity from now, as OAuth2 responses give.
+            expires_at: absolute expiry (aware datetime).
+            now: the current wall-clock time in epoch seconds (tests inject it).
+
+        Raises:
+            TokenError: the value is empty or holds control characters, the
+                expiry is not a positive finite time, or a JWT that must supply
+                the expiry carries an invalid ``exp``. Never any other error.
+        """
+        value = check_token_value(value, f"the token from the {kind} source")
+        wall = time.time() if now is None else now
+        claims = _jwt.decode_claims(value) or {}
+        iat = _jwt.numeric_date(claims, "iat", strict=False)
+        needs_exp = expires_in is None and expires_at is None
+        exp_claim = _jwt.numeric_date(claims, "exp", strict=needs_exp)
+        lifetime: float | None = None
+        expiry: float | None = None
+        issued: float | None = iat
+        if expires_in is not None:
+            if isinstance(expires_in, bool) or not math.isfinite(expires_in):
+                raise TokenError(f"the {kind} source gave a non-numeric expires_in")
+            if not 0 < expires_in <= _jwt.MAX_NUMERIC_DATE - wall:
+                raise TokenError(f"the {kind} source gave an out-of-range expires_in")
+            lifetime = float(expires_in)
+            expiry = wall + lifetime
+            if issued is None:
+                issued = wall
+        elif expires_at is not None:
+            if expires_at.utcoffset() is None:
+                raise TokenError(f"the {kind} source gave an expiry without a time zone")
+            expiry = expires_at.timestamp()
+            if exp_claim is not None and iat is not None and iat < exp_claim:
+                lifetime = exp_claim - iat
+            elif iat is not None and iat < expiry:
+                lifetime = expiry - iat
+        elif exp_claim is not None:
+            expiry = exp_claim
+            if iat is not None and iat < exp_claim:
+                lifetime = exp_claim - iat
+        if expiry is not None and lifetime is None and expiry > wall:
+            lifetime = expiry - wall
+        if expiry is not None and not 0 < expiry <= _jwt.MAX_NUMERIC_DATE:
+            raise TokenError(f"the {kind} source gave an out-of-range expiry")
+        return cls(
+            value=value,
+            expires_at=None if expiry is None else _utc(expiry),
+            issued_at=None if issued is None else _utc(issued),
+            lifetime=lifetime,
+            issuer=_jwt.string_claim(claims, "iss"),
+            subject=_jwt.string_claim(claims, "sub"),
+            audience=_jwt.audiences(claims),
+            kind=kind,
+        )
+
+    def fingerprint(self) -> str:
+        """Return the token's short, non-secret fingerprint (``sha256:xxxxxxxx``)."""
+        return fingerprint(self.value)
+
+    def describe(self) -> str:
+        """Return a one-line, non-secret description: kind, issuer, subject, expiry."""
+        parts = [f"kind={self.kind}"]
+        if self.issuer:
+            parts.append(f"issuer={self.issuer}")
+        if self.subject:
+            parts.append(f"subject={self.subject}")
+        if self.audience:
+            parts.append(f"audience={','.join(self.audience)}")
+        expiry = self.expires_at.isoformat(timespec="seconds") if self.expires_at else "unknown"
+        parts.append(f"expires_at={expiry}")
+        parts.append(self.fingerprint())
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        expiry = self.expires_at.isoformat(timespec="seconds") if self.expires_at else None
+        return (
+            f"Token(kind={self.kind!r}, issuer={self.issuer!r}, subject={self.subject!r}, "
+            f"audience={self.audience!r}, expires_at={expiry!r}, "
+            f"fingerprint={self.fingerprint()!r})"
+        )
+
+    __str__ = __repr__
