@@ -1,0 +1,190 @@
+"""Build the exporters of each signal from resolved settings.
+
+OTLP/HTTP exporters get a ``requests.Session`` from
+:func:`workspace_otel.credentials.http_session` and OTLP/gRPC exporters channel
+credentials from :func:`workspace_otel.credentials.grpc_credentials`, always
+with the *same* token source object, so one refreshing cache serves every
+signal. Without a token source the HTTP exporters still get a plain session of
+ours: that bypasses ``OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER``, so
+``configure(credentials=False)`` really means no credentials.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from workspace_otel._console import (
+    ConsoleLogExporter,
+    ConsoleMetricExporter,
+    ConsolePrinter,
+    ConsoleSpanExporter,
+)
+
+if TYPE_CHECKING:
+    import requests
+
+    from workspace_otel._options import Settings, Signal, SignalSettings
+    from workspace_otel.credentials import TokenSource
+
+_logger = logging.getLogger("workspace_otel")
+
+_GROUPS = {
+    "traces": "opentelemetry_traces_exporter",
+    "metrics": "opentelemetry_metrics_exporter",
+    "logs": "opentelemetry_logs_exporter",
+}
+
+
+@dataclass
+class Built:
+    """Exporters (or metric readers) per signal, plus the HTTP sessions to reset after fork."""
+
+    traces: list[tuple[str, Any]] = field(default_factory=list)
+    metrics: list[tuple[str, Any]] = field(default_factory=list)
+    logs: list[tuple[str, Any]] = field(default_factory=list)
+    sessions: list[requests.Session] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url if "://" in url else f"//{url}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _grpc_secure(endpoint: str) -> bool:
+    if endpoint.startswith("https://"):
+        return True
+    if endpoint.startswith("http://"):
+        return False
+    import os
+
+    for var in ("OTEL_EXPORTER_OTLP_INSECURE",):
+        if os.environ.get(var, "").strip().lower() == "true":
+            return False
+    return True
+
+
+def _session(source: TokenSource | None, header: str) -> requests.Session:
+    if source is None:
+        import requests
+
+        return requests.Session()
+    from workspace_otel.credentials import http_session
+
+    return http_session(source, header=header)
+
+
+def _otlp_http(signal: Signal, sig: SignalSettings, session: requests.Session) -> Any:
+    endpoint = sig.endpoint.value
+    if signal == "traces":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=endpoint, session=session)
+    if signal == "metrics":
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        return OTLPMetricExporter(endpoint=endpoint, session=session)
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+    return OTLPLogExporter(endpoint=endpoint, session=session)
+
+
+def _otlp_grpc(signal: Signal, sig: SignalSettings, credentials: Any) -> Any:
+    endpoint = sig.endpoint.value
+    assert endpoint is not None
+    kwargs: dict[str, Any] = {"endpoint": endpoint}
+    if credentials is not None:
+        kwargs["credentials"] = credentials
+        kwargs["insecure"] = False
+    if signal == "traces":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(**kwargs)
+    if signal == "metrics":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+
+        return OTLPMetricExporter(**kwargs)
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+
+    return OTLPLogExporter(**kwargs)
+
+
+def _from_entry_point(signal: Signal, name: str) -> Any:
+    found = list(entry_points(group=_GROUPS[signal], name=name))
+    return found[0].load()()
+
+
+def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
+    """Create every configured exporter; the token source is shared by all of them.
+
+    Raises:
+        ConfigurationError: from the credentials factories (bad token configuration).
+    """
+    built = Built()
+    source = settings.credentials.value
+    header = settings.token_header.value
+    warned_plaintext = False
+    for sig in (settings.traces, settings.metrics, settings.logs):
+        target: list[tuple[str, Any]] = getattr(built, sig.signal)
+        for name in sig.exporters.value:
+            if name == "console":
+                exporter: Any = {
+                    "traces": ConsoleSpanExporter,
+                    "metrics": ConsoleMetricExporter,
+                    "logs": ConsoleLogExporter,
+                }[sig.signal](printer)
+            elif name.startswith("otlp"):
+                endpoint = sig.endpoint.value or ""
+                if sig.protocol.value == "grpc":
+                    creds = None
+                    if source is not None:
+                        if _grpc_secure(endpoint):
+                            from workspace_otel.credentials import grpc_credentials
+
+                            creds = grpc_credentials(source, header=header)
+                        elif not warned_plaintext:
+                            warned_plaintext = True
+                            built.notes.append(
+                                "gRPC endpoint is plaintext: the token is NOT sent (gRPC only "
+                                "attaches call credentials on TLS); use https:// or http/protobuf"
+                            )
+                    exporter = _otlp_grpc(sig.signal, sig, creds)
+                else:
+                    if (
+                        source is not None
+                        and endpoint.startswith("http://")
+                        and not _is_loopback(endpoint)
+                        and not warned_plaintext
+                    ):
+                        warned_plaintext = True
+                        built.notes.append(
+                            "endpoint is plaintext http:// to a non-loopback host: the token "
+                            "travels unencrypted; use https://"
+                        )
+                    session = _session(source, header)
+                    built.sessions.append(session)
+                    exporter = _otlp_http(sig.signal, sig, session)
+            else:
+                exporter = _from_entry_point(sig.signal, name)
+            target.append((name, exporter))
+    return built
+
+
+def reset_sessions_after_fork(sessions: list[requests.Session]) -> None:
+    """Drop connections inherited from the parent so a child never shares a socket with it."""
+    for session in sessions:
+        try:
+            for adapter in session.adapters.values():
+                adapter.close()
+        except Exception:
+            _logger.debug("could not reset an HTTP session after fork", exc_info=True)
