@@ -15,14 +15,17 @@ def _resolve(environ: dict[str, str] | None = None, **kwargs: Any) -> Settings:
     return resolve(Arguments(**kwargs), environ or {}, credentials_from_env=lambda env: None)
 
 
+_PROTO = "OTEL_EXPORTER_OTLP_PROTOCOL"
+_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
 PRECEDENCE = [
     # (option, arguments, environ, expected value, expected source)
     ("protocol", {}, {}, "http/protobuf", "default"),
-    ("protocol", {}, {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "grpc", "OTEL_EXPORTER_OTLP_PROTOCOL"),
+    ("protocol", {}, {_PROTO: "grpc"}, "grpc", _PROTO),
     (
         "protocol",
         {},
-        {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"},
+        {_PROTO: "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"},
         "http/protobuf",
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
     ),
@@ -76,7 +79,7 @@ PRECEDENCE = [
     (
         "exporters",
         {"traces": True},
-        {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c.example", "OTEL_TRACES_EXPORTER": "otlp,console"},
+        {_ENDPOINT: "https://c.example", "OTEL_TRACES_EXPORTER": "otlp,console"},
         ("otlp", "console"),
         "argument (exporters from OTEL_TRACES_EXPORTER)",
     ),
@@ -163,7 +166,7 @@ def test_precedence(
 
 
 def test_lightstep_preset_endpoints_and_header() -> None:
-    """The Lightstep backend fills documented endpoints, its header and the LS_ACCESS_TOKEN fallback."""
+    """Lightstep fills documented endpoints, its header and the LS_ACCESS_TOKEN fallback."""
     env = {"WORKSPACE_OTEL_BACKEND": "lightstep", "LS_ACCESS_TOKEN": "ls-secret"}
     settings = _resolve(env)
     assert settings.traces.endpoint.value == "https://ingest.lightstep.com/traces/otlp/v0.9"
