@@ -1,0 +1,217 @@
+"""State shared by the doctor's checks, and small helpers they all use."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from workspace_otel._doctor._redact import Redactor
+from workspace_otel._doctor._settings import Settings, parse_headers
+
+__all__ = [
+    "PLATFORM_SECRET_VARIABLES",
+    "Context",
+    "container_hints",
+    "decode_jwt",
+    "iso",
+    "seed_secrets",
+]
+
+# platforms.md section 12: credentials that live in workspace / CI environments.
+PLATFORM_SECRET_VARIABLES = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_CODESPACE_TOKEN",
+    "GITHUB_CODESPACES_TOKEN",
+    "THEIA_SUPERVISOR_TOKENS",
+    "GITPOD_TOKEN",
+    "GITPOD_TOKENS",
+    "GITPOD_CLI_APITOKEN",
+    "GITPOD_API_KEY",
+    "GITPOD_IMAGE_AUTH",
+    "SUPERVISOR_ENVVAR_OTS",
+    "CODER_AGENT_TOKEN",
+    "CODER_SESSION_TOKEN",
+    "CODER_WORKSPACE_OWNER_SESSION_TOKEN",
+    "CODER_WORKSPACE_OWNER_OIDC_ACCESS_TOKEN",
+    "DAYTONA_SERVER_API_KEY",
+    "DAYTONA_API_KEY",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "CI_JOB_TOKEN",
+    "CI_JOB_JWT",
+    "CI_JOB_JWT_V2",
+)
+_SECRET_NAME = re.compile(
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL|AUTH(?!OR)|SESSION|_OTS$)",
+    re.IGNORECASE,
+)
+_NOT_SECRET = frozenset(
+    {
+        "WORKSPACE_OTEL_TOKEN_SOURCE",
+        "WORKSPACE_OTEL_TOKEN_AUDIENCE",
+        "WORKSPACE_OTEL_TOKEN_HEADER",
+        "WORKSPACE_OTEL_OAUTH2_TOKEN_URL",
+        "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE",
+        "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE",
+        "OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER",
+        "OTEL_PYTHON_EXPORTER_OTLP_GRPC_CREDENTIAL_PROVIDER",
+        "OTEL_PYTHON_EXPORTER_OTLP_HTTP_TRACES_CREDENTIAL_PROVIDER",
+        "OTEL_PYTHON_EXPORTER_OTLP_GRPC_TRACES_CREDENTIAL_PROVIDER",
+        "SSH_AUTH_SOCK",
+        "XAUTHORITY",
+    }
+)
+_MAX_SECRET_FILE = 64 * 1024
+
+
+@dataclass
+class Context:
+    """Inputs of a doctor run and what earlier checks learnt.
+
+    Attributes:
+        environ: The environment examined.
+        cwd: Where git is looked for.
+        timeout: Seconds allowed per network step.
+        endpoint_override: ``--endpoint``.
+        now: Wall clock (seconds since the epoch).
+        root: Filesystem root for platform and container markers.
+        redactor: Every secret seen is registered here.
+        settings: Effective trace-export settings.
+        options: configure()'s resolved settings (``None`` when unavailable or invalid).
+        container: Callable returning the hints that this runs in a container.
+    """
+
+    environ: Mapping[str, str]
+    cwd: Path
+    timeout: float
+    endpoint_override: str | None
+    now: Callable[[], float]
+    root: Path
+    redactor: Redactor
+    settings: Settings
+    container: Callable[[Context], list[str]]
+    options: Any = None
+    options_error: str | None = None
+    platform: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    attribute_sources: dict[str, str] = field(default_factory=dict)
+    token_source: Any = None
+    token_source_error: str | None = None
+    token: Any = None
+    token_claims: dict[str, Any] = field(default_factory=dict)
+    token_header: dict[str, Any] = field(default_factory=dict)
+    token_failed: bool = False
+    clock_skew: float | None = None
+    endpoint_accepted: bool = False
+
+
+def iso(seconds: float | None) -> str | None:
+    """Return an ISO-8601 UTC timestamp (or ``None``)."""
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return str(seconds)
+
+
+def _b64json(segment: str) -> dict[str, Any] | None:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Return the unverified ``(header, claims)`` of a compact JWT, or ``None``."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    header = _b64json(parts[0])
+    claims = _b64json(parts[1])
+    if header is None or claims is None:
+        return None
+    return header, claims
+
+
+def seed_secrets(redactor: Redactor, environ: Mapping[str, str]) -> None:
+    """Register every secret the environment holds or points at.
+
+    Covers secret-looking variables, the platform credentials of
+    platforms.md section 12, header values, URL user-info and the contents of
+    ``file:`` token sources and client-secret files.
+    """
+    for name, value in environ.items():
+        upper = name.upper()
+        if upper in _NOT_SECRET:
+            continue
+        if upper in PLATFORM_SECRET_VARIABLES or _SECRET_NAME.search(upper):
+            redactor.add(value)
+        if upper.endswith("_HEADERS") and upper.startswith("OTEL_"):
+            for header_value in parse_headers(value).values():
+                redactor.add(header_value)
+        if "://" in value and "@" in value:
+            redactor.add_url(value)
+    for name in ("WORKSPACE_OTEL_TOKEN_SOURCE", "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"):
+        spec = environ.get(name, "").strip()
+        if spec.startswith("file:"):
+            _add_file(redactor, spec[len("file:") :])
+    secret_file = environ.get("WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE", "").strip()
+    if secret_file:
+        _add_file(redactor, secret_file)
+
+
+def _add_file(redactor: Redactor, path: str) -> None:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_MAX_SECRET_FILE)
+    except OSError:
+        return
+    text = data.decode("utf-8", "replace")
+    redactor.add(text)
+    for line in text.splitlines():
+        redactor.add(line)
+
+
+_CGROUP_HINTS = ("docker", "kubepods", "containerd", "libpod", "podman", "lxc", "crio")
+
+
+def container_hints(ctx: Context) -> list[str]:
+    """Return why this process looks like it runs in a container (empty: it does not)."""
+    hints: list[str] = []
+    root = ctx.root
+    for marker in (".dockerenv", "run/.containerenv"):
+        if (root / marker).exists():
+            hints.append(f"/{marker}")
+    try:
+        cgroup = (root / "proc/1/cgroup").read_text(errors="replace")[:65536]
+    except OSError:
+        cgroup = ""
+    for word in _CGROUP_HINTS:
+        if word in cgroup:
+            hints.append(f"/proc/1/cgroup mentions {word}")
+            break
+    if ctx.environ.get("KUBERNETES_SERVICE_HOST"):
+        hints.append("KUBERNETES_SERVICE_HOST is set")
+    if ctx.environ.get("container"):
+        hints.append("the container variable is set")
+    if ctx.platform:
+        hints.append(f"workspace platform {ctx.platform}")
+    return hints
+
+
+def wall_clock() -> float:
+    """Return the current wall-clock time (the default ``now``)."""
+    return time.time()

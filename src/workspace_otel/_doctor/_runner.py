@@ -1,0 +1,136 @@
+"""Run the six checks in order, each guarded so no error escapes as a traceback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from workspace_otel._doctor import _integrations
+from workspace_otel._doctor._context import (
+    Context,
+    container_hints,
+    seed_secrets,
+    wall_clock,
+)
+from workspace_otel._doctor._endpoint_check import check_end_to_end, check_endpoint
+from workspace_otel._doctor._local_checks import check_configuration, check_git, check_platform
+from workspace_otel._doctor._redact import Redactor, scrub_untrusted
+from workspace_otel._doctor._report import Check, Report
+from workspace_otel._doctor._settings import resolve
+from workspace_otel._doctor._token_check import check_token
+from workspace_otel.errors import ConfigurationError
+
+__all__ = ["CHECKS", "build_context", "run_checks"]
+
+CheckFunction = Callable[[Context, Check], None]
+CHECKS: tuple[tuple[str, str, CheckFunction], ...] = (
+    ("platform", "Platform", check_platform),
+    ("git", "Git", check_git),
+    ("configuration", "Configuration", check_configuration),
+    ("token", "Token", check_token),
+    ("endpoint", "Endpoint", check_endpoint),
+    ("end_to_end", "End to end", check_end_to_end),
+)
+_BUG_FIX = (
+    "This is a bug in workspace-otel doctor: please report it with the output of "
+    "`workspace-otel doctor --json`."
+)
+
+
+def build_context(
+    *,
+    environ: Mapping[str, str] | None,
+    endpoint: str | None,
+    timeout: float,
+    cwd: Path | None = None,
+    now: Callable[[], float] | None = None,
+    container: Callable[[Context], list[str]] | None = None,
+) -> Context:
+    """Gather the inputs every check shares (no network, no token fetch)."""
+    env: Mapping[str, str] = dict(os.environ if environ is None else environ)
+    redactor = Redactor()
+    seed_secrets(redactor, env)
+    if endpoint:
+        redactor.add_url(endpoint)
+    root = Path(env.get("WORKSPACE_OTEL_PLATFORM_ROOT", "").strip() or "/")
+    ctx = Context(
+        environ=env,
+        cwd=Path.cwd() if cwd is None else cwd,
+        timeout=timeout if timeout > 0 else 5.0,
+        endpoint_override=endpoint,
+        now=now or wall_clock,
+        root=root,
+        redactor=redactor,
+        settings=resolve(env, endpoint),
+        container=container or container_hints,
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctx.token_source = _integrations.token_source_from_env(env)
+    except ConfigurationError as exc:
+        ctx.token_source_error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported by the token check
+        ctx.token_source_error = f"cannot build the token source ({type(exc).__name__})"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctx.options = _integrations.resolve_options(env)
+    except ConfigurationError as exc:
+        if str(exc) != ctx.token_source_error:
+            ctx.options_error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported by the configuration check
+        ctx.options_error = f"configure() settings could not be resolved ({type(exc).__name__})"
+    return ctx
+
+
+class _LogCapture(logging.Handler):
+    """Collect the library's warnings during a check instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(scrub_untrusted(record.getMessage(), limit=200))
+        except Exception:  # noqa: BLE001 - never let logging break a check
+            self.messages.append(f"({record.levelname} record that could not be formatted)")
+
+
+def _guarded(ctx: Context, check: Check, function: CheckFunction) -> None:
+    logger = logging.getLogger("workspace_otel")
+    capture = _LogCapture()
+    saved = logger.propagate
+    logger.addHandler(capture)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            function(ctx, check)
+        notes = [scrub_untrusted(str(w.message), limit=200) for w in caught]
+        if notes:
+            check.evidence.setdefault("warnings", notes)
+    except Exception as exc:  # noqa: BLE001 - any error becomes a verdict, never a traceback
+        check.verdict = "fail"
+        check.summary = f"the check itself failed ({type(exc).__name__})"
+        check.evidence["error"] = type(exc).__name__
+        check.fix = _BUG_FIX
+    finally:
+        logger.removeHandler(capture)
+        logger.propagate = saved
+    if capture.messages:
+        check.evidence.setdefault("library log", capture.messages[:5])
+
+
+def run_checks(ctx: Context) -> Report:
+    """Run every check in order and return the report."""
+    report = Report()
+    for check_id, title, function in CHECKS:
+        check = Check(check_id, title)
+        report.checks.append(check)
+        _guarded(ctx, check, function)
+    return report

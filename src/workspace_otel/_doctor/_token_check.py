@@ -1,0 +1,300 @@
+"""Check 4: the configured token source yields a usable token (shown, never the token)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Context, decode_jwt, iso
+from workspace_otel._doctor._probes import call_with_timeout
+from workspace_otel._doctor._redact import fingerprint
+from workspace_otel._doctor._report import Check, Finding, Verdict
+from workspace_otel.errors import ConfigurationError, TokenError
+
+__all__ = ["CODE_HOST_PREFIXES", "check_token"]
+
+CODE_HOST_PREFIXES = ("ghp_", "ghu_", "gho_", "ghs_", "ghr_", "github_pat_", "glpat-")
+_FRESH_KINDS = ("gitpod", "oauth2", "github-actions", "gce-metadata")
+_SKEW_WARN = 60.0
+_SKEW_FAIL = 300.0  # the Collector's oidc authenticator allows 5 minutes on nbf
+_CLOCK_FIX = (
+    "Sync this machine's clock with NTP (sudo timedatectl set-ntp true, or restart a "
+    "workspace that was suspended); if this clock is right, the token issuer's is wrong."
+)
+_CLI_NAMES = ("gp", "gitpod", "ona")
+
+
+def _spec(ctx: Context) -> str:
+    return ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip() or "auto"
+
+
+def _gitlab_fix(ctx: Context) -> str:
+    audience = ctx.environ.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip() or "<audience>"
+    return (
+        "In GitLab CI declare an ID token in .gitlab-ci.yml (id_tokens: WORKSPACE_OTEL_ID_TOKEN: "
+        f"aud: {audience}) and set WORKSPACE_OTEL_TOKEN_SOURCE=env:WORKSPACE_OTEL_ID_TOKEN."
+    )
+
+
+def _in_gitlab(ctx: Context) -> bool:
+    return ctx.environ.get("GITLAB_CI", "").strip().lower() == "true"
+
+
+def _cli_on_path(ctx: Context) -> str | None:
+    path = ctx.environ.get("PATH", os.defpath)
+    for name in _CLI_NAMES:
+        found = shutil.which(name, path=path)
+        if found:
+            return found
+    return None
+
+
+def _precheck(ctx: Context, check: Check) -> bool:
+    """Catch configuration mistakes before fetching; return False to stop."""
+    kind = getattr(ctx.token_source, "kind", None)
+    if kind == "gitpod" and _cli_on_path(ctx) is None:
+        check.add(
+            Finding(
+                "fail",
+                "the gitpod token source needs the platform CLI (gp on Gitpod Classic, gitpod "
+                "or ona on Ona) but none is on PATH",
+                "Run inside a Gitpod / Ona workspace terminal where gp (or gitpod / ona) is on "
+                "PATH, or set WORKSPACE_OTEL_TOKEN_SOURCE to another source (file:PATH, "
+                "command:CMDLINE, oauth2).",
+            )
+        )
+        return False
+    if kind == "github-actions" and not ctx.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
+        check.add(
+            Finding(
+                "fail",
+                "the github-actions source needs ACTIONS_ID_TOKEN_REQUEST_URL, which GitHub sets "
+                "only for jobs allowed to request an OIDC token",
+                "Add `permissions: id-token: write` to the workflow job.",
+            )
+        )
+        return False
+    return True
+
+
+def _fix_for_error(ctx: Context, message: str, needs_user: bool) -> str:
+    kind = getattr(ctx.token_source, "kind", "")
+    lower = message.lower()
+    if "invalid_client" in lower or "unauthorized_client" in lower:
+        return (
+            "The token server rejected the client: check WORKSPACE_OTEL_OAUTH2_CLIENT_ID and "
+            "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET (or _CLIENT_SECRET_FILE) against the client "
+            "registered at the token server."
+        )
+    if "audience" in lower and needs_user:
+        return (
+            "Set WORKSPACE_OTEL_TOKEN_AUDIENCE to the audience your collector's oidc "
+            "authenticator expects (its `audience:` setting)."
+        )
+    if _in_gitlab(ctx) and not kind.startswith("env"):
+        return _gitlab_fix(ctx)
+    if kind == "command":
+        return (
+            f"Run the command of {_spec(ctx)} yourself; it must exit 0 and print a token "
+            "(or JSON with token / access_token / value) within 10 s."
+        )
+    if kind == "gitpod":
+        audience = ctx.environ.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "<audience>")
+        return f"Run `gp idp token --audience {audience}` in the workspace and fix what it reports."
+    if kind == "file":
+        return f"Make the file of {_spec(ctx)} exist, be readable and hold one token."
+    if not needs_user:
+        return (
+            "The token service did not give a token: check that it is reachable from here "
+            "(WORKSPACE_OTEL_OAUTH2_TOKEN_URL or the platform's identity service), then retry."
+        )
+    return message
+
+
+def _platform_credential(ctx: Context, value: str) -> str | None:
+    spec = _spec(ctx)
+    if spec.lower().startswith("env:"):
+        name = spec[4:].strip()
+        if name.upper() in PLATFORM_SECRET_VARIABLES:
+            return f"WORKSPACE_OTEL_TOKEN_SOURCE=env:{name} reads a platform credential"
+    for name in PLATFORM_SECRET_VARIABLES:
+        other = ctx.environ.get(name, "").strip()
+        if other and other == value:
+            return f"the telemetry token has the same value as {name}"
+    if value.startswith(CODE_HOST_PREFIXES):
+        return "the telemetry token looks like a GitHub / GitLab token (by its prefix)"
+    return None
+
+
+def check_token(ctx: Context, check: Check) -> None:
+    """Obtain a token from the configured source and judge it."""
+    if ctx.token_source_error:
+        ctx.token_failed = True
+        check.add(Finding("fail", ctx.token_source_error, ctx.token_source_error))
+        return
+    source = ctx.token_source
+    if source is None:
+        if _in_gitlab(ctx):
+            check.add(
+                Finding(
+                    "warn",
+                    "no token source configured in GitLab CI: exports carry no credential",
+                    _gitlab_fix(ctx),
+                )
+            )
+            return
+        check.verdict = "skipped"
+        check.summary = "no token source configured: exports carry no credential"
+        check.evidence["token source"] = _spec(ctx)
+        return
+    kind = str(getattr(source, "kind", "?"))
+    check.evidence["source"] = _describe(source)
+    if not _precheck(ctx, check):
+        ctx.token_failed = True
+        return
+    limit = max(ctx.timeout, 1.0)
+    try:
+        token = call_with_timeout(source.fetch, limit)
+    except TimeoutError:
+        ctx.token_failed = True
+        check.add(
+            Finding(
+                "fail",
+                f"the {kind} source gave no token within {limit:g} s",
+                "Check that the token source answers (run it by hand), or allow more time "
+                "with --timeout.",
+            )
+        )
+        return
+    except (TokenError, ConfigurationError) as exc:
+        ctx.token_failed = True
+        needs_user = bool(getattr(exc, "needs_user", isinstance(exc, ConfigurationError)))
+        message = str(exc)
+        check.evidence["needs user"] = needs_user
+        check.add(Finding("fail", message, _fix_for_error(ctx, message, needs_user)))
+        return
+    value = str(getattr(token, "value", ""))
+    ctx.redactor.add(value)
+    ctx.token = token
+    _describe_token(ctx, check, token, value, kind)
+
+
+def _describe(source: Any) -> str:
+    describe = getattr(source, "describe", None)
+    try:
+        return str(describe()) if callable(describe) else str(getattr(source, "kind", "?"))
+    except Exception:  # noqa: BLE001 - evidence only
+        return str(getattr(source, "kind", "?"))
+
+
+def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: str) -> None:
+    now = ctx.now()
+    check.evidence["fingerprint"] = fingerprint(value)
+    decoded = decode_jwt(value)
+    audience_setting = ctx.environ.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip()
+    if kind == "oauth2":
+        audience_setting = ctx.environ.get("WORKSPACE_OTEL_OAUTH2_AUDIENCE", "").strip()
+    reason = _platform_credential(ctx, value)
+    if reason:
+        check.add(
+            Finding(
+                "warn",
+                f"{reason}: it would hand a code-hosting / workspace credential to a telemetry "
+                "backend",
+                "Use a telemetry-only credential instead: the workspace identity token "
+                "(WORKSPACE_OTEL_TOKEN_SOURCE=gitpod with WORKSPACE_OTEL_TOKEN_AUDIENCE), OAuth2 "
+                "client credentials, or a backend key from a secret file (file:PATH).",
+            )
+        )
+    if decoded is None:
+        check.evidence["format"] = "opaque (not a JWT): issuer and expiry unknown"
+        expires = getattr(token, "expires_at", None)
+        if expires is not None:
+            check.evidence["expires at"] = expires.isoformat(timespec="seconds")
+        if not check.summary:
+            check.summary = f"opaque token from the {kind} source ({fingerprint(value)})"
+        return
+    header, claims = decoded
+    ctx.token_claims, ctx.token_header = claims, header
+    aud = claims.get("aud")
+    audiences = [aud] if isinstance(aud, str) else [str(a) for a in aud or []]
+    iat, nbf, exp = (_number(claims.get(k)) for k in ("iat", "nbf", "exp"))
+    check.evidence.update(
+        {
+            "format": "JWT",
+            "issuer": claims.get("iss"),
+            "subject": claims.get("sub"),
+            "audience": audiences or None,
+            "issued at": iso(iat),
+            "not before": iso(nbf),
+            "expires at": iso(exp),
+            "time left": None if exp is None else f"{exp - now:.0f} s",
+            "signing key id": header.get("kid"),
+        }
+    )
+    if iat is not None:
+        skew = iat - now
+        if skew > _SKEW_WARN or (kind in _FRESH_KINDS and -skew > _SKEW_FAIL):
+            ctx.clock_skew = skew
+            check.evidence["clock skew"] = f"{skew:+.0f} s (token iat minus local time)"
+            direction = "behind" if skew > 0 else "ahead of"
+            verdict: Verdict = "fail" if abs(skew) > _SKEW_FAIL else "warn"
+            check.add(
+                Finding(
+                    verdict,
+                    f"clock skew: this machine's clock is about {abs(skew):.0f} s {direction} the "
+                    "token issuer's (judged from the token's iat)",
+                    _CLOCK_FIX,
+                )
+            )
+    if exp is not None and exp <= now:
+        fresh = kind in _FRESH_KINDS or kind == "command"
+        check.add(
+            Finding(
+                "fail",
+                f"the token expired at {iso(exp)} ({now - exp:.0f} s ago)",
+                _CLOCK_FIX
+                if fresh
+                else f"Replace the token behind {_spec(ctx)} with a fresh one, or use a "
+                "refreshing source (gitpod, oauth2, command:...).",
+            )
+        )
+    if nbf is not None and nbf > now + _SKEW_FAIL:
+        check.add(
+            Finding(
+                "fail",
+                f"the token is not valid before {iso(nbf)} (in {nbf - now:.0f} s)",
+                _CLOCK_FIX,
+            )
+        )
+    if audience_setting and audiences and audience_setting not in audiences:
+        check.add(
+            Finding(
+                "fail",
+                f"the token's audience {audiences} does not include the configured "
+                f"{audience_setting!r}",
+                "Ask the token source for that audience, or set WORKSPACE_OTEL_TOKEN_AUDIENCE "
+                "to the audience the collector expects.",
+            )
+        )
+    elif not audiences:
+        check.add(
+            Finding(
+                "warn",
+                "the token has no audience (aud): a Collector oidc authenticator rejects it",
+                "Request a token for an audience: set WORKSPACE_OTEL_TOKEN_AUDIENCE (or "
+                "WORKSPACE_OTEL_OAUTH2_AUDIENCE for oauth2).",
+            )
+        )
+    if check.verdict == "ok":
+        left = "unknown expiry" if exp is None else f"{(exp - now) / 60:.0f} min left"
+        check.summary = (
+            f"{kind} token from {claims.get('iss', '?')} for {', '.join(audiences) or '?'} ({left})"
+        )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
