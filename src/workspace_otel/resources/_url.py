@@ -53,7 +53,7 @@ def normalize_remote(remote: str) -> str | None:
     """Return the https web URL of a git remote, or ``None`` for local/unknown ones.
 
     ``git@host:owner/repo.git`` and ``ssh://git@host/owner/repo.git`` become
-    ``https://host/owner/repo``; user-info (tokens), query, fragment, ssh ports
+    ``https://host/owner/repo`` (an ``http://`` remote stays ``http``); user-info (tokens), query, fragment, ssh ports
     and the ``.git`` suffix are dropped.
     """
     remote = remote.strip()
@@ -78,7 +78,8 @@ def normalize_remote(remote: str) -> str | None:
     path = _clean_path(parts.path)
     if not host or not path:
         return None
-    return _azure_ssh(host, path) or f"https://{host}/{path}"
+    web_scheme = "http" if scheme == "http" else "https"
+    return _azure_ssh(host, path) or f"{web_scheme}://{host}/{path}"
 
 
 def _azure_ssh(host: str | None, path: str | None) -> str | None:
