@@ -254,7 +254,8 @@ def test_log_bridge_keeps_console_output_exactly_once(
 def test_describe_rows_cover_every_option(http_receiver: HttpOtlpReceiver) -> None:
     """settings.describe() lists option, value and source for the doctor."""
     telemetry = workspace_otel.configure(endpoint=http_receiver.endpoint, credentials=False)
-    rows: dict[str, Any] = {name: (value, source) for name, value, source in telemetry.settings.describe()}
+    described = telemetry.settings.describe()
+    rows: dict[str, Any] = {name: (value, source) for name, value, source in described}
     assert rows["traces_endpoint"] == (http_receiver.endpoint, "argument")
     assert rows["traces"] == ("otlp", "default")
     assert rows["logs"] == ("off", "default")
