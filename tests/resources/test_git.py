@@ -348,3 +348,13 @@ def test_without_git_executable(repos: dict[str, Path], tmp_path: Path) -> None:
     assert len(warnings) == 1
     assert "Traceback" not in out.stderr
     assert find_canaries(out.stdout + out.stderr) == []
+
+
+def test_removed_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deleted current directory is not an error: nothing is found."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    detector = GitResourceDetector(raise_on_error=True, environ={"HOME": str(tmp_path)})
+    assert dict(detector.detect().attributes) == {}

@@ -10,6 +10,7 @@ through GitPython, imported inside detection, with a timeout.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,12 @@ _STATUS_TIMEOUT_S = 5.0
 
 
 def _search_starts(ctx: Context) -> list[Path]:
-    starts = [ctx.cwd if ctx.cwd is not None else Path.cwd()]
+    starts: list[Path] = []
+    if ctx.cwd is not None:
+        starts.append(ctx.cwd)
+    else:
+        with contextlib.suppress(OSError):  # the current directory may have been removed
+            starts.append(Path.cwd())
     for variable in ("GITPOD_REPO_ROOT", "CODESPACE_VSCODE_FOLDER"):
         value = ctx.get(variable)
         if value.startswith("/"):

@@ -71,6 +71,8 @@ def _read_small(path: Path, limit: int = _MAX_SMALL_FILE) -> str | None:
 
 def _git_dir_of(candidate: Path) -> Path | None:
     """Return the git directory a ``.git`` entry designates, or ``None``."""
+    if not candidate.exists():
+        return None
     if candidate.is_dir():
         return candidate if (candidate / "HEAD").exists() else None
     text = _read_small(candidate, 4096)
@@ -91,15 +93,12 @@ def find_repository(starts: Iterable[Path]) -> tuple[Path, Path] | None:
         except OSError:
             continue
         for directory in (start, *start.parents):
-            dot_git = directory / ".git"
             try:
-                exists = dot_git.exists()
-            except OSError:
+                git_dir = _git_dir_of(directory / ".git")
+            except OSError:  # unreadable directory: stop climbing from this start
                 break
-            if exists:
-                git_dir = _git_dir_of(dot_git)
-                if git_dir is not None:
-                    return directory, git_dir
+            if git_dir is not None:
+                return directory, git_dir
     return None
 
 

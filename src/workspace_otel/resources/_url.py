@@ -53,8 +53,9 @@ def normalize_remote(remote: str) -> str | None:
     """Return the https web URL of a git remote, or ``None`` for local/unknown ones.
 
     ``git@host:owner/repo.git`` and ``ssh://git@host/owner/repo.git`` become
-    ``https://host/owner/repo`` (an ``http://`` remote stays ``http``); user-info (tokens), query, fragment, ssh ports
-    and the ``.git`` suffix are dropped.
+    ``https://host/owner/repo`` (an ``http://`` remote stays ``http``);
+    user-info (tokens), query, fragment, ssh ports and the ``.git`` suffix
+    are dropped.
     """
     remote = remote.strip()
     if not remote or len(remote) > 2048 or any(c.isspace() for c in remote):
