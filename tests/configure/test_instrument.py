@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def _run_app(env: dict[str, str], cwd: Path) -> tuple[int, str, int]:
 
 
 def _check(
-    receiver: HttpOtlpReceiver, calls: int, expected: dict[str, object], err: str, rc: int
+    receiver: HttpOtlpReceiver, calls: int, expected: Mapping[str, object], err: str, rc: int
 ) -> None:
     assert rc == -signal.SIGTERM, err
     # 1 /hello + per /chain: server span, requests client span, inner /hello server span.
