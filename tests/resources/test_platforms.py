@@ -483,3 +483,11 @@ def test_one_failing_platform_does_not_hide_the_next(
     attrs = dict(PlatformResourceDetector(environ=GITPOD.environ).detect().attributes)
     assert attrs["workspace.provider"] == "gitpod"
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+
+
+def test_unusable_platform_root_falls_back_to_slash() -> None:
+    """A platform root with control characters is ignored rather than crashing."""
+    environ = {"WORKSPACE_OTEL_PLATFORM_ROOT": "/tmp/\x00bad", "GITPOD_ENVIRONMENT_ID": "x"}
+    detector = OnaResourceDetector(raise_on_error=True, environ=environ)
+    assert detector.context().root == Path("/")
+    assert dict(detector.detect().attributes) == {}

@@ -49,6 +49,8 @@ class Context:
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         if root is None:
             root = _env.get("WORKSPACE_OTEL_PLATFORM_ROOT", self.environ) or "/"
+        if not os.fspath(root).isprintable():
+            root = "/"
         self.root = Path(root)
         self.cwd = None if cwd is None else Path(cwd)
         self._identity: str | None = None
