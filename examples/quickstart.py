@@ -20,7 +20,8 @@ print(telemetry.summary)
 print("detected resource:")
 for key, value in sorted(telemetry.resource.attributes.items()):
     if not key.startswith("telemetry."):
-        print(f"  {key} = {value}  ({telemetry.resource_sources.get(key, '?')})")
+        source = telemetry.resource_sources.get(key, "?")
+        print(f"  {key} = {value!s}  ({source})")
 
 tracer = trace.get_tracer("quickstart")
 orders = metrics.get_meter("quickstart").create_counter("quickstart.orders", unit="{order}")
