@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from workspace_otel._doctor import _integrations
 from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._local_checks import ca_bundle_fix, ca_bundle_override
 from workspace_otel._doctor._probes import (
     GrpcAnswer,
     HttpAnswer,
@@ -127,20 +128,20 @@ def check_endpoint(ctx: Context, check: Check) -> None:
         )
         return
     header = (s.token_header.value or "authorization").lower()
-    headers = dict(s.headers)
+    # HTTP: the library's requests auth replaces a static header of the same name.
+    # gRPC: static metadata first, then the credentials plugin's (both are sent).
+    sent: list[tuple[str, str]] = [(k, v) for k, v in s.headers.items() if grpc or k != header]
     token_value = str(ctx.token.value) if ctx.token is not None else None
     token_sent = bool(token_value) and (secure or not grpc)
     if token_value and token_sent:
-        headers[header] = _header_value(header, token_value)
-    check.evidence["headers sent"] = {
-        name: _shown(name, value) for name, value in headers.items()
-    } or None
+        sent.append((header, _header_value(header, token_value)))
+    check.evidence["headers sent"] = [f"{name}: {_shown(name, value)}" for name, value in sent]
     if token_value and not token_sent:
         check.evidence["token"] = _NOT_SENT
     if grpc:
-        _grpc(ctx, check, f"{_bracket(host)}:{port}", headers, secure, token_sent)
+        _grpc(ctx, check, f"{_bracket(host)}:{port}", sent, secure, token_sent)
     else:
-        _http(ctx, check, url, headers, token_sent)
+        _http(ctx, check, url, dict(sent), token_sent)
 
 
 def _bracket(host: str) -> str:
@@ -446,6 +447,11 @@ def _rejection_fix(ctx: Context, token_sent: bool, *, grpc_insecure: bool) -> st
             "The endpoint requires credentials: set WORKSPACE_OTEL_TOKEN_SOURCE (e.g. gitpod "
             "with WORKSPACE_OTEL_TOKEN_AUDIENCE, oauth2, or file:/path/to/key)."
         )
+    if not grpc_insecure and ctx.settings.protocol == "grpc" and header in ctx.settings.headers:
+        return (
+            f"Remove {header} from {ctx.settings.headers_source}: over gRPC that static value "
+            "is sent first and the server judged it, not the token."
+        )
     claims = ctx.token_claims
     if not claims:
         if header == "authorization" and (
@@ -490,12 +496,11 @@ def _grpc(
     ctx: Context,
     check: Check,
     target: str,
-    headers: Mapping[str, str],
+    metadata: Sequence[tuple[str, str]],
     secure: bool,
     token_sent: bool,
 ) -> None:
     s = ctx.settings
-    metadata: list[tuple[str, str]] = list(headers.items())
     try:
         answer = grpc_export(
             target,
@@ -648,12 +653,16 @@ def check_end_to_end(ctx: Context, check: Check) -> None:
     if capture.messages:
         check.evidence["exporter log"] = capture.messages[:5]
     if result != SpanExportResult.SUCCESS:
+        bundle = ca_bundle_override(ctx)
+        verify_failed = any("cert" in m.lower() for m in capture.messages)
         check.add(
             Finding(
                 "fail",
                 "the SDK exporter could not deliver the test span although the endpoint "
                 "accepted the doctor's own request",
-                "Compare the exporter log above with check 5; run the application with "
+                ca_bundle_fix(bundle)
+                if bundle and verify_failed
+                else "Compare the exporter log above with check 5; run the application with "
                 "OTEL_LOG_LEVEL=debug to see each export's answer.",
             )
         )

@@ -11,7 +11,7 @@ Two layers:
   anything shaped like a credential (JWTs, ``Bearer x``, GitHub / GitLab
   tokens, long opaque strings).
 
-A fingerprint is ``sha256:`` plus the first 12 hex digits of the SHA-256 of
+A fingerprint is ``sha256:`` plus the first 8 hex digits of the SHA-256 of
 the value: enough to tell two tokens apart, useless to an attacker.
 """
 
@@ -53,9 +53,9 @@ def fingerprint(secret: str) -> str:
         secret: The secret value.
 
     Returns:
-        ``"sha256:"`` and the first 12 hex digits of its SHA-256.
+        ``"sha256:"`` and the first 8 hex digits of its SHA-256.
     """
-    return "sha256:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return "sha256:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def _replace_untrusted(match: re.Match[str]) -> str:

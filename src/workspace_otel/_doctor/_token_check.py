@@ -81,7 +81,10 @@ def _precheck(ctx: Context, check: Check) -> bool:
 def _fix_for_error(ctx: Context, message: str, needs_user: bool) -> str:
     kind = getattr(ctx.token_source, "kind", "")
     lower = message.lower()
-    if "invalid_client" in lower or "unauthorized_client" in lower:
+    client_refused = "invalid_client" in lower or "unauthorized_client" in lower
+    if kind == "oauth2" and needs_user and ("client_id" in lower or "client secret" in lower):
+        client_refused = True
+    if client_refused:
         return (
             "The token server rejected the client: check WORKSPACE_OTEL_OAUTH2_CLIENT_ID and "
             "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET (or _CLIENT_SECRET_FILE) against the client "
