@@ -60,6 +60,7 @@ FORCED_REFRESH_INTERVAL = 10.0
 DEFAULT_WAIT = 5.0
 DEFAULT_REVALIDATE = 60.0
 MAX_IDLE = 30.0
+MIN_IDLE = 0.01
 
 _Log = tuple[int, str, tuple[Any, ...]]
 
@@ -265,14 +266,14 @@ class RefreshingTokenCache:
         if self._fetching or self._closed:
             return False, MAX_IDLE
         if self._retry_at is not None and mono < self._retry_at:
-            return False, min(self._retry_at - mono, MAX_IDLE)
+            return False, min(max(self._retry_at - mono, MIN_IDLE), MAX_IDLE)
         entry = self._entry
         if self._force or entry is None:
             return True, 0.0
         elapsed = entry.elapsed(wall, mono)
         if elapsed >= entry.refresh_after or entry.usable_left(wall, mono) <= 0:
             return True, 0.0
-        return False, min(entry.refresh_after - elapsed, MAX_IDLE)
+        return False, min(max(entry.refresh_after - elapsed, MIN_IDLE), MAX_IDLE)
 
     def _fetch_and_store(self) -> None:
         token: Token | None = None

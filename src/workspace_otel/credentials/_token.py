@@ -36,7 +36,8 @@ def check_token_value(value: str, what: str) -> str:
 
     Raises:
         TokenError: empty, too long, or containing control characters
-            (a newline inside a header value would inject a header).
+            (a newline inside a header value would inject a header) or
+            whitespace (no bearer token has any; an error page does).
     """
     stripped = value.strip()
     if not stripped:
@@ -45,6 +46,8 @@ def check_token_value(value: str, what: str) -> str:
         raise TokenError(f"{what} is longer than {_jwt.MAX_TOKEN_LENGTH} characters")
     if _has_control_characters(stripped) or not stripped.isprintable():
         raise TokenError(f"{what} contains control characters")
+    if any(c.isspace() for c in stripped):
+        raise TokenError(f"{what} contains whitespace (is it an error message?)")
     return stripped
 
 
