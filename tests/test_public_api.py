@@ -11,8 +11,16 @@ import pytest
 import workspace_otel
 
 EXPECTED_TOP_LEVEL = [
+    "CloudWorkstationsResourceDetector",
+    "CoderResourceDetector",
     "CodespacesResourceDetector",
     "ConfigurationError",
+    "DaytonaResourceDetector",
+    "DevContainerResourceDetector",
+    "DevPodResourceDetector",
+    "FirebaseStudioResourceDetector",
+    "GitHubActionsResourceDetector",
+    "GitLabCIResourceDetector",
     "GitResourceDetector",
     "GitpodResourceDetector",
     "OnaResourceDetector",

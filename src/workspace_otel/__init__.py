@@ -25,7 +25,15 @@ from workspace_otel.errors import (
 if TYPE_CHECKING:
     from workspace_otel._configure import Telemetry, configure
     from workspace_otel.resources import (
+        CloudWorkstationsResourceDetector,
+        CoderResourceDetector,
         CodespacesResourceDetector,
+        DaytonaResourceDetector,
+        DevContainerResourceDetector,
+        DevPodResourceDetector,
+        FirebaseStudioResourceDetector,
+        GitHubActionsResourceDetector,
+        GitLabCIResourceDetector,
         GitpodResourceDetector,
         GitResourceDetector,
         OnaResourceDetector,
@@ -34,8 +42,16 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "CloudWorkstationsResourceDetector",
+    "CoderResourceDetector",
     "CodespacesResourceDetector",
     "ConfigurationError",
+    "DaytonaResourceDetector",
+    "DevContainerResourceDetector",
+    "DevPodResourceDetector",
+    "FirebaseStudioResourceDetector",
+    "GitHubActionsResourceDetector",
+    "GitLabCIResourceDetector",
     "GitResourceDetector",
     "GitpodResourceDetector",
     "OnaResourceDetector",
@@ -52,9 +68,17 @@ __all__ = [
 _LAZY = {
     "configure": "workspace_otel._configure",
     "Telemetry": "workspace_otel._configure",
+    "CloudWorkstationsResourceDetector": "workspace_otel.resources",
+    "CoderResourceDetector": "workspace_otel.resources",
     "CodespacesResourceDetector": "workspace_otel.resources",
-    "GitpodResourceDetector": "workspace_otel.resources",
+    "DaytonaResourceDetector": "workspace_otel.resources",
+    "DevContainerResourceDetector": "workspace_otel.resources",
+    "DevPodResourceDetector": "workspace_otel.resources",
+    "FirebaseStudioResourceDetector": "workspace_otel.resources",
+    "GitHubActionsResourceDetector": "workspace_otel.resources",
+    "GitLabCIResourceDetector": "workspace_otel.resources",
     "GitResourceDetector": "workspace_otel.resources",
+    "GitpodResourceDetector": "workspace_otel.resources",
     "OnaResourceDetector": "workspace_otel.resources",
     "PlatformResourceDetector": "workspace_otel.resources",
     "WorkspaceResourceDetector": "workspace_otel.resources",
