@@ -1,3 +1,61 @@
-"""Shared pytest configuration: load the harness fixtures for every test."""
+"""Shared pytest configuration: the harness fixtures and a hermetic environment.
+
+Every test starts from an environment with no OpenTelemetry, workspace_otel,
+platform or CI variables, whatever machine the suite runs on (a developer's
+Codespace, a CI runner), and with a private cache directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
 
 pytest_plugins = ["tests.harness.fixtures"]
+
+_PREFIXES = (
+    "OTEL_",
+    "WORKSPACE_OTEL_",
+    "GITPOD_",
+    "CODESPACE",
+    "GITHUB_",
+    "CODER",
+    "DEVPOD",
+    "DAYTONA_",
+    "REMOTE_CONTAINERS",
+    "VSCODE_",
+    "GOOGLE_CLOUD_WORKSTATIONS",
+    "MONOSPACE_",
+    "IDX_",
+    "CI_",
+    "GITLAB_",
+    "ACTIONS_",
+    "CLOUDENV_",
+    "THEIA_",
+    "SUPERVISOR_",
+    "RUNNER_",
+)
+_EXACT = (
+    "CI",
+    "WEB_HOST",
+    "WORKSPACE_SLUG",
+    "LS_ACCESS_TOKEN",
+    "GH_TOKEN",
+    "GCE_METADATA_HOST",
+    # requests lets these override an exporter's own CA file (requests#3829).
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Remove platform, CI and OTel variables; give the test its own cache dir."""
+    for name in list(os.environ):
+        if name in _EXACT or name.startswith(_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    cache: Path = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
