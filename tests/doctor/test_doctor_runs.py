@@ -1,7 +1,8 @@
-"""End-to-end doctor runs against the real harness: one passing run per transport, one per failure."""
+"""Doctor runs against the real harness: a passing run per transport, one run per failure."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
@@ -50,8 +51,10 @@ def test_passing_run_in_a_gitpod_workspace(
 
     outcome, human = run_both()
 
-    assert outcome.status == 0 and human.status == 0
-    assert outcome.report is not None and outcome.report["ok"] is True
+    assert outcome.status == 0
+    assert human.status == 0
+    assert outcome.report is not None
+    assert outcome.report["ok"] is True
     assert outcome.verdicts() == ALL_OK
     assert outcome.check("platform")["evidence"]["platform"] == "gitpod"
     assert outcome.check("git")["evidence"]["branch"] == "main"
@@ -65,7 +68,8 @@ def test_passing_run_in_a_gitpod_workspace(
     assert e2e["link"] == f"http://localhost:16686/trace/{e2e['trace id']}"
     # A platform credential planted in the workspace never shows up.
     for secret in GITPOD.secrets:
-        assert secret not in outcome.text and secret not in human.text
+        assert secret not in outcome.text
+        assert secret not in human.text
     for line in ("[ ok ] 1. Platform: gitpod workspace", "[ ok ] 6. End to end: test span"):
         assert line in human.text
     assert "All checks passed." in human.text
@@ -89,9 +93,10 @@ def test_passing_run_over_grpc_with_tls(
     endpoint = outcome.check("endpoint")["evidence"]
     assert endpoint["answer"] == "OK"
     assert endpoint["certificate"]["tls version"].startswith("TLS")
-    assert grpc_receiver.wait_for_spans(1)[0].trace_id == outcome.check("end_to_end")["evidence"][
-        "trace id"
-    ]
+    assert (
+        grpc_receiver.wait_for_spans(1)[0].trace_id
+        == outcome.check("end_to_end")["evidence"]["trace id"]
+    )
 
 
 def test_receiver_down(monkeypatch: pytest.MonkeyPatch, token_server: TokenServer) -> None:
@@ -121,7 +126,8 @@ def test_localhost_inside_a_container(
 
     outcome, human = run_both()
 
-    assert outcome.status == 1 and human.status == 1
+    assert outcome.status == 1
+    assert human.status == 1
     check = outcome.check("endpoint")
     assert check["verdict"] == "fail"
     assert check["evidence"]["localhost in a container"] == ["/.dockerenv"]
@@ -135,10 +141,10 @@ def test_localhost_reachable_inside_a_container_is_fine(
 ) -> None:
     monkeypatch.setenv("WORKSPACE_OTEL_TOKEN", token_server.mint())
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", http_receiver.endpoint)
-    from workspace_otel.cli._doctor import run_doctor
-
     import io
     import json
+
+    from workspace_otel.cli._doctor import run_doctor
 
     out = io.StringIO()
     status = run_doctor(
@@ -307,7 +313,8 @@ def test_clock_skewed(
     endpoint = outcome.check("endpoint")
     assert endpoint["verdict"] == "fail"
     assert "The clocks disagree (see check 4)" in endpoint["fix"]
-    assert future not in outcome.text and future not in human.text
+    assert future not in outcome.text
+    assert future not in human.text
 
 
 def test_typo_in_a_variable_name(
@@ -319,7 +326,8 @@ def test_typo_in_a_variable_name(
 
     outcome, human = run_both()
 
-    assert outcome.status == 1 and human.status == 1
+    assert outcome.status == 1
+    assert human.status == 1
     check = outcome.check("configuration")
     assert check["verdict"] == "fail"
     assert check["summary"] == (
@@ -406,9 +414,10 @@ def test_platform_credential_as_telemetry_token(
 
     token = outcome.check("token")
     assert token["verdict"] == "warn"
-    assert "would hand a code-hosting / workspace credential to a telemetry backend" in token[
-        "summary"
-    ]
+    assert (
+        "would hand a code-hosting / workspace credential to a telemetry backend"
+        in token["summary"]
+    )
     assert token["fix"].startswith("Use a telemetry-only credential instead")
     assert "ghu_" not in outcome.text
 
@@ -457,4 +466,4 @@ def test_requests_ca_bundle_replaces_the_exporter_certificate(
     e2e = outcome.check("end_to_end")
     assert outcome.status == 1
     assert e2e["verdict"] == "fail"
-    assert e2e["fix"].startswith("Unset REQUESTS_CA_BUNDLE for the application")
+    assert e2e["fix"].startswith("Unset REQUESTS_CA_BUNDLE for the application"), json.dumps(e2e)
