@@ -35,7 +35,9 @@ class FakeClock:
 
     @property
     def clock(self) -> Clock:
-        return Clock(wall=lambda: self.wall_now, monotonic=lambda: self.mono_now, uniform=self.uniform)
+        return Clock(
+            wall=lambda: self.wall_now, monotonic=lambda: self.mono_now, uniform=self.uniform
+        )
 
 
 def b64(data: dict[str, Any] | bytes) -> str:

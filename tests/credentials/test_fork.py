@@ -1,4 +1,4 @@
-"""After fork() the child has its own cache state and refresher, keeps a valid token, no deadlock."""
+"""After fork() the child has its own cache state and refresher, keeps its token, no deadlock."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import select
 import sys
 import time
 import warnings
+from collections.abc import Callable
 
 import pytest
 
@@ -17,7 +18,7 @@ from workspace_otel.credentials import shared_cache
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
-def _fork(child: callable) -> dict[str, object]:  # type: ignore[valid-type]
+def _fork(child: Callable[[], dict[str, object]]) -> dict[str, object]:
     read_fd, write_fd = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns that forking a multi-threaded process may deadlock:
@@ -29,7 +30,7 @@ def _fork(child: callable) -> dict[str, object]:  # type: ignore[valid-type]
         try:
             os.close(read_fd)
             os.write(write_fd, json.dumps(child()).encode())
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             os.write(write_fd, json.dumps({"error": repr(exc)}).encode())
             code = 1
         finally:
@@ -45,7 +46,7 @@ def _fork(child: callable) -> dict[str, object]:  # type: ignore[valid-type]
         os.close(read_fd)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
+            done, _ = os.waitpid(pid, os.WNOHANG)
             if done:
                 break
             time.sleep(0.01)
@@ -58,7 +59,9 @@ def _fork(child: callable) -> dict[str, object]:  # type: ignore[valid-type]
 
 def test_child_gets_its_own_thread_and_keeps_the_token() -> None:
     """The child reuses the still-valid token without fetching and starts its own refresher."""
-    source = ScriptedSource(lambda: token(f"t{source.fetches}-{os.getpid()}", lifetime=600, now=time.time()))
+    source = ScriptedSource(
+        lambda: token(f"t{source.fetches}-{os.getpid()}", lifetime=600, now=time.time())
+    )
     cache = shared_cache(source)
     parent_token = cache.token()
     parent_thread = cache.refresher_thread

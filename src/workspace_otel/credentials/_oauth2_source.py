@@ -242,7 +242,8 @@ class OAuth2ClientCredentialsSource:
             description = redact(raw, *secrets, limit=120) if isinstance(raw, str) else ""
         message = f"the OAuth2 token endpoint at {host} answered {status}"
         if code:
-            message += f" {redact(code, *secrets, limit=40)}"
+            safe_code = code if code.replace("_", "").isalpha() and len(code) <= 40 else ""
+            message += f" {safe_code or redact(code, *secrets, limit=40)}"
         if description:
             message += f" ({description})"
         needs_user = 400 <= status < 500 and status not in _TRANSIENT_STATUSES

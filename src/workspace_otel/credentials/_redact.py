@@ -1,9 +1,11 @@
 """Make untrusted text (a helper's stderr, an error body) safe to show.
 
 Anything that could be a credential is replaced: runs of 12 or more
-token-alphabet characters (JWTs, API keys, base64 blobs), values following
-``token``/``secret``/``password``-like keys, and any explicitly given secret.
-What survives is short human prose such as ``error: audience is required``.
+token-alphabet characters that hold a digit or mixed case, or any such run of
+24 or more (JWTs, API keys, base64 blobs); values following
+``token``/``secret``/``password``-like keys; and any explicitly given secret.
+What survives is human prose such as ``error: audience is required`` or an
+OAuth2 error code such as ``invalid_client``.
 """
 
 from __future__ import annotations
@@ -14,10 +16,23 @@ __all__ = ["redact"]
 
 _LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:-]{12,}")
 _KEYED = re.compile(
-    r"(?i)((?:token|secret|password|passwd|key|bearer|authorization)[\"']?\s*[:=]?\s*[\"']?)"
+    r"(?i)((?:token|secret|password|passwd|key|authorization)[\"']?\s*[:=]\s*[\"']?"
+    r")"
     r"[^\s\"',;]+"
 )
+_SCHEMED = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
 _MASK = "[redacted]"
+
+
+def _looks_secret(run: str) -> bool:
+    if len(run) >= 24 or any(c.isdigit() for c in run):
+        return True
+    return any(c.isupper() for c in run[1:]) and any(c.islower() for c in run)
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return _MASK if _looks_secret(run) else run
 
 
 def redact(text: str, *secrets: str, limit: int = 200) -> str:
@@ -31,8 +46,9 @@ def redact(text: str, *secrets: str, limit: int = 200) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, _MASK)
+    text = _SCHEMED.sub(lambda m: m.group(1) + " " + _MASK, text)
     text = _KEYED.sub(lambda m: m.group(1) + _MASK, text)
-    text = _LONG_RUN.sub(_MASK, text)
+    text = _LONG_RUN.sub(_mask_run, text)
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 3] + "..."
