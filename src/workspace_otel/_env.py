@@ -73,6 +73,16 @@ VARIABLES: tuple[EnvVar, ...] = (
         "WORKSPACE_OTEL_GIT_DIRTY", "off", "on or off: add workspace.git.dirty (runs git status)"
     ),
     EnvVar(
+        "WORKSPACE_OTEL_GIT_CACHE",
+        "on",
+        "on or off: cache the git attributes between starts (owner-only file under XDG_CACHE_HOME)",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_FLUSH_TIMEOUT",
+        "5",
+        "seconds allowed to flush telemetry at exit and on SIGTERM",
+    ),
+    EnvVar(
         "WORKSPACE_OTEL_TRACE_URL",
         None,
         "link template with {trace_id}, printed for each root span by the console exporter",
