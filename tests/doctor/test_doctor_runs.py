@@ -336,6 +336,8 @@ def test_typo_in_a_variable_name(
     )
     assert check["fix"] == "Rename WORKSPACE_OTEL_TOKEN_SORCE to WORKSPACE_OTEL_TOKEN_SOURCE."
     assert "fix: Rename WORKSPACE_OTEL_TOKEN_SORCE to WORKSPACE_OTEL_TOKEN_SOURCE." in human.text
+    # A setting word in a secret-sounding variable is not mistaken for a secret.
+    assert "<redacted" not in human.text
     # everything else still works, so the typo is the one thing to fix
     assert outcome.check("endpoint")["verdict"] == "ok"
 

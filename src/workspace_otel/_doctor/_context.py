@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from workspace_otel import _env
 from workspace_otel._doctor._redact import Redactor
 from workspace_otel._doctor._settings import Settings, parse_headers
 
@@ -52,7 +53,7 @@ PLATFORM_SECRET_VARIABLES = (
     "CI_JOB_JWT_V2",
 )
 _SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL|AUTH(?!OR)|SESSION|_OTS$)",
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIAL|AUTH(?!OR)|SESSION|JWT|_KEY$|_OTS$)",
     re.IGNORECASE,
 )
 _NOT_SECRET = frozenset(
@@ -157,7 +158,10 @@ def seed_secrets(redactor: Redactor, environ: Mapping[str, str]) -> None:
         upper = name.upper()
         if upper in _NOT_SECRET:
             continue
-        if upper in PLATFORM_SECRET_VARIABLES or _SECRET_NAME.search(upper):
+        known = _env.BY_NAME.get(upper)
+        certain = upper in PLATFORM_SECRET_VARIABLES or (known is not None and known.secret)
+        likely = known is None and bool(_SECRET_NAME.search(upper)) and _may_be_secret(value)
+        if certain or likely:
             redactor.add(value)
         if upper.endswith("_HEADERS") and upper.startswith("OTEL_"):
             for header_value in parse_headers(value).values():
@@ -171,6 +175,23 @@ def seed_secrets(redactor: Redactor, environ: Mapping[str, str]) -> None:
     secret_file = environ.get("WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE", "").strip()
     if secret_file:
         _add_file(redactor, secret_file)
+
+
+_SETTING_WORDS = frozenset(
+    {"auto", "none", "gitpod", "oauth2", "github-actions", "gce-metadata", "true", "false"}
+)
+
+
+def _may_be_secret(value: str) -> bool:
+    """Whether a variable whose name merely sounds secret holds something secret-like.
+
+    Plain setting words (a misspelt ``WORKSPACE_OTEL_TOKEN_SORCE=gitpod``) and
+    token-source specifications are not hidden, so the report stays readable.
+    """
+    text = value.strip()
+    if text.lower() in _SETTING_WORDS or text.startswith(("env:", "file:", "command:")):
+        return False
+    return len(text) >= 8
 
 
 def _add_file(redactor: Redactor, path: str) -> None:

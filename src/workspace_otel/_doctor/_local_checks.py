@@ -243,7 +243,7 @@ def _settings_evidence(ctx: Context) -> dict[str, str]:
     describe = getattr(options, "describe", None)
     if callable(describe):
         for option, value, source in describe():
-            rows[str(option)] = f"{value} (from {source})"
+            rows[str(option)] = f"{value or '-'} (from {source})"
     else:
         for label, setting in ctx.settings.values.items():
             value = setting.value if setting.value is not None else "-"
