@@ -469,3 +469,49 @@ def test_requests_ca_bundle_replaces_the_exporter_certificate(
     assert outcome.status == 1
     assert e2e["verdict"] == "fail"
     assert e2e["fix"].startswith("Unset REQUESTS_CA_BUNDLE for the application"), json.dumps(e2e)
+
+
+def test_gitlab_ci_without_a_token_source_suggests_id_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITLAB_CI", "true")
+    monkeypatch.setenv("WORKSPACE_OTEL_TOKEN_AUDIENCE", "https://collector.example")
+
+    outcome = run()
+
+    token = outcome.check("token")
+    assert token["verdict"] == "warn"
+    assert token["fix"] == (
+        "In GitLab CI declare an ID token in .gitlab-ci.yml (id_tokens: TELEMETRY_ID_TOKEN: "
+        "aud: https://collector.example) and set "
+        "WORKSPACE_OTEL_TOKEN_SOURCE=env:TELEMETRY_ID_TOKEN."
+    )
+
+
+def test_a_token_variable_named_by_env_source_is_not_a_typo(
+    monkeypatch: pytest.MonkeyPatch, token_server: TokenServer, http_receiver: HttpOtlpReceiver
+) -> None:
+    monkeypatch.setenv("WORKSPACE_OTEL_MY_TOKEN", token_server.mint())
+    monkeypatch.setenv("WORKSPACE_OTEL_TOKEN_SOURCE", "env:WORKSPACE_OTEL_MY_TOKEN")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", http_receiver.endpoint)
+
+    outcome = run()
+
+    assert outcome.status == 0, outcome.text
+    assert outcome.check("configuration")["verdict"] == "ok"
+
+
+def test_expired_static_token(
+    monkeypatch: pytest.MonkeyPatch, token_server: TokenServer, http_receiver: HttpOtlpReceiver
+) -> None:
+    monkeypatch.setenv("WORKSPACE_OTEL_TOKEN", token_server.mint(lifetime=-120))
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", http_receiver.endpoint)
+
+    outcome = run()
+
+    assert outcome.status == 1
+    token = outcome.check("token")
+    assert token["verdict"] == "fail"
+    assert token["summary"].startswith("the token expired at ")
+    assert token["fix"].startswith("Replace the token in WORKSPACE_OTEL_TOKEN with a fresh one")
+    assert outcome.check("endpoint")["verdict"] == "fail"

@@ -213,7 +213,16 @@ _HEADER_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HE
 
 def _unknown_variables(ctx: Context, check: Check) -> None:
     known = [v.name for v in _env.VARIABLES]
-    extra_known = {"WORKSPACE_OTEL_FLUSH_TIMEOUT", "WORKSPACE_OTEL_STRICT"}
+    # Read by the library but (not yet) in the _env table.
+    extra_known = {
+        "WORKSPACE_OTEL_FLUSH_TIMEOUT",
+        "WORKSPACE_OTEL_OAUTH2_TIMEOUT",
+    }
+    # Variables the user named as a token's home (env:NAME) are not typos.
+    for spec_name in ("WORKSPACE_OTEL_TOKEN_SOURCE", "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"):
+        spec = ctx.environ.get(spec_name, "").strip()
+        if spec.lower().startswith("env:"):
+            extra_known.add(spec[4:].strip())
     for name in _env.unknown(ctx.environ):
         if name in extra_known:
             continue

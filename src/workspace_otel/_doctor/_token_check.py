@@ -29,11 +29,23 @@ def _spec(ctx: Context) -> str:
     return ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip() or "auto"
 
 
+def _token_home(ctx: Context) -> str:
+    """Where a static token lives, in the user's words."""
+    spec = _spec(ctx)
+    if spec.lower() == "auto" and ctx.environ.get("WORKSPACE_OTEL_TOKEN", "").strip():
+        return "WORKSPACE_OTEL_TOKEN"
+    if spec.lower().startswith("env:"):
+        return spec[4:].strip()
+    if spec.lower().startswith("file:"):
+        return f"the file {spec[5:].strip()}"
+    return f"WORKSPACE_OTEL_TOKEN_SOURCE={spec}"
+
+
 def _gitlab_fix(ctx: Context) -> str:
     audience = ctx.environ.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip() or "<audience>"
     return (
-        "In GitLab CI declare an ID token in .gitlab-ci.yml (id_tokens: WORKSPACE_OTEL_ID_TOKEN: "
-        f"aud: {audience}) and set WORKSPACE_OTEL_TOKEN_SOURCE=env:WORKSPACE_OTEL_ID_TOKEN."
+        "In GitLab CI declare an ID token in .gitlab-ci.yml (id_tokens: TELEMETRY_ID_TOKEN: "
+        f"aud: {audience}) and set WORKSPACE_OTEL_TOKEN_SOURCE=env:TELEMETRY_ID_TOKEN."
     )
 
 
@@ -259,7 +271,7 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
                 f"the token expired at {iso(exp)} ({now - exp:.0f} s ago)",
                 _CLOCK_FIX
                 if fresh
-                else f"Replace the token behind {_spec(ctx)} with a fresh one, or use a "
+                else f"Replace the token in {_token_home(ctx)} with a fresh one, or use a "
                 "refreshing source (gitpod, oauth2, command:...).",
             )
         )
