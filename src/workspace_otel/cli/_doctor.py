@@ -11,6 +11,7 @@ value or credential-bearing URL is ever printed: only fingerprints
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -86,11 +87,18 @@ def run_doctor(
                 )
             ]
         )
+    buffer = io.StringIO()
+    if as_json:
+        render_json(report, buffer, redactor.redact)
+    else:
+        render_text(report, buffer, redactor.redact, colour=_colour(out, env))
+    text = buffer.getvalue()
     try:
-        if as_json:
-            render_json(report, out, redactor.redact)
-        else:
-            render_text(report, out, redactor.redact, colour=_colour(out, env))
+        try:
+            out.write(text)
+        except UnicodeEncodeError:
+            # A terminal that cannot show some character still gets the whole report.
+            out.write(text.encode("ascii", "backslashreplace").decode("ascii"))
         out.flush()
     except (OSError, ValueError):
         pass
