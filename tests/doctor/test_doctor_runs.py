@@ -515,3 +515,18 @@ def test_expired_static_token(
     assert token["summary"].startswith("the token expired at ")
     assert token["fix"].startswith("Replace the token in WORKSPACE_OTEL_TOKEN with a fresh one")
     assert outcome.check("endpoint")["verdict"] == "fail"
+
+
+def test_plain_http_to_a_remote_host_carries_no_token(
+    monkeypatch: pytest.MonkeyPatch, token_server: TokenServer
+) -> None:
+    monkeypatch.setenv("WORKSPACE_OTEL_TOKEN", token_server.mint())
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.invalid:4318")
+
+    outcome = run(timeout=1.0)
+
+    assert outcome.status == 1
+    config = outcome.check("configuration")
+    assert config["verdict"] == "fail"
+    assert config["fix"] == "Use https:// in OTEL_EXPORTER_OTLP_ENDPOINT."
+    assert outcome.check("endpoint")["verdict"] == "fail"

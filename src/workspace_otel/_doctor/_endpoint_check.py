@@ -31,6 +31,7 @@ __all__ = ["check_end_to_end", "check_endpoint"]
 _HTTP_PATHS = ("/v1/traces", "/traces/otlp/v0.9")
 _LIGHTSTEP_PATH = "/traces/otlp/v0.9"
 _NOT_SENT = "not sent: the OTLP gRPC exporter skips credential providers on insecure channels"
+_NOT_SENT_HTTP = "not sent: the library never sends a token over plain http to a non-loopback host"
 
 
 def _is_loopback(host: str) -> bool:
@@ -133,12 +134,14 @@ def check_endpoint(ctx: Context, check: Check) -> None:
     # gRPC: static metadata first, then the credentials plugin's (both are sent).
     sent: list[tuple[str, str]] = [(k, v) for k, v in s.headers.items() if grpc or k != header]
     token_value = str(ctx.token.value) if ctx.token is not None else None
-    token_sent = bool(token_value) and (secure or not grpc)
+    # Like the library: gRPC sends no token on insecure channels, and the HTTP auth
+    # never sends one over plain http to a non-loopback host.
+    token_sent = bool(token_value) and (secure or (not grpc and _is_loopback(host)))
     if token_value and token_sent:
         sent.append((header, _header_value(header, token_value)))
     check.evidence["headers sent"] = [f"{name}: {_shown(name, value)}" for name, value in sent]
     if token_value and not token_sent:
-        check.evidence["token"] = _NOT_SENT
+        check.evidence["token"] = _NOT_SENT if grpc else _NOT_SENT_HTTP
     if grpc:
         _grpc(ctx, check, f"{_bracket(host)}:{port}", sent, secure, token_sent)
     else:

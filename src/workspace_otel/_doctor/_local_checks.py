@@ -403,8 +403,9 @@ def _check_conflicts(ctx: Context, check: Check) -> None:
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             check.add(
                 Finding(
-                    "warn",
-                    f"the token would travel unencrypted to {parts.hostname} (http://)",
+                    "fail",
+                    f"the library never sends the token over plain http:// to {parts.hostname} "
+                    "(only loopback may use http), so exports go out unauthenticated",
                     f"Use https:// in {s.endpoint.source}.",
                 )
             )
