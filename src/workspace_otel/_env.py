@@ -61,6 +61,11 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar("WORKSPACE_OTEL_OAUTH2_SCOPES", None, "space- or comma-separated OAuth2 scopes"),
     EnvVar("WORKSPACE_OTEL_OAUTH2_AUDIENCE", None, "audience / resource asked of the token server"),
     EnvVar(
+        "WORKSPACE_OTEL_OAUTH2_TIMEOUT",
+        "10",
+        "seconds allowed for one request to the OAuth2 token endpoint",
+    ),
+    EnvVar(
         "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE",
         None,
         "token source whose token is exchanged (RFC 8693) by the oauth2 source",
