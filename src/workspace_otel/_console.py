@@ -28,6 +28,8 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
+from workspace_otel._links import render
+
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import ReadableLogRecord
     from opentelemetry.sdk.resources import Resource
@@ -39,9 +41,7 @@ _HIDDEN_PREFIXES = ("telemetry.sdk.", "telemetry.distro.")
 
 def trace_link(template: str | None, trace_id: int) -> str | None:
     """Return the link of a trace from a ``{trace_id}`` template (no other expansion)."""
-    if not template:
-        return None
-    return template.replace("{trace_id}", format_trace_id(trace_id))
+    return render(template, format_trace_id(trace_id)) if template else None
 
 
 def _value(value: Any) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from workspace_otel.errors import ConfigurationError
 
-__all__ = ["PLACEHOLDER", "VARIABLE", "trace_link", "trace_url_template"]
+__all__ = ["PLACEHOLDER", "VARIABLE", "render", "trace_link", "trace_url_template"]
 
 VARIABLE = "WORKSPACE_OTEL_TRACE_URL"
 PLACEHOLDER = "{trace_id}"
@@ -77,8 +77,15 @@ def trace_link(trace_id_hex: str, environ: Mapping[str, str] | None = None) -> s
         ValueError: ``trace_id_hex`` is not 32 hex digits.
     """
     template = trace_url_template(environ)
-    if template is None:
-        return None
+    return None if template is None else render(template, trace_id_hex)
+
+
+def render(template: str, trace_id_hex: str) -> str:
+    """Fill a template already validated by :func:`trace_url_template` with a trace id.
+
+    Raises:
+        ValueError: ``trace_id_hex`` is not 32 hex digits.
+    """
     trace_id = trace_id_hex.strip().lower()
     if not _TRACE_ID.match(trace_id):
         raise ValueError("trace_id_hex must be 32 hexadecimal digits")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from workspace_otel import _env
+from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -558,15 +559,10 @@ def _flush_timeout(arg: float | None, environ: Mapping[str, str]) -> Setting[flo
 
 
 def _trace_url(environ: Mapping[str, str]) -> Setting[str | None]:
-    raw = _raw(environ, "WORKSPACE_OTEL_TRACE_URL")
-    if raw is None:
+    template = trace_url_template(environ)
+    if template is None:
         return Setting(None, DEFAULT)
-    if "{trace_id}" not in raw or not raw.startswith(("http://", "https://")):
-        raise ConfigurationError(
-            "WORKSPACE_OTEL_TRACE_URL must be an http(s) URL containing {trace_id}, e.g. "
-            "http://localhost:16686/trace/{trace_id}"
-        )
-    return Setting(raw, "WORKSPACE_OTEL_TRACE_URL")
+    return Setting(template, "WORKSPACE_OTEL_TRACE_URL")
 
 
 def _check_attributes(attrs: Mapping[str, Any]) -> Mapping[str, Any]:
