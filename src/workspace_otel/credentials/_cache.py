@@ -9,7 +9,7 @@ Rules (DESIGN.md section 4), with the constants below:
   stretch a token, and a suspended VM (monotonic time stops) is caught by the
   wall clock.
 * A background daemon thread, started lazily at the first :meth:`token` call,
-  refreshes at 45-55 % of the remaining life. The export path never fetches
+  refreshes at 50-60 % of the remaining life. The export path never fetches
   while a usable token exists; it only nudges the thread.
 * One fetch at a time. Without a usable token, callers wait for that fetch up
   to a bound (5 s by default) and then get :class:`TokenError`.
@@ -46,7 +46,9 @@ __all__ = ["RefreshingTokenCache", "margin_for"]
 
 _logger = logging.getLogger("workspace_otel.credentials")
 
-REFRESH_FRACTION = (0.45, 0.55)
+# Refresh at 50-60 % of the remaining life: never more than two fetches in any
+# window of one lifetime (budget P7), and 40 % of the life left for retries.
+REFRESH_FRACTION = (0.50, 0.60)
 MIN_MARGIN = 30.0
 MARGIN_FRACTION = 0.05
 MAX_MARGIN_FRACTION = 0.25

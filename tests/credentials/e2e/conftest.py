@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,12 +24,11 @@ def make_span(name: str = "e2e") -> ReadableSpan:
 
 
 @pytest.fixture(autouse=True)
-def _otel_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _otel_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("OTEL_", "WORKSPACE_OTEL_", "GCE_METADATA", "ACTIONS_ID_TOKEN")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "5")
-    yield
 
 
 def export_for(
