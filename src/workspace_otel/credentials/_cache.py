@@ -33,7 +33,7 @@ import math
 import os
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from workspace_otel.credentials._clock import SYSTEM_CLOCK, Clock
@@ -81,6 +81,20 @@ class _Entry:
     margin: float
     refresh_after: float  # seconds after receipt
 
+    # Precomputed for the request path: usable while both clocks are before
+    # their ``usable_until``; refresh due once either passes ``refresh_at``.
+    usable_until_wall: float = field(init=False)
+    usable_until_mono: float = field(init=False)
+    refresh_at_wall: float = field(init=False)
+    refresh_at_mono: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        usable = math.inf if self.valid_for is None else self.valid_for - self.margin
+        object.__setattr__(self, "usable_until_wall", self.received_wall + usable)
+        object.__setattr__(self, "usable_until_mono", self.received_mono + usable)
+        object.__setattr__(self, "refresh_at_wall", self.received_wall + self.refresh_after)
+        object.__setattr__(self, "refresh_at_mono", self.received_mono + self.refresh_after)
+
     def usable_left(self, wall: float, mono: float) -> float:
         if self.valid_for is None:
             return math.inf
@@ -121,6 +135,8 @@ class RefreshingTokenCache:
     ) -> None:
         self.source = source
         self._clock = clock or SYSTEM_CLOCK
+        self._wall = self._clock.wall
+        self._monotonic = self._clock.monotonic
         self._background = background
         self._wait_timeout = wait_timeout
         self._entry: _Entry | None = None
@@ -159,12 +175,12 @@ class RefreshingTokenCache:
         """
         entry = self._entry
         if entry is not None:
-            wall = self._clock.wall()
-            mono = self._clock.monotonic()
-            if entry.usable_left(wall, mono) > 0:
+            wall = self._wall()
+            mono = self._monotonic()
+            if wall < entry.usable_until_wall and mono < entry.usable_until_mono:
                 if (
-                    self._background
-                    and entry.elapsed(wall, mono) >= entry.refresh_after
+                    (wall >= entry.refresh_at_wall or mono >= entry.refresh_at_mono)
+                    and self._background
                     and not self._fetching
                     and (self._retry_at is None or mono >= self._retry_at)
                 ):

@@ -80,6 +80,7 @@ class BearerAuth(AuthBase):
         self.cache = _as_cache(source)
         self.header = resolve_header(header)
         self.wait_timeout = wait_timeout
+        self._formatted: tuple[Token | None, str] = (None, "")
         self._refused: set[str] = set()
         self._refused_lock = threading.Lock()
 
@@ -116,7 +117,11 @@ class BearerAuth(AuthBase):
             token = self.cache.token(self.wait_timeout)
         except TokenError as exc:
             raise TokenUnavailableError(str(exc), needs_user=exc.needs_user) from None
-        r.headers[self.header] = format_value(self.header, token.value)
+        formatted = self._formatted
+        if formatted[0] is not token:
+            formatted = (token, format_value(self.header, token.value))
+            self._formatted = formatted
+        r.headers[self.header] = formatted[1]
         position = None
         tell = getattr(r.body, "tell", None)
         if callable(tell):
