@@ -57,6 +57,7 @@ class FileTokenSource:
         self.force_reread_interval = force_reread_interval
         self._monotonic = monotonic
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         self._signature: tuple[int, int, int, int] | None = None
         self._read_at = 0.0
         self._last_good: Token | None = None
@@ -75,6 +76,10 @@ class FileTokenSource:
             TokenError: the file is unreadable or invalid and no earlier read
                 succeeded.
         """
+        if self._pid != os.getpid():
+            # Forked while another thread may have held the lock: start afresh.
+            self._lock = threading.Lock()
+            self._pid = os.getpid()
         with self._lock:
             try:
                 return self._fetch_locked()
