@@ -44,7 +44,8 @@ class EnvTokenSource:
                 "EnvTokenSource needs an environment variable name, e.g. env:MY_TOKEN"
             )
         self.name = name
-        self._environ = environ
+        # os.environ itself counts as "live environment": same cache as the zero-arg path.
+        self._environ = None if environ is os.environ else environ
         self.revalidate_interval = revalidate_interval
 
     @property

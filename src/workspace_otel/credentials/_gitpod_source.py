@@ -50,7 +50,8 @@ class GitpodTokenSource:
     ) -> None:
         env = os.environ if environ is None else environ
         self.audience = audience or env.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip() or None
-        self._environ = environ
+        # os.environ itself counts as "live environment": same cache as the zero-arg path.
+        self._environ = None if environ is os.environ else environ
         self.timeout = timeout
 
     @property
