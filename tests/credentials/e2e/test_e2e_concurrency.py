@@ -72,3 +72,8 @@ def test_64_threads_three_exporters_share_one_token(
     assert http_receiver.rejected == 0
     assert len(results) > THREADS * 10
     assert requests <= 2 * lifetimes + 1
+    # Budget P7: no window of one token lifetime holds more than two token requests.
+    times = sorted(r.at for r in token_server.requests)
+    busiest = max(sum(1 for t in times if start <= t < start + LIFETIME) for start in times)
+    print(f"busiest {LIFETIME:g} s window: {busiest} token requests")
+    assert busiest <= 2
