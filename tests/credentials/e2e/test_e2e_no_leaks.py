@@ -27,6 +27,7 @@ from workspace_otel.errors import TokenError
 
 if TYPE_CHECKING:
     from tests.harness.fake_clis import FakeClis
+    from tests.harness.tls import TlsMaterial
 
 pytestmark = pytest.mark.slow
 
@@ -156,3 +157,41 @@ def test_canaries_never_leak(
         leaked = sorted(s for s in secrets if s in text)
         assert not leaked, f"{len(leaked)} secret(s) leaked into {where}"
     assert fake_cli_bin.count() >= 1
+
+
+def test_grpc_plugin_errors_never_leak(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tls_material: TlsMaterial,
+) -> None:
+    """A failing source behind the gRPC plugin: RpcError details and logs hold no secret."""
+    import grpc
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+    from tests.harness.receivers import GrpcOtlpReceiver
+    from tests.harness.token_server import TokenServer
+    from workspace_otel.credentials import grpc_credentials
+
+    caplog.set_level(logging.DEBUG)
+    bad = CANARIES["Bad"]
+    with (
+        TokenServer(clients={"test-client": CANARIES["Secret"]}) as server,
+        GrpcOtlpReceiver(None, tls_material) as receiver,
+    ):
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(tls_material.ca_cert))
+        source = OAuth2ClientCredentialsSource(server.token_url, "test-client", bad, timeout=2)
+        credentials = grpc_credentials(source)
+        target = receiver.endpoint.removeprefix("https://")
+        with grpc.secure_channel(target, credentials) as channel:
+            stub = trace_service_pb2_grpc.TraceServiceStub(channel)  # type: ignore[no-untyped-call]
+            with pytest.raises(grpc.RpcError) as info:
+                stub.Export(trace_service_pb2.ExportTraceServiceRequest(), timeout=5)
+        error = info.value
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        details = str(error.details())
+        assert "invalid_client" in details
+        for secret in (bad, CANARIES["Secret"]):
+            assert secret not in details
+            assert secret not in str(error)
+            assert secret not in caplog.text
+        assert receiver.tokens_seen == []
