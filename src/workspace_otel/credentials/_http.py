@@ -171,6 +171,33 @@ class BearerAuth(AuthBase):
         return f"BearerAuth(header={self.header!r}, cache={self.cache!r})"
 
 
+class OtlpSession(requests.Session):
+    """A session whose own CA file is not overridden by ``REQUESTS_CA_BUNDLE``.
+
+    The OTLP/HTTP exporter puts ``OTEL_EXPORTER_OTLP_CERTIFICATE`` into
+    ``session.verify``; plain requests then lets ``REQUESTS_CA_BUNDLE`` or
+    ``CURL_CA_BUNDLE`` (set machine-wide on many images) win over it
+    (requests#3829), and TLS to a collector with a private CA fails. Here an
+    explicit CA file on the session wins; proxies and the rest of the
+    environment are honoured as usual.
+    """
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: Any,
+        stream: Any,
+        verify: Any,
+        cert: Any,
+    ) -> Any:
+        settings = super().merge_environment_settings(
+            url, proxies, stream, verify, cert
+        )
+        if verify is None and isinstance(self.verify, str):
+            settings["verify"] = self.verify
+        return settings
+
+
 def http_session(
     source: TokenSource | RefreshingTokenCache | None = None, *, header: str | None = None
 ) -> requests.Session:
@@ -195,7 +222,7 @@ def http_session(
     if source is None:
         source = token_source_from_env()
     header_name = resolve_header(header)
-    session = requests.Session()
+    session = OtlpSession()
     if source is None:
         _logger.debug(
             "no token source configured (WORKSPACE_OTEL_TOKEN_SOURCE): OTLP/HTTP without a token"
