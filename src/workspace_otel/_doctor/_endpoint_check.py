@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from workspace_otel._doctor import _integrations
 from workspace_otel._doctor._context import Context
-from workspace_otel._doctor._local_checks import ca_bundle_fix, ca_bundle_override
 from workspace_otel._doctor._probes import (
     GrpcAnswer,
     HttpAnswer,
@@ -657,18 +656,12 @@ def check_end_to_end(ctx: Context, check: Check) -> None:
     if capture.messages:
         check.evidence["exporter log"] = capture.messages[:5]
     if result != SpanExportResult.SUCCESS:
-        bundle = ca_bundle_override(ctx)
-        # The exporter does not always log the TLS error (a retry that would pass the
-        # deadline is skipped silently), so the configuration alone decides.
-        verify_failed = bundle is not None and ctx.settings.traces_url is not None
         check.add(
             Finding(
                 "fail",
                 "the SDK exporter could not deliver the test span although the endpoint "
                 "accepted the doctor's own request",
-                ca_bundle_fix(bundle)
-                if bundle and verify_failed
-                else "Compare the exporter log above with check 5; run the application with "
+                "Compare the exporter log above with check 5; run the application with "
                 "OTEL_LOG_LEVEL=debug to see each export's answer.",
             )
         )

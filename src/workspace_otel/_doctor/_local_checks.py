@@ -421,40 +421,8 @@ def _check_conflicts(ctx: Context, check: Check) -> None:
         )
 
 
-CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-
-
-def ca_bundle_override(ctx: Context) -> str | None:
-    """Return the variable through which ``requests`` would replace the exporter's CA file."""
-    s = ctx.settings
-    if not s.certificate.value or s.protocol != "http/protobuf":
-        return None
-    for name in CA_BUNDLE_VARIABLES:
-        if ctx.environ.get(name, "").strip():
-            return name
-    return None
-
-
-def ca_bundle_fix(name: str) -> str:
-    """Return the fix for :func:`ca_bundle_override`."""
-    return (
-        f"Unset {name} for the application (requests lets it replace the exporter's CA file), "
-        "or append the collector's CA certificate to that bundle."
-    )
-
-
 def _check_certificates(ctx: Context, check: Check) -> None:
     s = ctx.settings
-    bundle = ca_bundle_override(ctx)
-    if bundle:
-        check.add(
-            Finding(
-                "warn",
-                f"{bundle} is set: requests uses it instead of {s.certificate.source} for the "
-                "OTLP/HTTP exporter's session, so the collector's CA may not be trusted",
-                ca_bundle_fix(bundle),
-            )
-        )
     for setting in (s.certificate, s.client_certificate, s.client_key):
         if setting.value and not Path(setting.value).is_file():
             check.add(
