@@ -39,7 +39,8 @@ VARIABLES: tuple[EnvVar, ...] = (
     EnvVar(
         "WORKSPACE_OTEL_TOKEN_SOURCE",
         "auto",
-        "auto, none, env:NAME, file:PATH, command:CMDLINE, gitpod, github-actions, oauth2",
+        "auto, none, env:NAME, file:PATH, command:CMDLINE, gitpod, github-actions, oauth2,"
+        " gce-metadata",
     ),
     EnvVar("WORKSPACE_OTEL_TOKEN", None, "static token used by the auto source", secret=True),
     EnvVar(
