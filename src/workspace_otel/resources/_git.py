@@ -16,7 +16,6 @@ whose repository did not change neither imports GitPython nor runs ``git``.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import logging
 import os
@@ -159,6 +158,8 @@ def _config_sections(config: Any) -> dict[ConfigKey, str]:
 def _values(config: Any, section: str | None, option: str) -> list[str]:
     if section is None:
         return []
+    import configparser  # only on a cache miss, like GitPython itself
+
     try:
         values = config.get_values(section, option)
     except (configparser.Error, KeyError, ValueError):

@@ -1,0 +1,162 @@
+"""P4 (detection in process), P5 (token attach per request), P6 (export throughput)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import Options, Row, alternate, median
+
+
+def _per_call(fn: Callable[[], object], iterations: int, repeats: int) -> float:
+    """Median over ``repeats`` of the mean seconds per call of ``fn``."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            fn()
+        samples.append((time.perf_counter() - start) / iterations)
+    return median(samples)
+
+
+def p4(options: Options, environ: dict[str, str], repo: Path, root: Path) -> list[Row]:
+    """Detection in process: environment only, and with git (cache warm)."""
+    from workspace_otel.resources import detect_with_sources
+
+    iterations = 50 if options.quick else 2000
+    repeats = 3 if options.quick else 7
+
+    def env_only() -> object:
+        return detect_with_sources(environ, root=root, cwd=repo, git=False)
+
+    def with_git() -> tuple[dict[str, Any], dict[str, str]]:
+        return detect_with_sources(environ, root=root, cwd=repo)
+
+    attrs, _ = with_git()  # warm: the cache file matches the repository
+    if "vcs.ref.head.revision" not in attrs:
+        raise RuntimeError("git detection found no revision")
+    env_s = _per_call(env_only, iterations, repeats)
+    git_s = _per_call(with_git, max(iterations // 4, 10), repeats)
+    return [
+        Row(
+            "P4",
+            "detection in process, environment only",
+            f"{env_s * 1e3:.3f} ms",
+            "<= 0.2 ms",
+            env_s <= 0.2e-3,
+            f"detect_with_sources(git=False), Codespace env; median of {repeats}",
+        ),
+        Row(
+            "P4",
+            "detection in process, with git (warm)",
+            f"{git_s * 1e3:.3f} ms",
+            "<= 5 ms",
+            git_s <= 5e-3,
+            f"detect_with_sources() on the {repo.name} repository, cache warm",
+        ),
+    ]
+
+
+def p5(options: Options, cache: Any, url: str) -> list[Row]:
+    """Per-request cost of BearerAuth with a cached token."""
+    import requests
+
+    from workspace_otel.credentials import BearerAuth
+
+    auth = BearerAuth(cache, header="authorization")
+    request = requests.Request(
+        "POST", url, data=b"\x0a" * 256, headers={"Content-Type": "application/x-protobuf"}
+    ).prepare()
+    hooks = request.hooks["response"]
+    auth(request)  # the first call may fetch
+    iterations = 2000 if options.quick else 100_000
+    repeats = 3 if options.quick else 7
+
+    def attach() -> object:
+        hooks.clear()
+        return auth(request)
+
+    def baseline() -> object:
+        hooks.clear()
+        return request
+
+    per_call = _per_call(attach, iterations, repeats) - _per_call(baseline, iterations, repeats)
+    return [
+        Row(
+            "P5",
+            "token attach per HTTP request, cached token",
+            f"{per_call * 1e6:.2f} µs",
+            "<= 5 µs",
+            per_call <= 5e-6,
+            f"BearerAuth(prepared request), loop overhead subtracted; median of {repeats}",
+        )
+    ]
+
+
+def _span_batch(count: int) -> list[Any]:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    spans: list[Any] = []
+
+    class Keep(SpanExporter):
+        def export(self, batch: Any) -> SpanExportResult:
+            spans.extend(batch)
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
+    provider.add_span_processor(SimpleSpanProcessor(Keep()))
+    tracer = provider.get_tracer("bench")
+    for index in range(count):
+        with tracer.start_as_current_span(f"span-{index}") as span:
+            span.set_attribute("index", index)
+    provider.shutdown()
+    return spans
+
+
+def p6(options: Options, source: Any, token: str, receiver: Any) -> list[Row]:
+    """Export throughput with the credential provider against a static header."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    from workspace_otel.credentials import http_session
+
+    batch = _span_batch(64)
+    ours = OTLPSpanExporter(endpoint=receiver.traces_url, session=http_session(source))
+    static = OTLPSpanExporter(
+        endpoint=receiver.traces_url, headers={"authorization": f"Bearer {token}"}
+    )
+    exports = 10 if options.quick else 60
+    blocks = 2 if options.quick else 16
+
+    def block(exporter: Any) -> Callable[[], float]:
+        def run() -> float:
+            receiver.reset()
+            start = time.perf_counter()
+            for _ in range(exports):
+                if exporter.export(batch) is not SpanExportResult.SUCCESS:
+                    raise RuntimeError("an export failed")
+            return exports / (time.perf_counter() - start)
+
+        return run
+
+    block(ours)()
+    block(static)()  # warm both connection pools
+    with_provider, with_header = alternate(blocks, block(ours), block(static))
+    ours.shutdown()  # type: ignore[no-untyped-call]
+    static.shutdown()  # type: ignore[no-untyped-call]
+    ratio = median(with_provider) / median(with_header)
+    return [
+        Row(
+            "P6",
+            "export throughput, credential provider / static header",
+            f"{ratio:.3f}x",
+            ">= 0.98x",
+            ratio >= 0.98,
+            f"{median(with_provider):.0f} vs {median(with_header):.0f} exports/s of 64 spans "
+            f"to HttpOtlpReceiver; medians of {blocks} blocks of {exports}, ABAB",
+        )
+    ]

@@ -1,0 +1,263 @@
+"""P1 (imports), P2 / P3 (process start with configure()) and the added peak RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.harness.platform_envs import CODESPACES
+
+from benchmarks._common import (
+    WORK,
+    ChildRun,
+    Options,
+    Row,
+    alternate,
+    median,
+    python,
+    python_env,
+    run_child,
+)
+from benchmarks._repo import PLANTED, new_commit
+
+HEAVY = ("git", "requests", "grpc")
+TOKEN = "bench-static-token-0123456789abcdef"
+
+_IMPORT_TIMER = (
+    "import time, sys\n"
+    "t = time.perf_counter()\n"
+    "import {module}\n"
+    "sys.stdout.write(repr(time.perf_counter() - t))\n"
+)
+
+# Peak RSS of the child's own address space (VmHWM), printed at exit after the SDK's own
+# exit handlers (registered later, so run earlier). ru_maxrss would include the parent's
+# pages inherited before exec.
+_HWM = (
+    "import atexit, sys\n"
+    "def _hwm():\n"
+    "    with open('/proc/self/status') as f:\n"
+    "        sys.stderr.write(''.join(l for l in f if l.startswith('VmHWM')))\n"
+    "atexit.register(_hwm)\n"
+)
+
+OURS = _HWM + "import workspace_otel\nworkspace_otel.configure()\n"
+
+_PROBE = (
+    "import json, sys\n"
+    "import workspace_otel\n"
+    "telemetry = workspace_otel.configure()\n"
+    "print(json.dumps({'attributes': dict(telemetry.resource.attributes),"
+    " 'gitpython': 'git' in sys.modules}))\n"
+)
+
+_HAND_WRITTEN = (
+    _HWM
+    + """\
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+ENDPOINT = {endpoint!r}
+HEADERS = {{"authorization": "Bearer {token}"}}
+resource = Resource.create({attributes})
+tracer_provider = TracerProvider(resource=resource)
+tracer_provider.add_span_processor(
+    BatchSpanProcessor(OTLPSpanExporter(endpoint=ENDPOINT + "/v1/traces", headers=HEADERS))
+)
+trace.set_tracer_provider(tracer_provider)
+reader = PeriodicExportingMetricReader(
+    OTLPMetricExporter(endpoint=ENDPOINT + "/v1/metrics", headers=HEADERS)
+)
+metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
+"""
+)
+
+
+def p1(options: Options) -> list[Row]:
+    """Modules pulled in by ``import workspace_otel`` and its import time."""
+    env = python_env(options)
+    listing = run_child(
+        [python(), "-c", "import sys, json, workspace_otel; print(json.dumps(list(sys.modules)))"],
+        env=env,
+    )
+    modules = set(json.loads(listing.stdout))
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    sdk = any(m.startswith("opentelemetry.sdk") for m in modules)
+    runs = 3 if options.quick else 15
+
+    def timed(module: str) -> Callable[[], float]:
+        code = _IMPORT_TIMER.format(module=module)
+        return lambda: float(run_child([python(), "-c", code], env=env).stdout)
+
+    ours, sdk_alone = alternate(runs, timed("workspace_otel"), timed("opentelemetry.sdk.resources"))
+    return [
+        Row(
+            "P1",
+            "`import workspace_otel` imports git / requests / grpc",
+            "none" if not heavy else ", ".join(heavy[:5]),
+            "none",
+            not heavy,
+            f"{len(modules)} modules; opentelemetry.sdk imported: {'yes' if sdk else 'no'}",
+        ),
+        Row(
+            "P1",
+            "import time: workspace_otel / opentelemetry.sdk.resources",
+            f"{median(ours) * 1e3:.1f} ms / {median(sdk_alone) * 1e3:.1f} ms",
+            "-",
+            None,
+            f"ratio {median(ours) / median(sdk_alone):.2f}x; medians of {runs}, ABAB",
+        ),
+    ]
+
+
+@dataclass
+class StartupSetup:
+    """Everything the start-up comparisons share."""
+
+    repo: Path
+    env: dict[str, str]
+    hand_written: str
+    attributes: dict[str, object]
+    gitpython_on_warm_start: bool
+
+
+def startup_setup(options: Options, repo: Path, endpoint: str) -> StartupSetup:
+    """Build the Codespace-shaped environment and the hand-written equivalent script."""
+    root = WORK / "platform-root"
+    root.mkdir(parents=True, exist_ok=True)
+    platform = {k: v for k, v in CODESPACES.environ.items() if k not in ("HOME", "PATH", "USER")}
+    env = python_env(
+        options,
+        {
+            **platform,
+            "CODESPACE_VSCODE_FOLDER": str(repo),
+            "WORKSPACE_OTEL_PLATFORM_ROOT": str(root),
+            "XDG_CACHE_HOME": str(WORK / "cache"),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "WORKSPACE_OTEL_TOKEN": TOKEN,
+        },
+    )
+    run_child([python(), "-c", OURS], env=env, cwd=repo)  # warm the cache and the pyc files
+    probe = json.loads(run_child([python(), "-c", _PROBE], env=env, cwd=repo).stdout)
+    attributes = {
+        k: v for k, v in probe["attributes"].items() if not k.startswith("telemetry.sdk.")
+    }
+    if PLANTED in json.dumps(attributes):
+        raise RuntimeError("the planted remote credential reached the resource")
+    script = _HAND_WRITTEN.format(endpoint=endpoint, token=TOKEN, attributes=repr(attributes))
+    run_child([python(), "-c", script], env=env, cwd=repo)
+    return StartupSetup(repo, env, script, attributes, bool(probe["gitpython"]))
+
+
+def _runner(setup: StartupSetup, code: str, env: dict[str, str], sink: list[ChildRun]) -> float:
+    run = run_child([python(), "-c", code], env=env, cwd=setup.repo)
+    sink.append(run)
+    return run.wall
+
+
+def _hwm_kib(run: ChildRun) -> float:
+    for line in run.stderr.splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1])
+    return float(run.max_rss_kib)
+
+
+def p2_p3(options: Options, setup: StartupSetup, *, label: str = "") -> list[Row]:
+    """Second start and first start after a commit, ours against the hand-written setup."""
+    runs_warm = 3 if options.quick else 20
+    runs_cold = 3 if options.quick else 16
+    ours_runs: list[ChildRun] = []
+    hand_runs: list[ChildRun] = []
+    env = setup.env
+
+    def ours() -> float:
+        return _runner(setup, OURS, env, ours_runs)
+
+    def hand() -> float:
+        return _runner(setup, setup.hand_written, env, hand_runs)
+
+    ours()  # the cache now matches the repository
+    warm_a, warm_b = alternate(runs_warm, ours, hand)
+    counter = [0]
+
+    def ours_after_commit() -> float:
+        new_commit(setup.repo, counter)
+        return ours()
+
+    def hand_after_commit() -> float:
+        new_commit(setup.repo, counter)
+        return hand()
+
+    cold_a, cold_b = alternate(runs_cold, ours_after_commit, hand_after_commit)
+    warm_ratio = median(warm_a) / median(warm_b)
+    cold_ratio = median(cold_a) / median(cold_b)
+    rss_a = median([_hwm_kib(r) for r in ours_runs]) / 1024
+    rss_b = median([_hwm_kib(r) for r in hand_runs]) / 1024
+    suffix = f" {label}" if label else ""
+    warm_note = "GitPython imported" if setup.gitpython_on_warm_start else "GitPython not imported"
+    return [
+        Row(
+            "P2",
+            f"start with configure(), second start{suffix}",
+            f"{warm_ratio:.3f}x",
+            "<= 1.10x",
+            warm_ratio <= 1.10,
+            f"{median(warm_a) * 1e3:.0f} ms vs {median(warm_b) * 1e3:.0f} ms hand-written; "
+            f"medians of {runs_warm}, ABAB; {warm_note}",
+        ),
+        Row(
+            "P3",
+            f"start with configure(), first after a commit{suffix}",
+            f"{cold_ratio:.3f}x",
+            "<= 1.35x",
+            cold_ratio <= 1.35,
+            f"{median(cold_a) * 1e3:.0f} ms vs {median(cold_b) * 1e3:.0f} ms hand-written; "
+            f"medians of {runs_cold}, ABAB, a new commit before every run",
+        ),
+        Row(
+            "mem",
+            f"peak RSS added by configure(){suffix}",
+            f"{rss_a - rss_b:+.1f} MiB",
+            "-",
+            None,
+            f"{rss_a:.1f} MiB vs {rss_b:.1f} MiB hand-written (medians of VmHWM at exit)",
+        ),
+    ]
+
+
+def cache_off_env(setup: StartupSetup) -> StartupSetup:
+    """The same setup with the git attribute cache turned off (GitPython on every start)."""
+    env = dict(setup.env)
+    env["WORKSPACE_OTEL_GIT_CACHE"] = "off"
+    return StartupSetup(setup.repo, env, setup.hand_written, setup.attributes, True)
+
+
+def describe_machine() -> dict[str, str]:
+    """nproc, CPU model and Python version, for the report."""
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import platform
+
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+    }
