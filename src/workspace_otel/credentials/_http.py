@@ -190,9 +190,7 @@ class OtlpSession(requests.Session):
         verify: Any,
         cert: Any,
     ) -> Any:
-        settings = super().merge_environment_settings(
-            url, proxies, stream, verify, cert
-        )
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if verify is None and isinstance(self.verify, str):
             settings["verify"] = self.verify
         return settings
