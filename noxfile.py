@@ -8,6 +8,7 @@ Sessions:
     reliability  fault, bad-input and canary suite (tests/reliability)
     fuzz         the long hypothesis run of the bad-input tests (not in the default set)
     bench        budgets P1-P8 of DESIGN.md section 8, side by side (not in the default set)
+    bench_quick  the same measurements in a short mode: checks that they run, not their values
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import nox
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "examples", "reliability"]
+nox.options.sessions = ["lint", "typecheck", "tests", "examples", "reliability", "bench_quick"]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 LATEST = PYTHONS[-1]
@@ -87,3 +88,10 @@ def bench(session: nox.Session) -> None:
     """Measure the budgets of DESIGN.md section 8 side by side and print one table."""
     session.install(".[test]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python=LATEST)
+def bench_quick(session: nox.Session) -> None:
+    """Run every benchmark briefly; values are printed, not judged."""
+    session.install(".[test]")
+    session.run("python", "-m", "benchmarks", "--quick", *session.posargs)
