@@ -43,6 +43,12 @@ _EXACT = (
     "LS_ACCESS_TOKEN",
     "GH_TOKEN",
     "GCE_METADATA_HOST",
+    # container and terminal hints that change doctor's verdicts and output
+    "KUBERNETES_SERVICE_HOST",
+    "container",
+    "NO_COLOR",
+    # the harness's fake platform CLIs
+    "FAKE_CLI_MODE",
     # requests lets these override an exporter's own CA file (requests#3829).
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",

@@ -186,7 +186,7 @@ def test_service_name_argument_wins_and_never_unknown_service() -> None:
     )
     assert telemetry.resource.attributes["service.name"] == "chosen"
     workspace_otel._configure._reset_for_tests()
-    from tests.configure.conftest import reset_otel_globals
+    from tests.harness.process import reset_otel_globals
 
     reset_otel_globals()
     telemetry = workspace_otel.configure(backend="console", detectors=[])

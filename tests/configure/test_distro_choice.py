@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.configure.conftest import PYTHON, subprocess_env
+from tests.harness.process import PYTHON, subprocess_env
 
 pytestmark = pytest.mark.slow
 

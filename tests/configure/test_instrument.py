@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.configure.conftest import PYTHON, subprocess_env
 from tests.harness.fake_clis import install_fake_clis
 from tests.harness.jwt_validation import JwtValidator
 from tests.harness.platform_envs import by_name
+from tests.harness.process import PYTHON, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
 from tests.harness.token_server import TokenServer
 

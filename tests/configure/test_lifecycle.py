@@ -11,7 +11,8 @@ import threading
 
 import pytest
 
-from tests.configure.conftest import APPS, PYTHON, subprocess_env
+from tests.configure.conftest import APPS
+from tests.harness.process import PYTHON, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
 
 pytestmark = [

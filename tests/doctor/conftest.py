@@ -16,39 +16,6 @@ import pytest
 from workspace_otel.cli._doctor import run_doctor
 from workspace_otel.credentials import _shared
 
-_PREFIXES = (
-    "OTEL_",
-    "WORKSPACE_OTEL_",
-    "GITPOD_",
-    "CODESPACE",
-    "GITHUB_",
-    "CODER",
-    "DEVPOD",
-    "REMOTE_CONTAINERS",
-    "DAYTONA_",
-    "GOOGLE_CLOUD_",
-    "CI_",
-    "ACTIONS_",
-    "THEIA_",
-    "SUPERVISOR_",
-)
-_NAMES = (
-    "GITLAB_CI",
-    "GH_TOKEN",
-    "LS_ACCESS_TOKEN",
-    "KUBERNETES_SERVICE_HOST",
-    "container",
-    "NO_COLOR",
-    "CLOUDENV_ENVIRONMENT_ID",
-    "MONOSPACE_ENV",
-    "IDX_CHANNEL",
-    "WORKSPACE_SLUG",
-    "WEB_HOST",
-    "FAKE_CLI_MODE",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-)
-
 
 @dataclass
 class Outcome:
@@ -110,10 +77,7 @@ def platform_root(tmp_path: Path) -> Path:
 def doctor_env(
     monkeypatch: pytest.MonkeyPatch, git_repo: Path, platform_root: Path
 ) -> Iterator[pytest.MonkeyPatch]:
-    """Strip every OTel, workspace_otel and platform variable; run inside ``git_repo``."""
-    for name in list(os.environ):
-        if name.startswith(_PREFIXES) or name in _NAMES:
-            monkeypatch.delenv(name, raising=False)
+    """Run inside ``git_repo`` with no platform files (tests/conftest.py strips the variables)."""
     monkeypatch.setenv("WORKSPACE_OTEL_PLATFORM_ROOT", str(platform_root))
     monkeypatch.chdir(git_repo)
     yield monkeypatch

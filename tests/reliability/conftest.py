@@ -30,7 +30,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.reliability.helpers import Figures, LeakScanner, reset_otel_globals
+from tests.harness.process import reset_otel_globals
+from tests.reliability.helpers import Figures, LeakScanner
 
 PROFILE = os.environ.get("WORKSPACE_OTEL_HYPOTHESIS_PROFILE", "default")
 LONG_FACTOR = 25

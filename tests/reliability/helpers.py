@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -14,36 +12,7 @@ from typing import Any
 from workspace_otel.credentials._clock import Clock
 from workspace_otel.credentials._token import Token
 
-ROOT = Path(__file__).resolve().parents[2]
-SRC = ROOT / "src"
 APPS = Path(__file__).parent / "apps"
-PYTHON = sys.executable
-
-
-def reset_otel_globals() -> None:
-    """Forget the global providers the API lets be set only once (test-only)."""
-    from opentelemetry import trace
-    from opentelemetry._logs import _internal as logs_internal
-    from opentelemetry.metrics import _internal as metrics_internal
-    from opentelemetry.util._once import Once
-
-    trace._TRACER_PROVIDER_SET_ONCE = Once()
-    trace._TRACER_PROVIDER = None
-    metrics_internal._METER_PROVIDER_SET_ONCE = Once()
-    metrics_internal._METER_PROVIDER = None
-    logs_internal._LOGGER_PROVIDER_SET_ONCE = Once()
-    logs_internal._LOGGER_PROVIDER = None
-
-
-def subprocess_env(**extra: str) -> dict[str, str]:
-    """A minimal environment for child processes: no inherited OTEL_* / platform settings."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME")
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(ROOT)])
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["WORKSPACE_OTEL_GIT"] = "off"
-    env.update(extra)
-    return env
 
 
 class Figures:

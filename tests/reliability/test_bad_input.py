@@ -23,8 +23,8 @@ from werkzeug.wrappers import Request, Response
 
 from tests.harness._serving import LoopbackServer
 from tests.harness.platform_envs import ENVIRONMENTS
+from tests.harness.process import reset_otel_globals
 from tests.reliability.conftest import examples
-from tests.reliability.helpers import reset_otel_globals
 from workspace_otel import _env, resources
 from workspace_otel.credentials import (
     CommandTokenSource,

@@ -29,8 +29,9 @@ from opentelemetry import metrics, trace
 import workspace_otel
 from tests.harness.jwt_validation import JwtValidator
 from tests.harness.platform_envs import ENVIRONMENTS, SECRET_CANARIES, by_name, canary
+from tests.harness.process import PYTHON, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
-from tests.reliability.helpers import APPS, PYTHON, Figures, LeakScanner, subprocess_env
+from tests.reliability.helpers import APPS, Figures, LeakScanner
 from tests.reliability.pipeline import CLIENT_ID, CLIENT_SECRET, make_token_server
 from workspace_otel import resources
 from workspace_otel.credentials import (

@@ -25,9 +25,10 @@ import pytest
 
 from tests.harness.jwt_validation import JwtValidator
 from tests.harness.platform_envs import canary
+from tests.harness.process import PYTHON, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
 from tests.harness.token_server import TokenServer
-from tests.reliability.helpers import APPS, PYTHON, Figures, LeakScanner, subprocess_env
+from tests.reliability.helpers import APPS, Figures, LeakScanner
 from tests.reliability.pipeline import CLIENT_ID, CLIENT_SECRET, make_token_server
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and fork")
