@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -15,7 +16,9 @@ COUNT = int(sys.argv[2])
 
 
 def app_handler(signum: int, frame: object) -> None:
-    print("APP HANDLER RAN", flush=True)
+    # os.write, not print: the signal may land while the main thread is inside
+    # print("READY"), and buffered stdout is not reentrant.
+    os.write(1, b"APP HANDLER RAN\n")
     sys.exit(3)
 
 
