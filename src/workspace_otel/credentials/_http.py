@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from typing import Any
@@ -25,6 +24,9 @@ __all__ = ["BearerAuth", "TokenUnavailableError", "http_session"]
 
 _logger = logging.getLogger("workspace_otel.credentials")
 _RESENT = "_workspace_otel_resent"
+_SENT = "_workspace_otel_sent"
+# Per-URL plain-http decisions kept by one BearerAuth (an exporter posts to one URL).
+_MAX_DECISIONS = 256
 
 
 class TokenUnavailableError(TokenError, requests.exceptions.ConnectionError):
@@ -83,6 +85,8 @@ class BearerAuth(AuthBase):
         self._formatted: tuple[Token | None, str] = (None, "")
         self._refused: set[str] = set()
         self._refused_lock = threading.Lock()
+        # url -> "do not attach" (plain http to a non-loopback host), decided once per URL.
+        self._decisions: dict[str, bool] = {}
 
     def _plain_http_refused(self, url: str) -> bool:
         if url.startswith("https://"):
@@ -111,7 +115,13 @@ class BearerAuth(AuthBase):
         Raises:
             TokenUnavailableError: no usable token within the wait bound.
         """
-        if self._plain_http_refused(r.url or ""):
+        url = r.url or ""
+        refused = self._decisions.get(url)
+        if refused is None:
+            refused = self._plain_http_refused(url)
+            if len(self._decisions) < _MAX_DECISIONS:
+                self._decisions[url] = refused
+        if refused:
             return r
         try:
             token = self.cache.token(self.wait_timeout)
@@ -122,17 +132,28 @@ class BearerAuth(AuthBase):
             formatted = (token, format_value(self.header, token.value))
             self._formatted = formatted
         r.headers[self.header] = formatted[1]
+        body = r.body
         position = None
-        tell = getattr(r.body, "tell", None)
-        if callable(tell):
-            try:
-                position = tell()
-            except OSError:
-                position = None
-        r.register_hook(  # type: ignore[no-untyped-call]
-            "response", functools.partial(self._on_response, token, position)
-        )
+        if body is not None and not isinstance(body, (bytes, str)):
+            tell = getattr(body, "tell", None)
+            if callable(tell):
+                try:
+                    position = tell()
+                except OSError:
+                    position = None
+        # What the 401 handler needs travels with the request; the hook itself is
+        # one bound method, not a new closure per request.
+        setattr(r, _SENT, (token, position))
+        r.hooks["response"].append(self._response_hook)
         return r
+
+    def _response_hook(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        if response.status_code != 401:
+            return response
+        sent = getattr(response.request, _SENT, None)
+        if sent is None:
+            return response
+        return self._on_response(sent[0], sent[1], response, **kwargs)
 
     def _on_response(
         self, sent: Token, position: int | None, response: requests.Response, **kwargs: Any
