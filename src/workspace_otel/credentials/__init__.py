@@ -59,22 +59,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from workspace_otel.credentials._cache import RefreshingTokenCache
-from workspace_otel.credentials._command_source import CommandTokenSource
-from workspace_otel.credentials._env_source import EnvTokenSource
-from workspace_otel.credentials._file_source import FileTokenSource
-from workspace_otel.credentials._from_env import token_source_from_env
-from workspace_otel.credentials._gce_metadata_source import GceMetadataTokenSource
-from workspace_otel.credentials._github_actions_source import GitHubActionsTokenSource
-from workspace_otel.credentials._gitpod_source import GitpodTokenSource
-from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
-from workspace_otel.credentials._shared import shared_cache
-from workspace_otel.credentials._source import TokenSource
-from workspace_otel.credentials._token import Token
-
 if TYPE_CHECKING:
+    from workspace_otel.credentials._cache import RefreshingTokenCache
+    from workspace_otel.credentials._command_source import CommandTokenSource
+    from workspace_otel.credentials._env_source import EnvTokenSource
+    from workspace_otel.credentials._file_source import FileTokenSource
+    from workspace_otel.credentials._from_env import token_source_from_env
+    from workspace_otel.credentials._gce_metadata_source import GceMetadataTokenSource
+    from workspace_otel.credentials._github_actions_source import GitHubActionsTokenSource
+    from workspace_otel.credentials._gitpod_source import GitpodTokenSource
     from workspace_otel.credentials._grpc import TokenMetadataPlugin, grpc_credentials
     from workspace_otel.credentials._http import BearerAuth, TokenUnavailableError, http_session
+    from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
+    from workspace_otel.credentials._shared import shared_cache
+    from workspace_otel.credentials._source import TokenSource
+    from workspace_otel.credentials._token import Token
 
 __all__ = [
     "BearerAuth",
@@ -96,12 +95,26 @@ __all__ = [
     "token_source_from_env",
 ]
 
+# Every name is imported on first use, so a process that only needs one token
+# source (configure() with a static token) loads that source's module alone.
 _LAZY = {
     "BearerAuth": "workspace_otel.credentials._http",
-    "TokenUnavailableError": "workspace_otel.credentials._http",
-    "http_session": "workspace_otel.credentials._http",
+    "CommandTokenSource": "workspace_otel.credentials._command_source",
+    "EnvTokenSource": "workspace_otel.credentials._env_source",
+    "FileTokenSource": "workspace_otel.credentials._file_source",
+    "GceMetadataTokenSource": "workspace_otel.credentials._gce_metadata_source",
+    "GitHubActionsTokenSource": "workspace_otel.credentials._github_actions_source",
+    "GitpodTokenSource": "workspace_otel.credentials._gitpod_source",
+    "OAuth2ClientCredentialsSource": "workspace_otel.credentials._oauth2_source",
+    "RefreshingTokenCache": "workspace_otel.credentials._cache",
+    "Token": "workspace_otel.credentials._token",
     "TokenMetadataPlugin": "workspace_otel.credentials._grpc",
+    "TokenSource": "workspace_otel.credentials._source",
+    "TokenUnavailableError": "workspace_otel.credentials._http",
     "grpc_credentials": "workspace_otel.credentials._grpc",
+    "http_session": "workspace_otel.credentials._http",
+    "shared_cache": "workspace_otel.credentials._shared",
+    "token_source_from_env": "workspace_otel.credentials._from_env",
 }
 _EXTRA_HINT = {
     "workspace_otel.credentials._http": "requests (pip install workspace-otel)",
@@ -116,9 +129,10 @@ def __getattr__(name: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ImportError(
-            f"workspace_otel.credentials.{name} needs {_EXTRA_HINT[module_name]}"
-        ) from exc
+        hint = _EXTRA_HINT.get(module_name)
+        if hint is None:
+            raise
+        raise ImportError(f"workspace_otel.credentials.{name} needs {hint}") from exc
     value = getattr(module, name)
     globals()[name] = value
     return value

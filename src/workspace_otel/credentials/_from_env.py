@@ -5,20 +5,19 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from workspace_otel.credentials._command_source import CommandTokenSource
-from workspace_otel.credentials._env_source import EnvTokenSource
-from workspace_otel.credentials._file_source import FileTokenSource
-from workspace_otel.credentials._gce_metadata_source import GceMetadataTokenSource
-from workspace_otel.credentials._github_actions_source import (
-    REQUEST_TOKEN,
-    REQUEST_URL,
-    GitHubActionsTokenSource,
-)
-from workspace_otel.credentials._gitpod_source import GitpodTokenSource
-from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
-from workspace_otel.credentials._source import TokenSource
 from workspace_otel.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
+    from workspace_otel.credentials._source import TokenSource
+
+# Each source's module is imported only when that source is chosen: a process
+# configured with a static token never loads the OAuth2, command or cloud ones.
+# The GitHub Actions variable names, as in _github_actions_source.
+REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
+REQUEST_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
 
 __all__ = ["token_source_from_env"]
 
@@ -72,6 +71,8 @@ def _oauth2(
     subject = None
     if subject_value is not None:
         subject = _parse(subject_value, environ, given, SUBJECT_VARIABLE, nested=True)
+    from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
+
     return OAuth2ClientCredentialsSource(
         url,
         _get(environ, "WORKSPACE_OTEL_OAUTH2_CLIENT_ID"),
@@ -86,12 +87,18 @@ def _oauth2(
 
 def _auto(environ: Mapping[str, str], given: Mapping[str, str] | None) -> TokenSource | None:
     if _get(environ, "WORKSPACE_OTEL_TOKEN"):
+        from workspace_otel.credentials._env_source import EnvTokenSource
+
         return EnvTokenSource("WORKSPACE_OTEL_TOKEN", environ=given)
     audience = _get(environ, "WORKSPACE_OTEL_TOKEN_AUDIENCE")
     if audience is not None:
         if _get(environ, "GITPOD_ENVIRONMENT_ID") or _get(environ, "GITPOD_WORKSPACE_ID"):
+            from workspace_otel.credentials._gitpod_source import GitpodTokenSource
+
             return GitpodTokenSource(audience, environ=given)
         if _get(environ, REQUEST_URL) and _get(environ, REQUEST_TOKEN):
+            from workspace_otel.credentials._github_actions_source import GitHubActionsTokenSource
+
             return GitHubActionsTokenSource(audience, environ=given)
     if _get(environ, "WORKSPACE_OTEL_OAUTH2_TOKEN_URL"):
         return _oauth2(environ, SOURCE_VARIABLE, given)
@@ -115,10 +122,14 @@ def _parse(
                 raise ConfigurationError(
                     f"{variable}=env: needs a variable name, e.g. env:MY_TOKEN"
                 )
+            from workspace_otel.credentials._env_source import EnvTokenSource
+
             return EnvTokenSource(rest, environ=given)
         if kind == "file":
             if not rest:
                 raise ConfigurationError(f"{variable}=file: needs a path, e.g. file:/run/token")
+            from workspace_otel.credentials._file_source import FileTokenSource
+
             return FileTokenSource(rest)
         if kind == "command":
             if not rest:
@@ -127,6 +138,8 @@ def _parse(
                     "e.g. command:vault read -field=token secret/otel"
                 )
             try:
+                from workspace_otel.credentials._command_source import CommandTokenSource
+
                 return CommandTokenSource(rest)
             except ConfigurationError as exc:
                 raise ConfigurationError(f"{variable}: {exc}") from None
@@ -140,10 +153,16 @@ def _parse(
     elif kind == "none":
         return None
     elif kind == "gitpod":
+        from workspace_otel.credentials._gitpod_source import GitpodTokenSource
+
         return GitpodTokenSource(_audience(environ, kind, variable), environ=given)
     elif kind == "github-actions":
+        from workspace_otel.credentials._github_actions_source import GitHubActionsTokenSource
+
         return GitHubActionsTokenSource(_audience(environ, kind, variable), environ=given)
     elif kind == "gce-metadata":
+        from workspace_otel.credentials._gce_metadata_source import GceMetadataTokenSource
+
         return GceMetadataTokenSource(_audience(environ, kind, variable), environ=given)
     elif kind == "oauth2":
         return _oauth2(environ, variable, given)
