@@ -132,7 +132,7 @@ class BearerAuth(AuthBase):
             formatted = (token, format_value(self.header, token.value))
             self._formatted = formatted
         r.headers[self.header] = formatted[1]
-        body = r.body
+        body: Any = r.body  # a stream at run time when data= is a file object
         position = None
         if body is not None and not isinstance(body, (bytes, str)):
             tell = getattr(body, "tell", None)
