@@ -3,7 +3,8 @@
 One line per span, metric point or log record, written to ``sys.stderr`` (so a
 program's own output on stdout stays clean). The resource is printed once,
 before the first item. Root spans get a link when ``WORKSPACE_OTEL_TRACE_URL``
-holds a template with ``{trace_id}``.
+holds a template with ``{trace_id}``. The log exporter lives in
+:mod:`workspace_otel._console_logs`, so the logs SDK loads only with logs on.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import (
     Gauge,
     Histogram,
@@ -31,7 +30,6 @@ from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 from workspace_otel._links import render
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk._logs import ReadableLogRecord
     from opentelemetry.sdk.resources import Resource
 
 _MAX_VALUE = 120
@@ -213,65 +211,6 @@ class ConsoleMetricExporter(MetricExporter):
 
     def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
         """Nothing to release."""
-
-
-def _root_prints_logs() -> bool:
-    """Whether the application's own logging already writes to a terminal stream."""
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler) and not isinstance(
-            handler, logging.FileHandler
-        ):
-            return True
-    return False
-
-
-class ConsoleLogExporter(LogRecordExporter):
-    """Log exporter printing one compact line per record.
-
-    Records are not printed when the application's root logger already has a
-    stream handler: its own output shows them, and printing again would
-    duplicate every line.
-    """
-
-    def __init__(
-        self, printer: ConsolePrinter, prints_already: Callable[[], bool] = _root_prints_logs
-    ) -> None:
-        self._printer = printer
-        self._prints_already = prints_already
-
-    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        """Print the records (unless the app prints them itself); never raises."""
-        try:
-            if self._prints_already():
-                return LogRecordExportResult.SUCCESS
-            lines = []
-            resource = None
-            for item in batch:
-                record = item.log_record
-                resource = item.resource
-                ts = ""
-                if record.timestamp:
-                    ts = datetime.fromtimestamp(record.timestamp / 1e9, tz=timezone.utc).strftime(
-                        "%H:%M:%S.%f"
-                    )[:-3]
-                trace = (
-                    f"  trace={format_trace_id(record.trace_id)[:8]}…" if record.trace_id else ""
-                )
-                lines.append(
-                    f"[log]  {ts} {record.severity_text or ''} {_value(record.body)}{trace}"
-                )
-            self._printer.write(lines, resource)
-        except Exception:
-            logging.getLogger("workspace_otel").debug("console export failed", exc_info=True)
-            return LogRecordExportResult.FAILURE
-        return LogRecordExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        """Nothing to release."""
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Nothing is buffered."""
-        return True
 
 
 class TraceLinkProcessor(SpanProcessor):

@@ -14,20 +14,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from workspace_otel._console import (
-    ConsoleLogExporter,
-    ConsoleMetricExporter,
-    ConsolePrinter,
-    ConsoleSpanExporter,
-)
 
 if TYPE_CHECKING:
     import requests
 
+    from workspace_otel._console import ConsolePrinter
     from workspace_otel._options import Settings, Signal, SignalSettings
     from workspace_otel.credentials import TokenSource
 
@@ -120,8 +113,22 @@ def _otlp_grpc(signal: Signal, sig: SignalSettings, credentials: Any) -> Any:
 
 
 def _from_entry_point(signal: Signal, name: str) -> Any:
+    from importlib.metadata import entry_points
+
     found = list(entry_points(group=_GROUPS[signal], name=name))
     return found[0].load()()
+
+
+def _console_exporter(signal: Signal, printer: ConsolePrinter) -> Any:
+    if signal == "logs":
+        from workspace_otel._console_logs import ConsoleLogExporter
+
+        return ConsoleLogExporter(printer)
+    from workspace_otel._console import ConsoleMetricExporter, ConsoleSpanExporter
+
+    if signal == "traces":
+        return ConsoleSpanExporter(printer)
+    return ConsoleMetricExporter(printer)
 
 
 def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
@@ -138,11 +145,7 @@ def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
         target: list[tuple[str, Any]] = getattr(built, sig.signal)
         for name in sig.exporters.value:
             if name == "console":
-                exporter: Any = {
-                    "traces": ConsoleSpanExporter,
-                    "metrics": ConsoleMetricExporter,
-                    "logs": ConsoleLogExporter,
-                }[sig.signal](printer)
+                exporter: Any = _console_exporter(sig.signal, printer)
             elif name.startswith("otlp"):
                 endpoint = sig.endpoint.value or ""
                 if sig.protocol.value == "grpc":
