@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Hashable, Mapping
 from urllib.parse import quote
 
 from workspace_otel.credentials import _http_fetch
+from workspace_otel.credentials._identity_source import IdentityTokenSource
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
@@ -17,7 +17,7 @@ HOST_VARIABLE = "GCE_METADATA_HOST"
 _PATH = "/computeMetadata/v1/instance/service-accounts/default/identity"
 
 
-class GceMetadataTokenSource:
+class GceMetadataTokenSource(IdentityTokenSource):
     """Mints an ID token for the VM's service account (``gce-metadata``, opt-in).
 
     ``GET http://metadata.google.internal/computeMetadata/v1/instance/
@@ -39,7 +39,6 @@ class GceMetadataTokenSource:
     """
 
     kind = "gce-metadata"
-    mints_fresh_tokens = True
 
     def __init__(
         self,
@@ -48,16 +47,12 @@ class GceMetadataTokenSource:
         environ: Mapping[str, str] | None = None,
         timeout: float = 3.0,
     ) -> None:
-        env = os.environ if environ is None else environ
-        self.audience = audience or env.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip() or None
-        # os.environ itself counts as "live environment": same cache as the zero-arg path.
-        self._environ = None if environ is os.environ else environ
-        self.timeout = timeout
+        super().__init__(audience, environ=environ, timeout=timeout)
 
     @property
     def host(self) -> str:
         """The metadata host (``GCE_METADATA_HOST`` or ``metadata.google.internal``)."""
-        env = os.environ if self._environ is None else self._environ
+        env = self.environ
         return env.get(HOST_VARIABLE, "").strip() or DEFAULT_HOST
 
     @property

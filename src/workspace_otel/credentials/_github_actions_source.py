@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Hashable, Mapping
 from urllib.parse import quote
 
 from workspace_otel.credentials import _http_fetch
+from workspace_otel.credentials._identity_source import IdentityTokenSource
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
@@ -17,7 +17,7 @@ REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
 REQUEST_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
 
 
-class GitHubActionsTokenSource:
+class GitHubActionsTokenSource(IdentityTokenSource):
     """Requests the job's OIDC identity token from GitHub Actions (``github-actions``).
 
     Sends ``GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=A`` with
@@ -36,7 +36,6 @@ class GitHubActionsTokenSource:
     """
 
     kind = "github-actions"
-    mints_fresh_tokens = True
 
     def __init__(
         self,
@@ -45,16 +44,12 @@ class GitHubActionsTokenSource:
         environ: Mapping[str, str] | None = None,
         timeout: float = 10.0,
     ) -> None:
-        env = os.environ if environ is None else environ
-        self.audience = audience or env.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip() or None
-        # os.environ itself counts as "live environment": same cache as the zero-arg path.
-        self._environ = None if environ is os.environ else environ
-        self.timeout = timeout
+        super().__init__(audience, environ=environ, timeout=timeout)
 
     @property
     def cache_key(self) -> Hashable:
         """``("github-actions", audience)``."""
-        environ_id = None if self._environ is None else id(self._environ)
+        environ_id = self._environ_identity()
         return ("github-actions", self.audience, environ_id)
 
     def fetch(self) -> Token:
@@ -65,7 +60,7 @@ class GitHubActionsTokenSource:
                 ``id-token: write``), the request failed, or the answer has no
                 ``value``.
         """
-        env = os.environ if self._environ is None else self._environ
+        env = self.environ
         url = env.get(REQUEST_URL, "").strip()
         request_token = env.get(REQUEST_TOKEN, "").strip()
         if not url or not request_token:

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Hashable, Mapping
 
 from workspace_otel.credentials._command_output import parse_command_output
+from workspace_otel.credentials._identity_source import IdentityTokenSource
 from workspace_otel.credentials._run_command import DEFAULT_TIMEOUT, run_command
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
@@ -17,7 +18,7 @@ _CLASSIC_CLIS = ("gp",)
 _ONA_CLIS = ("gitpod", "ona")
 
 
-class GitpodTokenSource:
+class GitpodTokenSource(IdentityTokenSource):
     """Mints the workspace's OIDC identity token with the platform CLI (``gitpod``).
 
     * Gitpod Classic (``GITPOD_WORKSPACE_ID`` set): ``gp idp token --audience A``.
@@ -39,7 +40,6 @@ class GitpodTokenSource:
     """
 
     kind = "gitpod"
-    mints_fresh_tokens = True
 
     def __init__(
         self,
@@ -48,20 +48,16 @@ class GitpodTokenSource:
         environ: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        env = os.environ if environ is None else environ
-        self.audience = audience or env.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip() or None
-        # os.environ itself counts as "live environment": same cache as the zero-arg path.
-        self._environ = None if environ is os.environ else environ
-        self.timeout = timeout
+        super().__init__(audience, environ=environ, timeout=timeout)
 
     @property
     def cache_key(self) -> Hashable:
         """``("gitpod", audience)``."""
-        return ("gitpod", self.audience, None if self._environ is None else id(self._environ))
+        return ("gitpod", self.audience, self._environ_identity())
 
     def candidates(self) -> tuple[str, ...]:
         """Return the CLI names to try, in order, for this environment."""
-        env = os.environ if self._environ is None else self._environ
+        env = self.environ
         if env.get("GITPOD_ENVIRONMENT_ID"):
             return _ONA_CLIS
         if env.get("GITPOD_WORKSPACE_ID"):
@@ -80,7 +76,7 @@ class GitpodTokenSource:
                 "to the audience your collector's oidc authenticator expects",
                 needs_user=True,
             )
-        env = os.environ if self._environ is None else self._environ
+        env = self.environ
         names = self.candidates()
         for name in names:
             path = shutil.which(name, path=env.get("PATH", os.defpath))
