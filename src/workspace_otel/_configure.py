@@ -14,7 +14,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from workspace_otel._options import Arguments, Settings, disabled_settings, is_disabled, resolve
@@ -256,7 +256,7 @@ def _configure(
     global _HANDLE
     with _LOCK:
         if _HANDLE is not None:
-            given = [f.name for f in fields(args) if getattr(args, f.name) is not None]
+            given = [name for name in args._FIELDS if getattr(args, name) is not None]
             extra = f"; these arguments were ignored: {', '.join(given)}" if given else ""
             warnings.warn(
                 f"workspace_otel is already configured (by {_HANDLE.origin}); "

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from dataclasses import FrozenInstanceError
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from workspace_otel import _env
@@ -64,8 +64,50 @@ _ENTRY_POINT_GROUPS: Mapping[Signal, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Setting(Generic[T]):
+class _Frozen:
+    """Base of the small immutable value classes below.
+
+    Behaves like ``@dataclass(frozen=True, slots=True)`` (field-wise ``==``,
+    ``hash`` and ``repr``; assignment raises ``FrozenInstanceError``) without
+    generating methods with ``exec`` at import: that generation was most of
+    this module's import time, paid on every ``configure()`` start. Subclasses
+    list their fields in ``_FIELDS`` (in order; also their ``__slots__``) and set them in
+    ``__init__`` with :meth:`_fill`.
+    """
+
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def _fill(self, values: Mapping[str, Any]) -> None:
+        for name in self._FIELDS:
+            object.__setattr__(self, name, values[name])
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"{type(self).__qualname__}({body})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self._values())
+
+
+class Setting(_Frozen, Generic[T]):
     """One effective option value and where it came from.
 
     Attributes:
@@ -74,12 +116,17 @@ class Setting(Generic[T]):
             or a short phrase such as ``"backend lightstep"``.
     """
 
+    _FIELDS = ("value", "source")
+    __slots__ = _FIELDS
+
     value: T
     source: str
 
+    def __init__(self, value: T, source: str) -> None:
+        self._fill(locals())
 
-@dataclass(frozen=True, slots=True)
-class SignalSettings:
+
+class SignalSettings(_Frozen):
     """Exporter choice for one signal.
 
     Attributes:
@@ -91,10 +138,22 @@ class SignalSettings:
             ``host:port`` (gRPC); ``None`` when nothing is configured.
     """
 
+    _FIELDS = ("signal", "exporters", "protocol", "endpoint")
+    __slots__ = _FIELDS
+
     signal: Signal
     exporters: Setting[tuple[str, ...]]
     protocol: Setting[str]
     endpoint: Setting[str | None]
+
+    def __init__(
+        self,
+        signal: Signal,
+        exporters: Setting[tuple[str, ...]],
+        protocol: Setting[str],
+        endpoint: Setting[str | None],
+    ) -> None:
+        self._fill(locals())
 
     @property
     def enabled(self) -> bool:
@@ -102,12 +161,34 @@ class SignalSettings:
         return bool(self.exporters.value)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(_Frozen):
     """Every effective configure() option, with provenance.
 
     Build it with :func:`resolve`. ``describe()`` gives rows safe to print.
     """
+
+    _FIELDS = (
+        "disabled",
+        "backend",
+        "lightstep_region",
+        "service_name",
+        "resource_attributes",
+        "env_resource_attributes",
+        "detectors",
+        "credentials",
+        "token_header",
+        "traces",
+        "metrics",
+        "logs",
+        "sampler",
+        "sampler_name",
+        "propagators",
+        "set_global",
+        "trace_url",
+        "flush_timeout",
+        "extra",
+    )
+    __slots__ = _FIELDS
 
     disabled: Setting[bool]
     backend: Setting[str]
@@ -127,7 +208,33 @@ class Settings:
     set_global: Setting[bool]
     trace_url: Setting[str | None]
     flush_timeout: Setting[float]
-    extra: Mapping[str, Setting[Any]] = field(default_factory=dict)
+    extra: Mapping[str, Setting[Any]]
+
+    def __init__(
+        self,
+        disabled: Setting[bool],
+        backend: Setting[str],
+        lightstep_region: Setting[str],
+        service_name: Setting[str | None],
+        resource_attributes: Setting[Mapping[str, Any]],
+        env_resource_attributes: Setting[Mapping[str, str]],
+        detectors: Setting[tuple[ResourceDetector | str, ...] | None],
+        credentials: Setting[TokenSource | None],
+        token_header: Setting[str],
+        traces: SignalSettings,
+        metrics: SignalSettings,
+        logs: SignalSettings,
+        sampler: Setting[Sampler | None],
+        sampler_name: Setting[str],
+        propagators: Setting[TextMapPropagator | tuple[str, ...] | None],
+        set_global: Setting[bool],
+        trace_url: Setting[str | None],
+        flush_timeout: Setting[float],
+        extra: Mapping[str, Setting[Any]] | None = None,
+    ) -> None:
+        if extra is None:
+            extra = {}
+        self._fill(locals())
 
     def signal(self, name: Signal) -> SignalSettings:
         """Return the settings of one signal."""
@@ -215,25 +322,63 @@ def endpoint_display(url: str | None) -> str:
     return f"{scheme}{host}" + (f":{port}" if port else "")
 
 
-@dataclass(frozen=True, slots=True)
-class Arguments:
+class Arguments(_Frozen):
     """The raw keyword arguments of configure() (``None`` = not given)."""
 
-    service_name: str | None = None
-    resource_attributes: Mapping[str, Any] | None = None
-    detectors: Sequence[ResourceDetector | str] | None = None
-    credentials: TokenSource | Literal[False] | None = None
-    token_header: str | None = None
-    endpoint: str | None = None
-    protocol: str | None = None
-    backend: str | None = None
-    traces: bool | None = None
-    metrics: bool | None = None
-    logs: bool | None = None
-    sampler: Sampler | str | None = None
-    propagators: TextMapPropagator | Sequence[str] | None = None
-    set_global: bool | None = None
-    flush_timeout: float | None = None
+    _FIELDS = (
+        "service_name",
+        "resource_attributes",
+        "detectors",
+        "credentials",
+        "token_header",
+        "endpoint",
+        "protocol",
+        "backend",
+        "traces",
+        "metrics",
+        "logs",
+        "sampler",
+        "propagators",
+        "set_global",
+        "flush_timeout",
+    )
+    __slots__ = _FIELDS
+
+    service_name: str | None
+    resource_attributes: Mapping[str, Any] | None
+    detectors: Sequence[ResourceDetector | str] | None
+    credentials: TokenSource | Literal[False] | None
+    token_header: str | None
+    endpoint: str | None
+    protocol: str | None
+    backend: str | None
+    traces: bool | None
+    metrics: bool | None
+    logs: bool | None
+    sampler: Sampler | str | None
+    propagators: TextMapPropagator | Sequence[str] | None
+    set_global: bool | None
+    flush_timeout: float | None
+
+    def __init__(
+        self,
+        service_name: str | None = None,
+        resource_attributes: Mapping[str, Any] | None = None,
+        detectors: Sequence[ResourceDetector | str] | None = None,
+        credentials: TokenSource | Literal[False] | None = None,
+        token_header: str | None = None,
+        endpoint: str | None = None,
+        protocol: str | None = None,
+        backend: str | None = None,
+        traces: bool | None = None,
+        metrics: bool | None = None,
+        logs: bool | None = None,
+        sampler: Sampler | str | None = None,
+        propagators: TextMapPropagator | Sequence[str] | None = None,
+        set_global: bool | None = None,
+        flush_timeout: float | None = None,
+    ) -> None:
+        self._fill(locals())
 
 
 def _raw(environ: Mapping[str, str], name: str) -> str | None:
