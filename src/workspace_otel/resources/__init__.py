@@ -14,24 +14,28 @@ Entry points (group ``opentelemetry_resource_detector``): ``workspace``
 
 from __future__ import annotations
 
-from workspace_otel.resources._ci import GitHubActionsResourceDetector, GitLabCIResourceDetector
-from workspace_otel.resources._coder import CoderResourceDetector
-from workspace_otel.resources._codespaces import CodespacesResourceDetector
-from workspace_otel.resources._daytona import DaytonaResourceDetector
-from workspace_otel.resources._devcontainer import DevContainerResourceDetector
-from workspace_otel.resources._devpod import DevPodResourceDetector
-from workspace_otel.resources._git import GitResourceDetector
-from workspace_otel.resources._gitpod import GitpodResourceDetector, OnaResourceDetector
-from workspace_otel.resources._google import (
-    CloudWorkstationsResourceDetector,
-    FirebaseStudioResourceDetector,
-)
-from workspace_otel.resources._platform import PlatformResourceDetector
-from workspace_otel.resources._workspace import (
-    WorkspaceResourceDetector,
-    detect_with_sources,
-    near_misses,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workspace_otel.resources._ci import GitHubActionsResourceDetector, GitLabCIResourceDetector
+    from workspace_otel.resources._coder import CoderResourceDetector
+    from workspace_otel.resources._codespaces import CodespacesResourceDetector
+    from workspace_otel.resources._daytona import DaytonaResourceDetector
+    from workspace_otel.resources._devcontainer import DevContainerResourceDetector
+    from workspace_otel.resources._devpod import DevPodResourceDetector
+    from workspace_otel.resources._git import GitResourceDetector
+    from workspace_otel.resources._gitpod import GitpodResourceDetector, OnaResourceDetector
+    from workspace_otel.resources._google import (
+        CloudWorkstationsResourceDetector,
+        FirebaseStudioResourceDetector,
+    )
+    from workspace_otel.resources._platform import PlatformResourceDetector
+    from workspace_otel.resources._workspace import (
+        WorkspaceResourceDetector,
+        detect_with_sources,
+        near_misses,
+    )
 
 __all__ = [
     "CloudWorkstationsResourceDetector",
@@ -51,3 +55,40 @@ __all__ = [
     "detect_with_sources",
     "near_misses",
 ]
+
+# Each public name's module, imported on first access (PEP 562): ``configure()``
+# needs the workspace detector, git and the platforms it reaches, not every
+# platform's module.
+_MODULES = {
+    "CloudWorkstationsResourceDetector": "_google",
+    "CoderResourceDetector": "_coder",
+    "CodespacesResourceDetector": "_codespaces",
+    "DaytonaResourceDetector": "_daytona",
+    "DevContainerResourceDetector": "_devcontainer",
+    "DevPodResourceDetector": "_devpod",
+    "FirebaseStudioResourceDetector": "_google",
+    "GitHubActionsResourceDetector": "_ci",
+    "GitLabCIResourceDetector": "_ci",
+    "GitResourceDetector": "_git",
+    "GitpodResourceDetector": "_gitpod",
+    "OnaResourceDetector": "_gitpod",
+    "PlatformResourceDetector": "_platform",
+    "WorkspaceResourceDetector": "_workspace",
+    "detect_with_sources": "_workspace",
+    "near_misses": "_workspace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first access and cache the name here."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public names too, imported or not."""
+    return sorted(set(globals()) | set(__all__))

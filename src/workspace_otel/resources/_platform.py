@@ -2,46 +2,69 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources._base import Context, Marker, _Detector, _PlatformDetector
-from workspace_otel.resources._ci import GitHubActionsResourceDetector, GitLabCIResourceDetector
-from workspace_otel.resources._coder import CoderResourceDetector
-from workspace_otel.resources._codespaces import CodespacesResourceDetector
-from workspace_otel.resources._daytona import DaytonaResourceDetector
-from workspace_otel.resources._devcontainer import DevContainerResourceDetector
-from workspace_otel.resources._devpod import DevPodResourceDetector
-from workspace_otel.resources._gitpod import GitpodResourceDetector, OnaResourceDetector
-from workspace_otel.resources._google import (
-    CloudWorkstationsResourceDetector,
-    FirebaseStudioResourceDetector,
-)
 
 _logger = logging.getLogger("workspace_otel.resources")
 
-PLATFORMS: tuple[_PlatformDetector, ...] = (
-    GitHubActionsResourceDetector(),
-    GitLabCIResourceDetector(),
-    CodespacesResourceDetector(),
-    GitpodResourceDetector(),
-    OnaResourceDetector(),
-    CoderResourceDetector(),
-    DevPodResourceDetector(),
-    DaytonaResourceDetector(),
-    FirebaseStudioResourceDetector(),
-    CloudWorkstationsResourceDetector(),
-    DevContainerResourceDetector(),
+_TABLE: tuple[tuple[str, str], ...] = (
+    ("_ci", "GitHubActionsResourceDetector"),
+    ("_ci", "GitLabCIResourceDetector"),
+    ("_codespaces", "CodespacesResourceDetector"),
+    ("_gitpod", "GitpodResourceDetector"),
+    ("_gitpod", "OnaResourceDetector"),
+    ("_coder", "CoderResourceDetector"),
+    ("_devpod", "DevPodResourceDetector"),
+    ("_daytona", "DaytonaResourceDetector"),
+    ("_google", "FirebaseStudioResourceDetector"),
+    ("_google", "CloudWorkstationsResourceDetector"),
+    ("_devcontainer", "DevContainerResourceDetector"),
 )
-"""Every platform, in the order they are tried (platforms.md section 0)."""
+"""Every platform as (module, class), in the order they are tried (platforms.md section 0).
+
+Each platform's module is imported the first time the search reaches it, so a
+start in a Codespace (third in the order) never imports the detectors of the
+platforms after it.
+"""
+
+PLATFORMS: tuple[_PlatformDetector, ...]
+"""Every platform detector, in order (module attribute made on access: imports every module)."""
+
+_made: list[_PlatformDetector] = []
+_made_lock = threading.Lock()
+
+
+def iter_platforms() -> Iterator[_PlatformDetector]:
+    """Yield one detector per platform, in order, importing each module when first reached."""
+    for index in range(len(_TABLE)):
+        if index >= len(_made):
+            with _made_lock:
+                if index >= len(_made):
+                    module, name = _TABLE[index]
+                    cls = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+                    _made.append(cls())
+        yield _made[index]
+
+
+def __getattr__(name: str) -> Any:
+    """Make ``PLATFORMS`` on access (PEP 562)."""
+    if name == "PLATFORMS":
+        return tuple(iter_platforms())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def first_match(
     ctx: Context, raise_on_error: bool = False
 ) -> tuple[_PlatformDetector, dict[str, a.AttrValue]] | None:
     """Return the first platform whose markers are present, with its attributes."""
-    for platform in PLATFORMS:
+    for platform in iter_platforms():
         try:
             if platform.matches(ctx):
                 return platform, platform.attributes(ctx)
@@ -68,7 +91,7 @@ def near_misses(ctx: Context) -> list[tuple[str, list[str], list[str]]]:
     if first_match(ctx) is not None:
         return []
     misses: list[tuple[str, list[str], list[str]]] = []
-    for platform in PLATFORMS:
+    for platform in iter_platforms():
         best: list[Marker] | None = None
         for markers in platform.marker_sets(ctx):
             count = sum(present for _, present in markers)
