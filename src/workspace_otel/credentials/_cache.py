@@ -72,7 +72,7 @@ def margin_for(lifetime: float) -> float:
     return min(max(MIN_MARGIN, MARGIN_FRACTION * lifetime), MAX_MARGIN_FRACTION * lifetime)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed
 class _Entry:
     token: Token
     received_wall: float

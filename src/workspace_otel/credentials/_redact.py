@@ -14,13 +14,15 @@ import re
 
 __all__ = ["redact"]
 
-_LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:-]{12,}")
-_KEYED = re.compile(
+# Pattern texts, compiled by ``re`` (and kept in its cache) on the first redaction
+# rather than at import: most processes never redact anything.
+_LONG_RUN = r"[A-Za-z0-9._~+/=:-]{12,}"
+_KEYED = (
     r"(?i)((?:token|secret|password|passwd|key|authorization)[\"']?\s*[:=]\s*[\"']?"
     r")"
     r"[^\s\"',;]+"
 )
-_SCHEMED = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
+_SCHEMED = r"(?i)\b(bearer|basic)\s+[^\s\"',;]+"
 _MASK = "[redacted]"
 
 
@@ -46,9 +48,9 @@ def redact(text: str, *secrets: str, limit: int = 200) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, _MASK)
-    text = _SCHEMED.sub(lambda m: m.group(1) + " " + _MASK, text)
-    text = _KEYED.sub(lambda m: m.group(1) + _MASK, text)
-    text = _LONG_RUN.sub(_mask_run, text)
+    text = re.sub(_SCHEMED, lambda m: m.group(1) + " " + _MASK, text)
+    text = re.sub(_KEYED, lambda m: m.group(1) + _MASK, text)
+    text = re.sub(_LONG_RUN, _mask_run, text)
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 3] + "..."

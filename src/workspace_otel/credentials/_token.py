@@ -55,7 +55,7 @@ def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # __repr__ below (generating one is import time)
 class Token:
     """A bearer token and what is known about it.
 

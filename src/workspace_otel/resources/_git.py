@@ -46,8 +46,9 @@ _logger = logging.getLogger("workspace_otel.resources")
 CACHE_VARIABLE = "WORKSPACE_OTEL_GIT_CACHE"
 """``on`` (default) / ``off``: cache the git-derived attributes between starts."""
 
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-_SUBSECTION = re.compile(r'^([A-Za-z0-9.\-]+)\s+"((?:[^"\\]|\\.)*)"$')
+# Compiled by ``re`` on first use (a start that hits the attribute cache needs neither).
+_SHA = r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$"
+_SUBSECTION = r'^([A-Za-z0-9.\-]+)\s+"((?:[^"\\]|\\.)*)"$'
 _MAX_TAGS = 5000
 _IMPORT_LOCK = threading.Lock()
 
@@ -143,7 +144,7 @@ def _config_sections(config: Any) -> dict[ConfigKey, str]:
     """Map ``(section lowercased, subsection)`` to GitPython's section names."""
     found: dict[ConfigKey, str] = {}
     for section in config.sections():
-        match = _SUBSECTION.match(section.strip())
+        match = re.match(_SUBSECTION, section.strip())
         if match:
             name, sub = match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))
             found.setdefault((name.lower(), sub), section)
@@ -253,7 +254,7 @@ def _read_head(git: Any, repo: Any, reading: Reading) -> tuple[str | None, str |
         revision: str | None = str(git.SymbolicReference.dereference_recursive(repo, "HEAD"))
     except ValueError:  # no commits yet
         revision = None
-    if revision is not None and not _SHA.match(revision):
+    if revision is not None and not re.match(_SHA, revision):
         revision = None
     if branch:
         reading.attrs[a.VCS_REF_HEAD_NAME] = branch
