@@ -74,6 +74,10 @@ class OpenSpans(SpanProcessor):
 def run_bounded(func: Callable[[], Any], timeout: float, what: str) -> bool:
     """Run ``func`` in a daemon thread and wait at most ``timeout`` seconds.
 
+    Python 3.12 refuses new threads once interpreter shutdown has begun, which
+    is when ``atexit`` callbacks run; ``func`` then runs on the calling thread,
+    bounded only by the exporters' own timeouts, rather than not at all.
+
     Returns:
         ``True`` when ``func`` finished in time without raising.
     """
@@ -87,7 +91,11 @@ def run_bounded(func: Callable[[], Any], timeout: float, what: str) -> bool:
             _logger.debug("%s failed", what, exc_info=True)
 
     thread = threading.Thread(target=target, name=f"workspace_otel {what}", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # "can't create new thread at interpreter shutdown"
+        target()
+        return bool(done)
     thread.join(timeout)
     if thread.is_alive():
         _logger.warning("%s did not finish within %.1f s; continuing", what, timeout)

@@ -112,3 +112,20 @@ def test_forked_workers_each_export_and_nothing_twice() -> None:
             assert names[f"worker-{worker}-{j}"] == 1
     assert len(spans) == expected
     assert len({s.span_id for s in spans}) == expected
+
+
+def test_run_bounded_runs_inline_when_no_thread_can_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At interpreter shutdown (Python 3.12 refuses new threads) the flush still runs."""
+    import threading
+
+    from workspace_otel._lifecycle import run_bounded
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    calls: list[str] = []
+    assert run_bounded(lambda: calls.append("flushed"), 1.0, "shutdown") is True
+    assert calls == ["flushed"]
