@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from workspace_otel.errors import ConfigurationError
 
 PREFIX = "WORKSPACE_OTEL_"
 
 
-@dataclass(frozen=True, slots=True)
 class EnvVar:
     """One documented environment variable.
+
+    A plain class rather than a dataclass: the table is built at every start,
+    and generating dataclass methods costs more than the whole table.
 
     Attributes:
         name: the full variable name.
@@ -29,10 +30,16 @@ class EnvVar:
         secret: ``True`` when its value must never be shown.
     """
 
-    name: str
-    default: str | None
-    help: str
-    secret: bool = False
+    __slots__ = ("default", "help", "name", "secret")
+
+    def __init__(self, name: str, default: str | None, help: str, secret: bool = False) -> None:
+        self.name = name
+        self.default = default
+        self.help = help
+        self.secret = secret
+
+    def __repr__(self) -> str:
+        return f"EnvVar({self.name!r}, default={self.default!r}, secret={self.secret})"
 
 
 VARIABLES: tuple[EnvVar, ...] = (
