@@ -56,8 +56,9 @@ messages: tokens are shown as issuer / subject / expiry or as a
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from workspace_otel._lazy import lazy_names
 
 if TYPE_CHECKING:
     from workspace_otel.credentials._cache import RefreshingTokenCache
@@ -122,21 +123,4 @@ _EXTRA_HINT = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'workspace_otel.credentials' has no attribute {name!r}")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        hint = _EXTRA_HINT.get(module_name)
-        if hint is None:
-            raise
-        raise ImportError(f"workspace_otel.credentials.{name} needs {hint}") from exc
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, _EXTRA_HINT)

@@ -14,8 +14,9 @@ Entry points (group ``opentelemetry_resource_detector``): ``workspace``
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from workspace_otel._lazy import lazy_names
 
 if TYPE_CHECKING:
     from workspace_otel.resources._ci import GitHubActionsResourceDetector, GitLabCIResourceDetector
@@ -60,35 +61,23 @@ __all__ = [
 # needs the workspace detector, git and the platforms it reaches, not every
 # platform's module.
 _MODULES = {
-    "CloudWorkstationsResourceDetector": "_google",
-    "CoderResourceDetector": "_coder",
-    "CodespacesResourceDetector": "_codespaces",
-    "DaytonaResourceDetector": "_daytona",
-    "DevContainerResourceDetector": "_devcontainer",
-    "DevPodResourceDetector": "_devpod",
-    "FirebaseStudioResourceDetector": "_google",
-    "GitHubActionsResourceDetector": "_ci",
-    "GitLabCIResourceDetector": "_ci",
-    "GitResourceDetector": "_git",
-    "GitpodResourceDetector": "_gitpod",
-    "OnaResourceDetector": "_gitpod",
-    "PlatformResourceDetector": "_platform",
-    "WorkspaceResourceDetector": "_workspace",
-    "detect_with_sources": "_workspace",
-    "near_misses": "_workspace",
+    "CloudWorkstationsResourceDetector": "._google",
+    "CoderResourceDetector": "._coder",
+    "CodespacesResourceDetector": "._codespaces",
+    "DaytonaResourceDetector": "._daytona",
+    "DevContainerResourceDetector": "._devcontainer",
+    "DevPodResourceDetector": "._devpod",
+    "FirebaseStudioResourceDetector": "._google",
+    "GitHubActionsResourceDetector": "._ci",
+    "GitLabCIResourceDetector": "._ci",
+    "GitResourceDetector": "._git",
+    "GitpodResourceDetector": "._gitpod",
+    "OnaResourceDetector": "._gitpod",
+    "PlatformResourceDetector": "._platform",
+    "WorkspaceResourceDetector": "._workspace",
+    "detect_with_sources": "._workspace",
+    "near_misses": "._workspace",
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first access and cache the name here."""
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """List the public names too, imported or not."""
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _MODULES)
