@@ -20,7 +20,7 @@ from workspace_otel._doctor._probes import (
     tcp_connect,
     tls_handshake,
 )
-from workspace_otel._doctor._redact import fingerprint, scrub_untrusted, strip_userinfo
+from workspace_otel._doctor._redact import LogCapture, fingerprint, strip_userinfo
 from workspace_otel._doctor._report import Check, Finding
 from workspace_otel._links import trace_link
 from workspace_otel.errors import ConfigurationError
@@ -593,18 +593,6 @@ def _interpret_grpc(
     )
 
 
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.messages.append(scrub_untrusted(record.getMessage(), limit=200))
-        except Exception:  # noqa: BLE001 - a broken log record must not break the doctor
-            self.messages.append(f"({record.levelname} record that could not be formatted)")
-
-
 def check_end_to_end(ctx: Context, check: Check) -> None:
     """Send one real span through the SDK exporter with the library's authentication."""
     if not ctx.endpoint_accepted:
@@ -634,7 +622,7 @@ def check_end_to_end(ctx: Context, check: Check) -> None:
     provider.shutdown()
     span = ended[0]
     trace_id = format_trace_id(span.context.trace_id) if span.context else ""
-    capture = _Capture()
+    capture = LogCapture()
     loggers = [logging.getLogger(n) for n in ("opentelemetry", "workspace_otel", "grpc")]
     saved = [(lg.propagate, lg.level) for lg in loggers]
     for lg in loggers:

@@ -18,6 +18,7 @@ the value: enough to tell two tokens apart, useless to an attacker.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -150,3 +151,17 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, f"<redacted {fingerprint(secret)}>")
         return text
+
+
+class LogCapture(logging.Handler):
+    """Collect warnings logged during a check, scrubbed, instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(scrub_untrusted(record.getMessage(), limit=200))
+        except Exception:  # noqa: BLE001 - a broken log record must not break the doctor
+            self.messages.append(f"({record.levelname} record that could not be formatted)")

@@ -17,7 +17,7 @@ from workspace_otel._doctor._context import (
 )
 from workspace_otel._doctor._endpoint_check import check_end_to_end, check_endpoint
 from workspace_otel._doctor._local_checks import check_configuration, check_git, check_platform
-from workspace_otel._doctor._redact import Redactor, scrub_untrusted
+from workspace_otel._doctor._redact import LogCapture, Redactor, scrub_untrusted
 from workspace_otel._doctor._report import Check, Report
 from workspace_otel._doctor._settings import resolve
 from workspace_otel._doctor._token_check import check_token
@@ -87,23 +87,9 @@ def build_context(
     return ctx
 
 
-class _LogCapture(logging.Handler):
-    """Collect the library's warnings during a check instead of printing them."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.messages.append(scrub_untrusted(record.getMessage(), limit=200))
-        except Exception:  # noqa: BLE001 - never let logging break a check
-            self.messages.append(f"({record.levelname} record that could not be formatted)")
-
-
 def _guarded(ctx: Context, check: Check, function: CheckFunction) -> None:
     logger = logging.getLogger("workspace_otel")
-    capture = _LogCapture()
+    capture = LogCapture()
     saved = logger.propagate
     logger.addHandler(capture)
     logger.propagate = False
