@@ -45,7 +45,10 @@ class Built:
 
 
 def _is_loopback(url: str) -> bool:
-    host = urlsplit(url if "://" in url else f"//{url}").hostname or ""
+    try:
+        host = urlsplit(url if "://" in url else f"//{url}").hostname or ""
+    except ValueError:
+        return False
     if host == "localhost":
         return True
     try:

@@ -47,7 +47,13 @@ def trace_url_template(environ: Mapping[str, str] | None = None) -> str | None:
             f"{VARIABLE} must contain {PLACEHOLDER} where the trace id goes, for example "
             f"https://app.lightstep.com/<project>/trace?trace_handle={PLACEHOLDER}"
         )
-    parts = urlsplit(template.replace(PLACEHOLDER, "0" * 32))
+    try:
+        parts = urlsplit(template.replace(PLACEHOLDER, "0" * 32))
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise ConfigurationError(
+            f"{VARIABLE} is not a valid URL; set it to a link such as "
+            f"http://localhost:16686/trace/{PLACEHOLDER}"
+        ) from exc
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(
             f"{VARIABLE} must be an http:// or https:// URL with a host; "

@@ -310,7 +310,10 @@ def endpoint_display(url: str | None) -> str:
     """Return scheme://host:port of an endpoint (no path, query or user info), or ``none``."""
     if not url:
         return "none"
-    parts = urlsplit(url if "://" in url else f"//{url}")
+    try:
+        parts = urlsplit(url if "://" in url else f"//{url}")
+    except ValueError:
+        return "?"
     host = parts.hostname or "?"
     if ":" in host:
         host = f"[{host}]"
@@ -445,7 +448,13 @@ def check_endpoint(url: str, protocol: str, where: str) -> str:
     if not value or any(c.isspace() for c in value):
         raise ConfigurationError(f"{where} must be a URL such as https://collector.example:4318")
     has_scheme = "://" in value
-    parts = urlsplit(value if has_scheme else f"//{value}")
+    try:
+        parts = urlsplit(value if has_scheme else f"//{value}")
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket; the value may hold a secret
+        raise ConfigurationError(
+            f"{where} is not a valid URL: write it as https://collector.example:4318 "
+            "(IPv6 hosts in brackets, e.g. http://[::1]:4318)"
+        ) from exc
     if parts.username or parts.password:
         # Never echo the value: it carries a credential.
         raise ConfigurationError(

@@ -224,6 +224,14 @@ def test_token_source_from_env_beats_ls_access_token() -> None:
         ({}, {"OTEL_TRACES_EXPORTER": "jaeger_thrift"}, ["OTEL_TRACES_EXPORTER", "not installed"]),
         ({}, {"OTEL_SDK_DISABLED": "maybe"}, ["OTEL_SDK_DISABLED"]),
         ({}, {"WORKSPACE_OTEL_TRACE_URL": "http://x/trace"}, ["{trace_id}"]),
+        # found by the fuzz session: urlsplit's ValueError must not escape
+        (
+            {},
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://[::1"},
+            ["OTEL_EXPORTER_OTLP_ENDPOINT", "[::1]"],
+        ),
+        ({"endpoint": "http://[::1"}, {}, ["configure(endpoint)", "valid URL"]),
+        ({}, {"WORKSPACE_OTEL_TRACE_URL": "http://[x/{trace_id}"}, ["WORKSPACE_OTEL_TRACE_URL"]),
         ({}, {"WORKSPACE_OTEL_FLUSH_TIMEOUT": "-1"}, ["WORKSPACE_OTEL_FLUSH_TIMEOUT"]),
         ({"service_name": " "}, {}, ["service_name"]),
         ({"resource_attributes": {"k": object()}}, {}, ["resource_attributes", "'k'"]),
@@ -256,6 +264,7 @@ def test_endpoint_display_drops_path_query_and_user_info() -> None:
     assert endpoint_display("https://c.example:4318/v1/traces?k=secret") == "https://c.example:4318"
     assert endpoint_display("ingest.lightstep.com:443") == "ingest.lightstep.com:443"
     assert endpoint_display(None) == "none"
+    assert endpoint_display("http://[::1") == "?"
 
 
 def test_console_backend_replaces_otlp_and_needs_no_token() -> None:
