@@ -868,8 +868,13 @@ def resolve(
         else:
             credentials = Setting(None, DEFAULT)
     if backend.value == "lightstep" and needs_token and credentials.value is None:
+        chosen = (
+            "configure(backend='lightstep')"
+            if backend.source == ARGUMENT
+            else "WORKSPACE_OTEL_BACKEND=lightstep"
+        )
         raise ConfigurationError(
-            "backend lightstep needs an access token: set WORKSPACE_OTEL_TOKEN_SOURCE "
+            f"{chosen} needs an access token: set WORKSPACE_OTEL_TOKEN_SOURCE "
             "(e.g. file:/run/secrets/lightstep or command:...) or LS_ACCESS_TOKEN"
         )
 

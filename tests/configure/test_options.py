@@ -236,7 +236,12 @@ def test_token_source_from_env_beats_ls_access_token() -> None:
         ({"service_name": " "}, {}, ["service_name"]),
         ({"resource_attributes": {"k": object()}}, {}, ["resource_attributes", "'k'"]),
         ({}, {"OTEL_RESOURCE_ATTRIBUTES": "novalue"}, ["OTEL_RESOURCE_ATTRIBUTES", "key1=value1"]),
-        ({}, {"WORKSPACE_OTEL_BACKEND": "lightstep"}, ["LS_ACCESS_TOKEN", "TOKEN_SOURCE"]),
+        (
+            {},
+            {"WORKSPACE_OTEL_BACKEND": "lightstep"},
+            ["WORKSPACE_OTEL_BACKEND=lightstep", "LS_ACCESS_TOKEN", "TOKEN_SOURCE"],
+        ),
+        ({"backend": "lightstep"}, {}, ["configure(backend='lightstep')", "LS_ACCESS_TOKEN"]),
         ({"credentials": "token"}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c"}, ["TokenSource"]),
         ({"token_header": "bad header"}, {}, ["header"]),
     ],
