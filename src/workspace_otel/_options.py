@@ -10,6 +10,7 @@ variable and the fix. Secret values are never put in a message.
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
@@ -837,6 +838,8 @@ def resolve(
 
     traces = _signal("traces", args, backend, region.value, environ)
     metrics = _signal("metrics", args, backend, region.value, environ)
+    if metrics.exporters.value:
+        _check_metric_interval(environ)
     logs = _signal("logs", args, backend, region.value, environ)
 
     # Credentials: argument > WORKSPACE_OTEL_TOKEN_SOURCE (auto) > LS_ACCESS_TOKEN (lightstep).
@@ -904,6 +907,22 @@ def resolve(
         trace_url=_trace_url(environ),
         flush_timeout=_flush_timeout(args.flush_timeout, environ),
     )
+
+
+def _check_metric_interval(environ: Mapping[str, str]) -> None:
+    """Refuse an ``OTEL_METRIC_EXPORT_INTERVAL`` the SDK's metric reader would reject."""
+    raw = _raw(environ, "OTEL_METRIC_EXPORT_INTERVAL")
+    if raw is None:
+        return
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value < math.inf:
+        raise ConfigurationError(
+            "OTEL_METRIC_EXPORT_INTERVAL must be a positive number of milliseconds, "
+            "e.g. 60000 (the default)"
+        )
 
 
 def _lightstep_static_source(environ: Mapping[str, str]) -> TokenSource:

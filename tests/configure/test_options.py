@@ -232,6 +232,8 @@ def test_token_source_from_env_beats_ls_access_token() -> None:
         ),
         ({"endpoint": "http://[::1"}, {}, ["configure(endpoint)", "valid URL"]),
         ({}, {"WORKSPACE_OTEL_TRACE_URL": "http://[x/{trace_id}"}, ["WORKSPACE_OTEL_TRACE_URL"]),
+        ({}, {"OTEL_METRIC_EXPORT_INTERVAL": "0"}, ["OTEL_METRIC_EXPORT_INTERVAL", "60000"]),
+        ({}, {"OTEL_METRIC_EXPORT_INTERVAL": "soon"}, ["OTEL_METRIC_EXPORT_INTERVAL"]),
         ({}, {"WORKSPACE_OTEL_FLUSH_TIMEOUT": "-1"}, ["WORKSPACE_OTEL_FLUSH_TIMEOUT"]),
         ({"service_name": " "}, {}, ["service_name"]),
         ({"resource_attributes": {"k": object()}}, {}, ["resource_attributes", "'k'"]),
