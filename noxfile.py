@@ -79,6 +79,9 @@ def fuzz(session: nox.Session) -> None:
         "tests/reliability",
         "-k",
         "bad_input",
+        # 25 times the examples: the per-test limit of the default suite is too short.
+        "--timeout=1800",
+        *session.posargs,
         env={"WORKSPACE_OTEL_HYPOTHESIS_PROFILE": "long"},
     )
 
