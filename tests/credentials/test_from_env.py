@@ -149,3 +149,21 @@ def test_secret_never_in_configuration_errors() -> None:
     with pytest.raises(ConfigurationError) as info:
         token_source_from_env(env)
     assert CANARY not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET", CANARY),
+        ("WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE", "/run/secrets/otel-client"),
+    ],
+)
+def test_client_secret_without_client_id_names_both_variables(variable: str, value: str) -> None:
+    """The error names the variable that is set and the one to add (found by fuzzing)."""
+    env = {"WORKSPACE_OTEL_OAUTH2_TOKEN_URL": "https://idp.example.com/token", variable: value}
+    with pytest.raises(ConfigurationError) as info:
+        token_source_from_env(env)
+    message = str(info.value)
+    assert f"{variable} is set" in message
+    assert "set WORKSPACE_OTEL_OAUTH2_CLIENT_ID" in message
+    assert CANARY not in message

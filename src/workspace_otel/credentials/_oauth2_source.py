@@ -107,8 +107,14 @@ class OAuth2ClientCredentialsSource:
                 "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE"
             )
         if (client_secret or client_secret_file) and not client_id:
+            given = (
+                "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET"
+                if client_secret
+                else "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE"
+            )
             raise ConfigurationError(
-                "an OAuth2 client secret needs WORKSPACE_OTEL_OAUTH2_CLIENT_ID as well"
+                f"{given} is set but WORKSPACE_OTEL_OAUTH2_CLIENT_ID is not: an OAuth2 client "
+                "secret needs its client id; set WORKSPACE_OTEL_OAUTH2_CLIENT_ID"
             )
         allowed = ("auto", *SUBJECT_TOKEN_TYPES)
         if subject_token_type not in allowed:
