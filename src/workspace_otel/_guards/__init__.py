@@ -1,0 +1,11 @@
+"""The library's cross-cutting safety rules, one module each.
+
+* :mod:`.egress`: where a credential may be sent (HTTP, gRPC, ``doctor`` and
+  the token sources' own requests all ask it).
+* :mod:`.redaction`: the one scrubber every text meant for a person passes.
+* :mod:`.safe_read`: the one reader for every file the library opens.
+* :mod:`.fork`: one at-fork hook that resets every lock and cache the library owns.
+
+Nothing here imports requests, grpc, GitPython or the SDK: ``import
+workspace_otel`` stays cheap.
+"""

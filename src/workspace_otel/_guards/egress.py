@@ -1,0 +1,102 @@
+"""The egress rule: where a credential may be sent.
+
+A credential goes only to the configured endpoint's origin (scheme, host,
+port): over TLS, or in plain HTTP only to a loopback address reached without
+a proxy. Never on a redirect to another origin, whatever the header's name;
+never in plain text through a proxy. HTTP, gRPC, ``doctor`` and every token
+source's own requests ask :func:`check` and nothing else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+__all__ = ["Verdict", "check", "is_loopback_host", "origin_of"]
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Return whether ``host`` is ``localhost`` (or ``*.localhost``) or a loopback IP.
+
+    ``0.0.0.0`` and names such as ``127.example.com`` are not loopback.
+    """
+    if not host:
+        return False
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """Return ``(scheme, host, port)`` of ``url`` with the default port filled in."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    return scheme, parts.hostname.lower(), port
+
+
+class Verdict:
+    """Whether a credential may be sent to a URL, and why not.
+
+    Attributes:
+        allowed: ``True`` when the credential may go.
+        reason: empty when allowed; otherwise one sentence for a person.
+    """
+
+    __slots__ = ("allowed", "reason")
+
+    def __init__(self, allowed: bool, reason: str = "") -> None:
+        self.allowed = allowed
+        self.reason = reason
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def __repr__(self) -> str:
+        return f"Verdict(allowed={self.allowed}, reason={self.reason!r})"
+
+
+def check(url: str, *, origin: str | None = None, proxied: bool = False) -> Verdict:
+    """Decide whether a credential may be sent with a request to ``url``.
+
+    Args:
+        url: where the request goes.
+        origin: the configured endpoint the credential belongs to; when given,
+            ``url`` must have the same scheme, host and port (a redirect to
+            another origin loses the credential).
+        proxied: the request would go through a proxy.
+
+    Returns:
+        The verdict; its reason names the fix when the credential may not go.
+    """
+    target = origin_of(url)
+    if target is None:
+        return Verdict(False, "the URL is not an http(s) URL with a host")
+    if origin is not None and origin_of(origin) != target:
+        return Verdict(False, "the request goes to another origin than the configured endpoint")
+    scheme, host, _ = target
+    if scheme == "https":
+        return Verdict(True)
+    if not is_loopback_host(host):
+        return Verdict(
+            False,
+            "plain http to a non-loopback host: use an https:// endpoint"
+            " (plain http is allowed only to loopback)",
+        )
+    if proxied:
+        return Verdict(
+            False,
+            "plain http to loopback would go through a proxy: add the host to NO_PROXY",
+        )
+    return Verdict(True)
