@@ -52,6 +52,15 @@ _EXACT = (
     # requests lets these override an exporter's own CA file (requests#3829).
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
+    # proxies change where a credential may go (the egress rule)
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
 )
 
 
