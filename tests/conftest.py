@@ -74,3 +74,11 @@ def _hermetic_environment(
             monkeypatch.delenv(name, raising=False)
     cache: Path = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_from_earlier_tests() -> None:
+    """Start every test with an empty redaction registry (it is process-wide)."""
+    from workspace_otel._guards.redaction import forget_all
+
+    forget_all()

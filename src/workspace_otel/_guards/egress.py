@@ -13,7 +13,16 @@ import ipaddress
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-__all__ = ["Verdict", "check", "check_route", "is_loopback_host", "origin_of", "proxy_for"]
+__all__ = [
+    "Verdict",
+    "check",
+    "check_route",
+    "is_loopback_host",
+    "origin_of",
+    "proxy_for",
+    "refusal_message",
+    "route_refusal",
+]
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -152,3 +161,21 @@ def check_route(
     if not verdict or not url.lower().startswith("http://"):
         return verdict
     return check(url, origin=origin, proxied=proxy_for(url, proxies, trust_env=trust_env))
+
+
+def refusal_message(url: str, reason: str, *, what: str = "the token") -> str:
+    """Return the one sentence every caller shows when a credential is not sent.
+
+    ``configure()``'s warning, :class:`~workspace_otel.credentials.BearerAuth`,
+    the gRPC plugin and ``doctor`` all word it this way, from the verdict's
+    reason; the URL is shown without user-info or query string.
+    """
+    from workspace_otel._guards.redaction import display_url
+
+    return f"not sending {what} to {display_url(url)}: {reason}"
+
+
+def route_refusal(url: str) -> str:
+    """Return the refusal sentence when :func:`check_route` refuses ``url``, else ``""``."""
+    verdict = check_route(url)
+    return "" if verdict else refusal_message(url, verdict.reason)

@@ -32,10 +32,13 @@ import re
 import threading
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit, urlunsplit
 
+from workspace_otel._guards.fork import on_fork_in_child
+
 __all__ = [
     "ScrubFilter",
     "display_url",
     "fingerprint",
+    "forget_all",
     "install_log_filter",
     "register_basic_credentials",
     "register_secret",
@@ -110,6 +113,9 @@ def _mask(value: str) -> str:
 
 def _encodings(value: str) -> set[str]:
     forms = {value, value.strip()}
+    pieces = value.strip().split(".")
+    if len(pieces) == 3 and all(pieces[:2]):
+        forms.add(pieces[2])  # a JWT's signature alone identifies it
     scheme, _, rest = value.strip().partition(" ")
     if rest and scheme.lower() in _SCHEMES:
         forms.add(rest.strip())
@@ -273,6 +279,23 @@ def display_url(url: str) -> str:
         return scrub(url.partition("?")[0])
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _new_lock_in_child() -> None:
+    """After ``fork()`` the lock may be held by a thread that no longer exists."""
+    global _lock
+    _lock = threading.Lock()
+
+
+def forget_all() -> None:
+    """Forget every registered secret (tests use it to start each case clean)."""
+    global _ordered
+    with _lock:
+        _secrets.clear()
+        _ordered = ()
+
+
+on_fork_in_child(__name__, _new_lock_in_child)
 
 
 class ScrubFilter(logging.Filter):

@@ -54,7 +54,7 @@ def _refusal(url: str, reason: str) -> None:
         if key in _refusals or len(_refusals) > _MAX_DECISIONS:
             return
         _refusals.add(key)
-    _logger.warning("not sending the token to %s: %s", egress_display(url), reason)
+    _logger.warning("%s", egress.refusal_message(url, reason))
 
 
 def _as_cache(source: TokenSource | RefreshingTokenCache) -> RefreshingTokenCache:
