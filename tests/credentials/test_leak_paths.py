@@ -12,7 +12,6 @@ plain-http sentence) are in tests/configure/test_configure_secrets.py.
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from tests.harness._serving import LoopbackServer
+from tests.harness.egress_peers import echo_token_endpoint
 from workspace_otel._guards import redaction
 from workspace_otel.credentials import (
     CommandTokenSource,
@@ -32,41 +32,16 @@ from workspace_otel.credentials._grpc import TokenMetadataPlugin
 from workspace_otel.errors import TokenError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    pass
 
 # Characters that percent-encoding changes, so the raw secret never appears verbatim.
 CLIENT_ID = "svc/ingest+ci"
 CLIENT_SECRET = "s3cr/t+p@ss word!~xyz"
 
 
-def _echo_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    """A token endpoint that rejects the client and echoes, encoded, what it received.
-
-    ``/basic``: the Basic header's base64 and its decoded ``id:secret`` pair
-    (still percent-encoded); ``/form``: the ``subject_token`` field exactly as
-    sent (form-encoded).
-    """
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length).decode("latin-1")
-    authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
-    if environ.get("PATH_INFO") == "/basic":
-        encoded = authorization.partition(" ")[2]
-        pair = base64.b64decode(encoded).decode("latin-1")
-        description = f"unknown client {pair} ({encoded})"
-    else:
-        fields = dict(part.partition("=")[::2] for part in body.split("&"))
-        description = f"bad subject {fields.get('subject_token', '')}"
-    answer = {"error": "invalid_client", "error_description": description}
-    data = json.dumps(answer).encode()
-    start_response("401 Unauthorized", [("Content-Type", "application/json")])
-    return [data]
-
-
 @pytest.fixture
 def echo_server() -> Iterator[LoopbackServer]:
-    server = LoopbackServer(_echo_app, name="echo-token")
+    server = LoopbackServer(echo_token_endpoint, name="echo-token")
     yield server
     server.stop()
 

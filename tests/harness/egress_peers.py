@@ -9,10 +9,15 @@
   request line) are answered 200 without contacting anyone; ``CONNECT`` is
   tunnelled to the target, so TLS through the proxy works and the proxy sees
   only the ``CONNECT`` preamble and ciphertext.
+* :func:`echo_token_endpoint`: a WSGI OAuth2 token endpoint that answers
+  ``invalid_client`` and echoes the credentials it received, in the encodings
+  they arrived in (a hostile or careless identity provider).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import ssl
 import threading
@@ -25,7 +30,7 @@ if TYPE_CHECKING:
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-__all__ = ["RecordingProxy", "RecordingServer"]
+__all__ = ["RecordingProxy", "RecordingServer", "echo_token_endpoint"]
 
 
 class RecordingServer:
@@ -193,3 +198,26 @@ class RecordingProxy:
         self._listener.close()
         for thread in self._threads:
             thread.join(5.0)
+
+
+def echo_token_endpoint(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """A token endpoint that rejects the client and echoes, encoded, what it received.
+
+    ``/basic``: the Basic header's base64 and its decoded ``id:secret`` pair
+    (still percent-encoded); ``/form``: the ``subject_token`` field exactly as
+    sent (form-encoded).
+    """
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length).decode("latin-1")
+    authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if environ.get("PATH_INFO") == "/basic":
+        encoded = authorization.partition(" ")[2]
+        pair = base64.b64decode(encoded).decode("latin-1")
+        description = f"unknown client {pair} ({encoded})"
+    else:
+        fields = dict(part.partition("=")[::2] for part in body.split("&"))
+        description = f"bad subject {fields.get('subject_token', '')}"
+    answer = {"error": "invalid_client", "error_description": description}
+    data = json.dumps(answer).encode()
+    start_response("401 Unauthorized", [("Content-Type", "application/json")])
+    return [data]
