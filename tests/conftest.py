@@ -52,6 +52,15 @@ _EXACT = (
     # requests lets these override an exporter's own CA file (requests#3829).
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
+    # proxies change where a credential may go (the egress rule)
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
 )
 
 
@@ -65,3 +74,11 @@ def _hermetic_environment(
             monkeypatch.delenv(name, raising=False)
     cache: Path = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_from_earlier_tests() -> None:
+    """Start every test with an empty redaction registry (it is process-wide)."""
+    from workspace_otel._guards.redaction import forget_all
+
+    forget_all()

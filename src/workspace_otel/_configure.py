@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from workspace_otel._guards.redaction import install_log_filter
 from workspace_otel._options import Arguments, Settings, disabled_settings, is_disabled, resolve
+from workspace_otel._otlp_headers import check_headers_variables
 from workspace_otel.errors import WorkspaceOtelWarning
 
 if TYPE_CHECKING:
@@ -271,8 +273,11 @@ def _configure(
             _HANDLE = _disabled_handle(disabled_settings(disabled), origin)
             _logger.info("workspace_otel: OTEL_SDK_DISABLED is true; nothing was configured")
             return _HANDLE
+        check_headers_variables(environ)
         settings = resolve(args, environ, credentials_from_env=_token_from_env)
         _HANDLE = _build(settings, environ, origin=origin, auto_version=auto_version)
+        # After the exporters exist: their module loggers get the scrubbing filter too.
+        install_log_filter()
         return _HANDLE
 
 

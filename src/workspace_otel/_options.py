@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from workspace_otel import _env
+from workspace_otel._guards.redaction import display_url, register_url
 from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
 
@@ -446,6 +447,9 @@ def check_endpoint(url: str, protocol: str, where: str) -> str:
             embedded credentials, or (HTTP) no scheme.
     """
     value = url.strip()
+    # User-info and query values are secrets from here on; messages show display_url(value).
+    register_url(value if "://" in value else f"//{value}")
+    shown = display_url(value) if "://" in value else display_url(f"//{value}").lstrip("/")
     if not value or any(c.isspace() for c in value):
         raise ConfigurationError(f"{where} must be a URL such as https://collector.example:4318")
     has_scheme = "://" in value
@@ -464,19 +468,19 @@ def check_endpoint(url: str, protocol: str, where: str) -> str:
         )
     if has_scheme and parts.scheme not in ("http", "https"):
         raise ConfigurationError(
-            f"{where}={value!r} has scheme {parts.scheme!r}: use http:// or https://"
+            f"{where}={shown!r} has scheme {parts.scheme!r}: use http:// or https://"
         )
     if protocol == "http/protobuf" and not has_scheme:
         raise ConfigurationError(
-            f"{where}={value!r} needs a scheme for OTLP/HTTP: write https://{value} "
+            f"{where}={shown!r} needs a scheme for OTLP/HTTP: write https://{shown} "
             "(or http:// for a plaintext local collector)"
         )
     try:
         host, _port = parts.hostname, parts.port
     except ValueError as exc:
-        raise ConfigurationError(f"{where}={value!r} has an invalid port") from exc
+        raise ConfigurationError(f"{where}={shown!r} has an invalid port") from exc
     if not host:
-        raise ConfigurationError(f"{where}={value!r} has no host name")
+        raise ConfigurationError(f"{where}={shown!r} has no host name")
     return value
 
 

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 from workspace_otel import _env
 from workspace_otel._doctor import _integrations
 from workspace_otel._doctor._context import Context
-from workspace_otel._doctor._redact import fingerprint, scrub_untrusted, strip_userinfo
 from workspace_otel._doctor._report import Check, Finding
+from workspace_otel._guards import egress
+from workspace_otel._guards.redaction import display_url, fingerprint, scrub
 from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
 
@@ -160,7 +161,7 @@ def _read_repo(git: Any, repo: Any, check: Check) -> None:
             )
         )
     except git.GitCommandError as exc:
-        stderr = scrub_untrusted(str(getattr(exc, "stderr", "") or exc))
+        stderr = scrub(str(getattr(exc, "stderr", "") or exc))
         if "dubious ownership" in stderr or "safe.directory" in stderr:
             check.add(
                 Finding(
@@ -186,14 +187,14 @@ def _read_repo(git: Any, repo: Any, check: Check) -> None:
             urls = []
         if urls:
             raw = urls[0]
-            remotes[remote.name] = strip_userinfo(raw)
+            remotes[remote.name] = display_url(raw)
             if "://" in raw and "@" in urlsplit(raw).netloc:
                 check.add(
                     Finding(
                         "warn",
                         f"remote {remote.name} embeds a credential in its URL (kept in "
                         ".git/config); workspace_otel strips it from attributes",
-                        f"Remove it: git remote set-url {remote.name} {strip_userinfo(raw)} "
+                        f"Remove it: git remote set-url {remote.name} {display_url(raw)} "
                         "and use a credential helper instead.",
                     )
                 )
@@ -256,11 +257,11 @@ def _settings_evidence(ctx: Context) -> dict[str, str]:
     else:
         for label, setting in ctx.settings.values.items():
             value = setting.value if setting.value is not None else "-"
-            rows[label] = f"{strip_userinfo(value)} (from {setting.source})"
+            rows[label] = f"{display_url(value)} (from {setting.source})"
     # What the doctor itself will probe (full traces URL, user-info stripped).
     s = ctx.settings
     if s.traces_url:
-        rows["probe url"] = f"{strip_userinfo(s.traces_url)} (from {s.endpoint.source})"
+        rows["probe url"] = f"{display_url(s.traces_url)} (from {s.endpoint.source})"
     for name in ("WORKSPACE_OTEL_TOKEN", "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET"):
         value = ctx.environ.get(name, "").strip()
         if value:
@@ -319,7 +320,7 @@ def check_configuration(ctx: Context, check: Check) -> None:
     _check_conflicts(ctx, check)
     _check_certificates(ctx, check)
     if check.verdict == "ok" and not check.summary:
-        endpoint = strip_userinfo(s.traces_url) if s.traces_url else "no endpoint (console)"
+        endpoint = display_url(s.traces_url) if s.traces_url else "no endpoint (console)"
         check.summary = f"{s.protocol} to {endpoint}"
 
 
@@ -349,17 +350,11 @@ def _check_endpoint_shape(ctx: Context, check: Check) -> None:
             Finding(
                 "warn",
                 "OTEL_EXPORTER_OTLP_ENDPOINT already ends with a signal path, and the exporter "
-                f"appends /v1/traces to it ({strip_userinfo(s.traces_url or '')})",
+                f"appends /v1/traces to it ({display_url(s.traces_url or '')})",
                 f"Set OTEL_EXPORTER_OTLP_ENDPOINT={base} (the exporter appends /v1/traces), or put "
                 "the full URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT instead.",
             )
         )
-
-
-def _is_loopback(host: str | None) -> bool:
-    return bool(host) and (
-        host in ("localhost", "::1", "0.0.0.0") or str(host).startswith("127.")  # noqa: S104
-    )
 
 
 def _check_conflicts(ctx: Context, check: Check) -> None:
@@ -399,14 +394,15 @@ def _check_conflicts(ctx: Context, check: Check) -> None:
             )
         )
     if s.traces_url and source_configured and s.protocol == "http/protobuf":
-        parts = urlsplit(s.traces_url)
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        verdict = egress.check_route(s.traces_url)
+        if not verdict:
             check.add(
                 Finding(
                     "fail",
-                    f"the library never sends the token over plain http:// to {parts.hostname} "
-                    "(only loopback may use http), so exports go out unauthenticated",
-                    f"Use https:// in {s.endpoint.source}.",
+                    egress.refusal_message(s.traces_url, verdict.reason)
+                    + ", so exports go out unauthenticated",
+                    f"Use https:// in {s.endpoint.source}"
+                    + (", or add the host to NO_PROXY." if "NO_PROXY" in verdict.reason else "."),
                 )
             )
     spec = ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip().lower()

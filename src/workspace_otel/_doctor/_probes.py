@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from workspace_otel._doctor._redact import scrub_untrusted, strip_userinfo
+from workspace_otel._guards.redaction import display_url, scrub
 
 __all__ = [
     "GrpcAnswer",
@@ -277,25 +277,25 @@ def http_export(
                 allow_redirects=False,
             )
     except requests.exceptions.SSLError as exc:
-        raise ProbeFailure("tls", scrub_untrusted(str(exc))) from exc
+        raise ProbeFailure("tls", scrub(str(exc))) from exc
     except requests.exceptions.Timeout as exc:
         raise ProbeFailure("timeout", f"no HTTP answer within {timeout:g} s") from exc
     except requests.exceptions.ConnectionError as exc:
-        raise ProbeFailure("connection", scrub_untrusted(str(exc))) from exc
+        raise ProbeFailure("connection", scrub(str(exc))) from exc
     except (requests.exceptions.RequestException, OSError) as exc:
         raise ProbeFailure("other", type(exc).__name__) from exc
     content_type = response.headers.get("Content-Type", "")
     if content_type.startswith(PROTOBUF):
         body = f"<{len(response.content)} bytes of protobuf>"
     else:
-        body = scrub_untrusted(response.text or "")
+        body = scrub(response.text or "")
     location = response.headers.get("Location")
     return HttpAnswer(
         status=response.status_code,
         reason=response.reason or "",
         content_type=content_type,
         body=body,
-        location=strip_userinfo(location) if location else None,
+        location=display_url(location) if location else None,
         retry_after=response.headers.get("Retry-After"),
     )
 
@@ -361,7 +361,7 @@ def grpc_export(
         details = exc.details() if hasattr(exc, "details") else ""
         return GrpcAnswer(
             code=code.name if code is not None else "UNKNOWN",
-            details=scrub_untrusted(str(details or "")),
+            details=scrub(str(details or "")),
         )
     finally:
         channel.close()

@@ -8,8 +8,8 @@ from typing import Any
 
 from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Context, decode_jwt, iso
 from workspace_otel._doctor._probes import call_with_timeout
-from workspace_otel._doctor._redact import fingerprint
 from workspace_otel._doctor._report import Check, Finding, Verdict
+from workspace_otel._guards.redaction import fingerprint, register_secret
 from workspace_otel.errors import ConfigurationError, TokenError
 
 __all__ = ["CODE_HOST_PREFIXES", "check_token"]
@@ -26,7 +26,16 @@ _CLI_NAMES = ("gp", "gitpod", "ona")
 
 
 def _spec(ctx: Context) -> str:
-    return ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip() or "auto"
+    """``WORKSPACE_OTEL_TOKEN_SOURCE`` as shown: a command without its arguments.
+
+    A ``command:`` source's arguments may carry a credential; like the source's
+    ``describe()``, only the program's name is shown.
+    """
+    spec = ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip() or "auto"
+    if spec.lower().startswith("command:"):
+        words = spec[len("command:") :].split()
+        return f"command:{os.path.basename(words[0])}" if words else "command:"
+    return spec
 
 
 def _token_home(ctx: Context) -> str:
@@ -190,7 +199,7 @@ def check_token(ctx: Context, check: Check) -> None:
         check.add(Finding("fail", message, _fix_for_error(ctx, message, needs_user)))
         return
     value = str(getattr(token, "value", ""))
-    ctx.redactor.add(value)
+    register_secret(value)
     ctx.token = token
     _describe_token(ctx, check, token, value, kind)
 
