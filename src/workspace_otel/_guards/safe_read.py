@@ -13,6 +13,7 @@ itself: call it first and hand the path on only when it passes.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -99,7 +100,12 @@ def read_bytes(
     )
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket, or a device without its driver
+            _check(path, os.stat(path), limit)
+        raise
     try:
         _check(path, os.fstat(fd), limit)
         chunks: list[bytes] = []
