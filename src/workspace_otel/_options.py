@@ -10,13 +10,12 @@ variable and the fix. Secret values are never put in a message.
 from __future__ import annotations
 
 import importlib.util
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from workspace_otel import _env
+from workspace_otel import _env, _sdk_variables
 from workspace_otel._guards.redaction import display_url, register_url
 from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
@@ -628,14 +627,12 @@ def _sampler(
         rate = 1.0
         if raw_arg is not None:
             try:
-                rate = float(raw_arg)
-            except ValueError:
-                rate = -1.0
-            if not 0.0 <= rate <= 1.0:
+                rate = _sdk_variables.sampler_ratio(raw_arg)
+            except ValueError as exc:
                 raise ConfigurationError(
-                    f"OTEL_TRACES_SAMPLER_ARG={raw_arg!r} is not valid for {name}: "
+                    f"OTEL_TRACES_SAMPLER_ARG={raw_arg!r} is not valid for {name}: {exc}; "
                     "use a ratio between 0 and 1, e.g. 0.25"
-                )
+                ) from None
         ratio = sampling.TraceIdRatioBased(rate)
         sampler = ratio if name == "traceidratio" else sampling.ParentBased(ratio)
         label = f"{name}({rate:g})"
@@ -842,9 +839,9 @@ def resolve(
 
     traces = _signal("traces", args, backend, region.value, environ)
     metrics = _signal("metrics", args, backend, region.value, environ)
-    if metrics.exporters.value:
-        _check_metric_interval(environ)
     logs = _signal("logs", args, backend, region.value, environ)
+    # Before anything imports the SDK: it reads some of these at import.
+    _sdk_variables.check(environ, sdk_pipeline(args, environ, (traces, metrics, logs)))
 
     # Credentials: argument > WORKSPACE_OTEL_TOKEN_SOURCE (auto) > LS_ACCESS_TOKEN (lightstep).
     credentials: Setting[TokenSource | None]
@@ -913,20 +910,24 @@ def resolve(
     )
 
 
-def _check_metric_interval(environ: Mapping[str, str]) -> None:
-    """Refuse an ``OTEL_METRIC_EXPORT_INTERVAL`` the SDK's metric reader would reject."""
-    raw = _raw(environ, "OTEL_METRIC_EXPORT_INTERVAL")
-    if raw is None:
-        return
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not 0.0 < value < math.inf:
-        raise ConfigurationError(
-            "OTEL_METRIC_EXPORT_INTERVAL must be a positive number of milliseconds, "
-            "e.g. 60000 (the default)"
-        )
+def sdk_pipeline(
+    args: Arguments, environ: Mapping[str, str], signals: Sequence[SignalSettings]
+) -> _sdk_variables.Pipeline:
+    """Return what the SDK will build: it decides which ``OTEL_*`` variables the SDK reads."""
+    sampler: str | None = None
+    if isinstance(args.sampler, str):
+        sampler = args.sampler.strip().lower()
+    elif args.sampler is None:
+        sampler = (_raw(environ, "OTEL_TRACES_SAMPLER") or "").lower() or None
+    return _sdk_variables.Pipeline(
+        enabled=frozenset(s.signal for s in signals if s.enabled),
+        otlp={
+            s.signal: s.protocol.value
+            for s in signals
+            if any(n.startswith("otlp") for n in s.exporters.value)
+        },
+        sampler=sampler,
+    )
 
 
 def _lightstep_static_source(environ: Mapping[str, str]) -> TokenSource:

@@ -15,6 +15,7 @@ from typing import Any
 
 from workspace_otel import _env
 from workspace_otel._doctor._settings import Settings, parse_headers
+from workspace_otel._guards import safe_read
 from workspace_otel._guards.redaction import register_secret, register_url
 
 __all__ = [
@@ -199,8 +200,7 @@ def _may_be_secret(value: str) -> bool:
 
 def _add_file(path: str) -> None:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_SECRET_FILE)
+        data = safe_read.read_bytes(path, limit=_MAX_SECRET_FILE)
     except OSError:
         return
     text = data.decode("utf-8", "replace")
@@ -220,7 +220,7 @@ def container_hints(ctx: Context) -> list[str]:
         if (root / marker).exists():
             hints.append(f"/{marker}")
     try:
-        cgroup = (root / "proc/1/cgroup").read_text(errors="replace")[:65536]
+        cgroup = safe_read.read_text(root / "proc/1/cgroup")[:65536]
     except OSError:
         cgroup = ""
     for word in _CGROUP_HINTS:

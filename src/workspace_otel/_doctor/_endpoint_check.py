@@ -728,6 +728,6 @@ def _exporter(ctx: Context) -> tuple[Any, str]:
 def _read(path: str | None) -> bytes | None:
     if not path:
         return None
-    from pathlib import Path
+    from workspace_otel._guards import safe_read
 
-    return Path(path).read_bytes()
+    return safe_read.read_bytes(path)

@@ -12,9 +12,9 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
+from workspace_otel._guards import safe_read
 from workspace_otel._guards.redaction import display_url, scrub
 
 __all__ = [
@@ -148,6 +148,20 @@ def _name(entries: Any) -> str | None:
     return ", ".join(parts) or None
 
 
+def _check_files(*paths: str | None) -> None:
+    """Refuse a certificate path that OpenSSL could block on (a FIFO) or exhaust memory on.
+
+    Raises:
+        ProbeFailure: kind ``certificate_file``.
+    """
+    for path in paths:
+        if path:
+            try:
+                safe_read.check_regular(path)
+            except OSError as exc:
+                raise ProbeFailure("certificate_file", f"cannot use {path}: {exc}") from exc
+
+
 def client_context(
     cafile: str | None, certfile: str | None, keyfile: str | None, alpn: Sequence[str]
 ) -> ssl.SSLContext:
@@ -156,6 +170,7 @@ def client_context(
     Raises:
         ProbeFailure: kind ``certificate_file`` when a file cannot be loaded.
     """
+    _check_files(cafile, certfile, keyfile)
     try:
         context = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
@@ -260,6 +275,7 @@ def http_export(
     """
     import requests
 
+    _check_files(cafile, certfile, keyfile)
     verify: bool | str = cafile if cafile else True
     cert: tuple[str, str] | str | None = None
     if certfile:
@@ -338,11 +354,11 @@ def grpc_export(
 
     if secure:
         try:
-            root = Path(cafile).read_bytes() if cafile else None
-            chain = Path(certfile).read_bytes() if certfile else None
-            key = Path(keyfile).read_bytes() if keyfile else None
+            root = safe_read.read_bytes(cafile) if cafile else None
+            chain = safe_read.read_bytes(certfile) if certfile else None
+            key = safe_read.read_bytes(keyfile) if keyfile else None
         except OSError as exc:
-            raise ProbeFailure("certificate_file", f"cannot read {exc.filename}") from exc
+            raise ProbeFailure("certificate_file", f"cannot read {exc.filename or exc}") from exc
         credentials = grpc.ssl_channel_credentials(
             root_certificates=root, private_key=key, certificate_chain=chain
         )

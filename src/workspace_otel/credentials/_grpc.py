@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import grpc
 
-from workspace_otel._guards import egress
+from workspace_otel._guards import egress, safe_read
 from workspace_otel.credentials._cache import RefreshingTokenCache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
@@ -127,8 +127,9 @@ def _read(setting: tuple[str, str] | None) -> bytes | None:
         return None
     name, path = setting
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return safe_read.read_bytes(path)
+    except safe_read.UnsafeFileError as exc:
+        raise ConfigurationError(f"{name}: {exc}: point it at a PEM file") from None
     except OSError as exc:
         raise ConfigurationError(f"{name}: cannot read {path}: {exc.strerror}") from None
 

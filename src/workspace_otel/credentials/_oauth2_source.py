@@ -8,7 +8,7 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from workspace_otel._guards import egress
+from workspace_otel._guards import egress, safe_read
 from workspace_otel._guards.redaction import (
     display_url,
     register_basic_credentials,
@@ -41,6 +41,7 @@ _USER_ERRORS = frozenset(
     }
 )
 _TRANSIENT_STATUSES = frozenset({408, 429})
+_MAX_SECRET_FILE_BYTES = 64 * 1024
 
 
 def _scopes(scopes: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -165,9 +166,15 @@ class OAuth2ClientCredentialsSource:
         if self.client_secret_file is None:
             return self._client_secret
         try:
-            raw = self.client_secret_file.read_text(encoding="utf-8")
+            raw = safe_read.read_text(
+                self.client_secret_file, limit=_MAX_SECRET_FILE_BYTES, errors="strict"
+            )
         except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            reason = (
+                str(exc)
+                if isinstance(exc, safe_read.UnsafeFileError)
+                else getattr(exc, "strerror", None) or type(exc).__name__
+            )
             raise TokenError(
                 f"cannot read the OAuth2 client secret file {self.client_secret_file}: {reason}; "
                 "fix WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE",
