@@ -175,7 +175,10 @@ class OpenBao:
             "auth/jwt/config", data={"jwks_url": self.jwks_url, "bound_issuer": self.issuer}
         )
         client.sys.create_or_update_policy(
-            POLICY, f'path "secret/data/{SECRET_PATH}" {{ capabilities = ["read"] }}\n'
+            POLICY,
+            f'path "secret/data/{SECRET_PATH}" {{ capabilities = ["read"] }}\n'
+            # a v1-style grant, as written by someone who has not noticed the mount's version
+            f'path "kv1/{SECRET_PATH}" {{ capabilities = ["read"] }}\n',
         )
         self.write_role(ROLE, bound_claims={"repository": REPOSITORY})
 

@@ -52,7 +52,7 @@ DEFAULT_ADDR = "https://127.0.0.1:8200"  # the Vault CLI's own default
 DEFAULT_AUTH_MOUNT = "jwt"
 TOKEN_FILE_LIMIT = 64 * 1024
 # Renew once half the Vault token's lease has gone; log in again when a
-# renewal grants less than this fraction of the original lease.
+# renewal grants no more than this fraction of the original lease.
 RENEW_AT_FRACTION = 0.5
 MIN_USEFUL_RENEWAL = 0.5
 MIN_REVALIDATE = 1.0
@@ -374,7 +374,7 @@ class VaultSecretSource:
             if (
                 isinstance(granted, (int, float))
                 and original is not None
-                and granted >= original * MIN_USEFUL_RENEWAL
+                and granted > original * MIN_USEFUL_RENEWAL
             ):
                 self._set_lease(auth)
                 self._lease_ttl = original
@@ -467,14 +467,9 @@ class VaultSecretSource:
     def _translate(self, hvac: Any, exc: Exception) -> TokenError:
         message = _vault_message(exc)
         where = f"{self.mount}/data/{self.path}"
-        if isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized)):
-            holder = f"role {self.role}" if self.role else "the Vault token"
-            return TokenError(
-                f"Vault denied reading {where} ({message}): the policy of {holder} must grant "
-                f'path "{where}" {{ capabilities = ["read"] }}',
-                needs_user=True,
-            )
-        if isinstance(exc, hvac.exceptions.InvalidPath):
+        denied = isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized))
+        if denied or isinstance(exc, hvac.exceptions.InvalidPath):
+            # A KV v1 mount answers 404 (or 403 to a v1-style policy) on the v2 data path.
             version = self._mount_version()
             if version is not None and version != "2":
                 return TokenError(
@@ -483,6 +478,14 @@ class VaultSecretSource:
                     f"{SECRET_VARIABLE} at a KV v2 mount",
                     needs_user=True,
                 )
+        if denied:
+            holder = f"role {self.role}" if self.role else "the Vault token"
+            return TokenError(
+                f"Vault denied reading {where} ({message}): the policy of {holder} must grant "
+                f'path "{where}" {{ capabilities = ["read"] }}',
+                needs_user=True,
+            )
+        if isinstance(exc, hvac.exceptions.InvalidPath):
             return TokenError(
                 f"no secret at {self.mount}/{self.path} (or its current version is deleted): "
                 f"fix {SECRET_VARIABLE} or write the secret",
