@@ -59,6 +59,33 @@ def import_extra(module: str, extra: str, variable: str, kind: str) -> ModuleTyp
         ) from None
 
 
+# Wire names of the fields that carry secrets in the stores' requests and
+# answers. A client's record that mentions one (botocore logs whole response
+# bodies at DEBUG, before this library has seen, let alone registered, the
+# value inside) keeps only its first line.
+SECRET_FIELDS = (
+    "secretstring",
+    "secretbinary",
+    "secretaccesskey",
+    "sessiontoken",
+    "webidentitytoken",
+    "x-amz-security-token",
+    "client_token",
+    "x-vault-token",
+)
+WITHHELD = " [body withheld by workspace_otel: it holds a secret field]"
+
+
+def _withhold(message: str) -> str:
+    lowered = message.lower()
+    if not any(name in lowered for name in SECRET_FIELDS):
+        return message
+    first = message.split("\n", 1)[0]
+    if any(name in first.lower() for name in SECRET_FIELDS):
+        first = first[: min(lowered.find(n) for n in SECRET_FIELDS if n in lowered)]
+    return first.rstrip() + WITHHELD
+
+
 class _ScrubFilter(logging.Filter):
     """Rewrites a record's message through the redaction boundary."""
 
@@ -67,12 +94,12 @@ class _ScrubFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a malformed record is shown as its template
             message = str(record.msg)
-        record.msg = redaction.scrub(message)
+        record.msg = redaction.scrub(_withhold(message))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redaction.scrub(record.exc_text)
+            record.exc_text = redaction.scrub(_withhold(record.exc_text))
         if record.stack_info:
             record.stack_info = redaction.scrub(record.stack_info)
         return True
