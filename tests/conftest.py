@@ -35,6 +35,10 @@ _PREFIXES = (
     "THEIA_",
     "SUPERVISOR_",
     "RUNNER_",
+    # the secret stores' own clients (Vault / OpenBao, AWS)
+    "VAULT_",
+    "BAO_",
+    "AWS_",
 )
 _EXACT = (
     "CI",
