@@ -35,6 +35,19 @@ _PREFIXES = (
     "THEIA_",
     "SUPERVISOR_",
     "RUNNER_",
+    # AI coding agents' markers: the suite itself may run under an agent
+    "CLAUDE",
+    "CODEX_",
+    "COPILOT_",
+    "CURSOR_",
+    "GEMINI_CLI",
+    "QWEN_CODE",
+    "OPENCODE",
+    "CRUSH",
+    "GOOSE_",
+    "AMP_",
+    "AUGMENT_",
+    "CLINE_",
 )
 _EXACT = (
     "CI",
@@ -52,6 +65,10 @@ _EXACT = (
     # requests lets these override an exporter's own CA file (requests#3829).
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
+    # the vendor-neutral agent declarations
+    "AI_AGENT",
+    "AGENT",
+    "AGENT_SESSION_ID",
 )
 
 
