@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["display_url", "register_secret", "scrub"]
+__all__ = ["display_url", "holds_registered_secret", "register_secret", "scrub"]
 
 _MASK = "[redacted]"
 _MIN_SECRET_LEN = 6
@@ -63,3 +63,14 @@ def display_url(url: str) -> str:
         return scrub(url)
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def holds_registered_secret(text: str) -> bool:
+    """Return whether ``text`` contains a value registered with :func:`register_secret`.
+
+    For data that must never carry a secret but cannot be masked (a baggage
+    value sent to other services is dropped instead).
+    """
+    with _lock:
+        known = tuple(_secrets)
+    return any(secret in text for secret in known)
