@@ -140,8 +140,11 @@ class KeyFilter:
         self.prefixes = prefixes
 
     def __repr__(self) -> str:
-        patterns = [*sorted(self.exact), *(f"{p}*" for p in self.prefixes)]
-        return f"KeyFilter({','.join(patterns)})"
+        return f"KeyFilter({self.describe()})"
+
+    def describe(self) -> str:
+        """Return the keys and patterns as the variable would list them."""
+        return ", ".join([*sorted(self.exact), *(f"{p}*" for p in self.prefixes)])
 
     def __call__(self, key: str) -> bool:
         """Return whether an incoming baggage entry ``key`` is copied onto spans."""
