@@ -132,7 +132,8 @@ def test_no_canary_anywhere(
             )
 
     # 1b. Agent sessions (whose shells hold the user's API keys) and API-key-only profiles.
-    agent_environs = [dict(e.environ) for e in AGENT_ENVIRONMENTS] + list(NOT_AGENTS.values())
+    agent_environs = [dict(e.environ) for e in AGENT_ENVIRONMENTS]
+    agent_environs += [dict(environ) for environ in NOT_AGENTS.values()]
     leak_scanner.secret(*{s for e in agent_environs for s in _canaries_in(e)})
     for number, agent_environ in enumerate(agent_environs):
         attrs, sources = resources.detect_with_sources(
