@@ -39,6 +39,19 @@ _PREFIXES = (
     "VAULT_",
     "BAO_",
     "AWS_",
+    # AI coding agents' markers: the suite itself may run under an agent
+    "CLAUDE",
+    "CODEX_",
+    "COPILOT_",
+    "CURSOR_",
+    "GEMINI_CLI",
+    "QWEN_CODE",
+    "OPENCODE",
+    "CRUSH",
+    "GOOSE_",
+    "AMP_",
+    "AUGMENT_",
+    "CLINE_",
 )
 _EXACT = (
     "CI",
@@ -65,6 +78,10 @@ _EXACT = (
     "ALL_PROXY",
     "no_proxy",
     "NO_PROXY",
+    # the vendor-neutral agent declarations
+    "AI_AGENT",
+    "AGENT",
+    "AGENT_SESSION_ID",
 )
 
 

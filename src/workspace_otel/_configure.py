@@ -344,12 +344,14 @@ def _build(
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
+    from workspace_otel import _baggage
     from workspace_otel._console import ConsolePrinter, TraceLinkProcessor
     from workspace_otel._exporters import build_exporters, reset_sessions_after_fork
     from workspace_otel._lifecycle import Lifecycle, OpenSpans
     from workspace_otel._resource import build_resource
     from workspace_otel._summary import HINT, summary_line
 
+    baggage = _baggage.settings_from(environ)  # invalid lists fail before anything is built
     resource, sources = build_resource(settings, environ, auto_version=auto_version)
     printer = ConsolePrinter(trace_url=settings.trace_url.value)
     built = build_exporters(settings, printer)
@@ -407,6 +409,7 @@ def _build(
     installed = _install_globals(
         settings, tracer_provider, meter_provider, logger_provider, log_handler
     )
+    _baggage.install(baggage, resource, tracer_provider, set_global=settings.set_global.value)
 
     telemetry = Telemetry(
         resource=resource,

@@ -124,6 +124,21 @@ VARIABLES: tuple[EnvVar, ...] = (
         "on or off: cache the git attributes between starts (owner-only file under XDG_CACHE_HOME)",
     ),
     EnvVar(
+        "WORKSPACE_OTEL_ACTOR",
+        "on",
+        "on or off: add workspace.actor.* when an AI coding agent started the process",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_BAGGAGE",
+        None,
+        "comma list of resource attribute names sent as W3C baggage on outgoing requests",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_BAGGAGE_TO_SPANS",
+        None,
+        "comma list of baggage keys or prefix* patterns copied from incoming baggage to spans",
+    ),
+    EnvVar(
         "WORKSPACE_OTEL_FLUSH_TIMEOUT",
         "5",
         "seconds allowed to flush telemetry at exit and on SIGTERM",

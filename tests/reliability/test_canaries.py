@@ -35,11 +35,12 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-from opentelemetry import metrics, trace
+from opentelemetry import metrics, propagate, trace
 
 import workspace_otel
 from tests.harness._serving import LoopbackServer
 from tests.harness.egress_peers import RecordingProxy, RecordingServer, echo_token_endpoint
+from tests.harness.agent_envs import AGENT_ENVIRONMENTS, CLAUDE_CODE, NOT_AGENTS
 from tests.harness.jwt_validation import JwtValidator
 from tests.harness.platform_envs import ENVIRONMENTS, SECRET_CANARIES, by_name, canary
 from tests.harness.process import PYTHON, subprocess_env
@@ -92,6 +93,14 @@ def _git_repo(root: Path) -> Path:
     return repo
 
 
+_SHELL_VARIABLES = ("HOME", "USER", "LANG", "SHELL", "PATH")
+
+
+def _canaries_in(environ: dict[str, str]) -> list[str]:
+    """The planted canaries in an environment's values (the agent sessions' API keys)."""
+    return [value[value.index("CANARY") :] for value in environ.values() if "CANARY" in value]
+
+
 def _run_cli(args: list[str], env: dict[str, str], cwd: Path) -> tuple[str, str, str]:
     result = subprocess.run(
         [PYTHON, str(APPS / "cli_debug.py"), *args],
@@ -136,6 +145,16 @@ def test_no_canary_anywhere(
                 f"{env.name} {type(detector).__name__}", repr(detector.detect().attributes)
             )
 
+    # 1b. Agent sessions (whose shells hold the user's API keys) and API-key-only profiles.
+    agent_environs = [dict(e.environ) for e in AGENT_ENVIRONMENTS]
+    agent_environs += [dict(environ) for environ in NOT_AGENTS.values()]
+    leak_scanner.secret(*{s for e in agent_environs for s in _canaries_in(e)})
+    for number, agent_environ in enumerate(agent_environs):
+        attrs, sources = resources.detect_with_sources(
+            {**agent_environ, **EXTRA_SECRETS}, root=tmp_path / "roots" / "clean", cwd=repo
+        )
+        leak_scanner.add(f"detect agent {number}", repr(attrs) + repr(sources))
+
     # 2. Local sources: token file, command output, a failing command with a secret on stderr.
     token_file = tmp_path / "token"
     token_file.write_text(FILE_TOKEN + "\n")
@@ -167,6 +186,10 @@ def test_no_canary_anywhere(
             "OTEL_METRIC_EXPORT_INTERVAL": "200",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
             "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
+            # an agent started the process; its session holds API keys; baggage both ways
+            **{k: v for k, v in CLAUDE_CODE.environ.items() if k not in _SHELL_VARIABLES},
+            "WORKSPACE_OTEL_BAGGAGE": "workspace.id,vcs.ref.head.revision,user.id",
+            "WORKSPACE_OTEL_BAGGAGE_TO_SPANS": "workspace.*,vcs.*",
         }
         source = OAuth2ClientCredentialsSource(server.token_url, CLIENT_ID, CLIENT_SECRET)
         for name, value in environ.items():
@@ -181,7 +204,14 @@ def test_no_canary_anywhere(
             environ=environ,
         )
         tracer = trace.get_tracer("canary")
-        with tracer.start_as_current_span("checkout") as span:
+        outgoing: dict[str, str] = {}
+        propagate.inject(outgoing)
+        leak_scanner.add("outgoing baggage", repr(outgoing))
+        assert "workspace.id=" in outgoing["baggage"]
+        hostile = propagate.extract(
+            {"baggage": f"api.token={FILE_TOKEN},user.email={COMMAND_TOKEN},workspace.id=ws"}
+        )
+        with tracer.start_as_current_span("checkout", context=hostile) as span:
             span.set_attribute("items", 3)
         metrics.get_meter("canary").create_counter("orders").add(1)
         logging.getLogger("canary.app").warning("order placed")
@@ -191,7 +221,10 @@ def test_no_canary_anywhere(
         with tracer.start_as_current_span("after-rotation"):
             pass
         telemetry.force_flush()
-        receiver.wait_for_spans(2, timeout=10)
+        spans = receiver.wait_for_spans(2, timeout=10)
+        checkout = next(s for s in spans if s.name == "checkout")
+        assert checkout.attributes.get("workspace.id") == "ws"
+        assert checkout.resource["workspace.actor.agent.name"] == "claude-code"
         receiver.wait_for_logs(1, timeout=10)
         receiver.wait_for_metrics(1, timeout=10)
         cache = shared_cache(source)

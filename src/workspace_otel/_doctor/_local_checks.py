@@ -20,7 +20,7 @@ from workspace_otel.errors import ConfigurationError
 __all__ = ["check_configuration", "check_git", "check_platform"]
 
 _CI = ("github_actions", "gitlab_ci")
-_NOT_PLATFORM = ("git", "workspace")
+_NOT_PLATFORM = ("git", "workspace", "actor")
 _PLATFORM_PREFIXES = ("workspace.", "cicd.", "user.", "deployment.", "service.")
 
 
@@ -46,6 +46,9 @@ def check_platform(ctx: Context, check: Check) -> None:
         markers = _integrations.matched_markers(ctx.environ, ctx.root, ctx.platform)
         if markers:
             check.evidence["markers"] = markers
+    actor = _integrations.actor(ctx.environ)
+    if actor:
+        check.evidence["actor"] = f"{actor}; self-reported and advisory"
     if shown:
         check.evidence["attributes"] = {
             key: f"{value} (from {sources.get(key, '?')})" for key, value in sorted(shown.items())
@@ -317,11 +320,45 @@ def check_configuration(ctx: Context, check: Check) -> None:
             Finding("fail", message, f"Set {s.values['protocol'].source}=http/protobuf (or grpc).")
         )
     _check_endpoint_shape(ctx, check)
+    _check_baggage(ctx, check)
     _check_conflicts(ctx, check)
     _check_certificates(ctx, check)
     if check.verdict == "ok" and not check.summary:
         endpoint = display_url(s.traces_url) if s.traces_url else "no endpoint (console)"
         check.summary = f"{s.protocol} to {endpoint}"
+
+
+def _check_baggage(ctx: Context, check: Check) -> None:
+    """WORKSPACE_OTEL_BAGGAGE / _TO_SPANS: valid, and baggage among OTEL_PROPAGATORS."""
+    from workspace_otel import _baggage
+
+    try:
+        settings = _baggage.settings_from(ctx.environ)
+    except ConfigurationError as exc:
+        check.add(Finding("fail", str(exc), str(exc)))
+        return
+    rows: dict[str, str] = {}
+    if settings.send:
+        rows["sent on every outgoing request"] = (
+            f"{', '.join(settings.send)} (WORKSPACE_OTEL_BAGGAGE; every downstream service, "
+            "third parties included, receives them)"
+        )
+        propagators = ctx.environ.get("OTEL_PROPAGATORS", "tracecontext,baggage")
+        if "baggage" not in {p.strip().lower() for p in propagators.split(",")}:
+            check.add(
+                Finding(
+                    "warn",
+                    "WORKSPACE_OTEL_BAGGAGE is set but OTEL_PROPAGATORS has no baggage: "
+                    "nothing is sent",
+                    "Add baggage to OTEL_PROPAGATORS (e.g. tracecontext,baggage).",
+                )
+            )
+    if settings.receive is not None:
+        rows["copied from incoming baggage onto spans"] = (
+            f"{settings.receive.describe()} (WORKSPACE_OTEL_BAGGAGE_TO_SPANS)"
+        )
+    if rows:
+        check.evidence["baggage"] = rows
 
 
 def _check_endpoint_shape(ctx: Context, check: Check) -> None:

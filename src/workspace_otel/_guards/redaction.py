@@ -39,6 +39,7 @@ __all__ = [
     "display_url",
     "fingerprint",
     "forget_all",
+    "holds_registered_secret",
     "install_log_filter",
     "register_basic_credentials",
     "register_secret",
@@ -353,3 +354,12 @@ def install_log_filter() -> None:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+def holds_registered_secret(text: str) -> bool:
+    """Return whether ``text`` contains a value registered with :func:`register_secret`.
+
+    For data that must never carry a secret but cannot be masked (a baggage
+    value sent to other services is dropped instead).
+    """
+    with _lock:
+        known = tuple(_secrets)
+    return any(secret in text for secret in known)
