@@ -15,7 +15,9 @@ Values are percent-encoded with everything but the RFC 3986 unreserved
 characters (``A-Z a-z 0-9 - . _ ~``) escaped: both the Python SDK
 (``urllib.parse.unquote``) and the JS SDK (``decodeURIComponent``) decode
 that back to the original text, and the encoded form holds nothing a shell,
-a dotenv parser or the ``,`` / ``=`` syntax could misread.
+a dotenv parser or the ``,`` / ``=`` syntax could misread. Values longer than
+the JS SDK accepts (255 UTF-16 code units) are left out: one such value makes
+that SDK drop every entry of the variable.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "SERVICE_NAME_VARIABLE",
     "clean_text",
     "encode_item",
+    "fits",
     "item_key",
     "ours",
     "user_items",
@@ -39,6 +42,7 @@ RESOURCE_VARIABLE = "OTEL_RESOURCE_ATTRIBUTES"
 SERVICE_NAME_VARIABLE = "OTEL_SERVICE_NAME"
 ADDED_VARIABLE = "WORKSPACE_OTEL_ENV_ADDED"
 SERVICE_NAME = "service.name"
+MAX_VALUE_UNITS = 255
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -54,9 +58,22 @@ def valid_key(key: str) -> bool:
     return bool(_KEY.match(key)) and len(key) <= 255
 
 
+def fits(value: str) -> bool:
+    """Whether every SDK accepts ``value`` (after :func:`clean_text`).
+
+    The JS SDK drops the *whole* variable when one value is longer than 255
+    UTF-16 code units, so such a value is left out rather than exported.
+    """
+    return len(value.encode("utf-16-le", "surrogatepass")) // 2 <= MAX_VALUE_UNITS
+
+
 def encode_item(key: str, value: str) -> str:
-    """Return ``key=value`` with the value percent-encoded as both SDKs decode it."""
-    return f"{key}={quote(clean_text(value), safe='-._~')}"
+    """Return ``key=value`` with the value percent-encoded as both SDKs decode it.
+
+    Control characters are removed first; characters that cannot be UTF-8
+    (lone surrogates from undecodable environment bytes) become ``?``.
+    """
+    return f"{key}={quote(clean_text(value), safe='-._~', errors='replace')}"
 
 
 def item_key(item: str) -> str:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from workspace_otel import _env
-from workspace_otel._env_export import service_name_is_ours, user_items
 from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
 
@@ -680,6 +679,8 @@ def _propagators(
 def _resource_env(environ: Mapping[str, str]) -> Setting[Mapping[str, str]]:
     from urllib.parse import unquote
 
+    from workspace_otel._env_export import user_items
+
     # Entries `workspace-otel env` added are detector output, not the user's: leave them out.
     items = user_items(environ)
     if not items:
@@ -806,7 +807,7 @@ def resolve(
         if not isinstance(name_obj, str) or not name_obj.strip():
             raise ConfigurationError("configure(service_name=...) must be a non-empty string")
         service_name: Setting[str | None] = Setting(args.service_name.strip(), ARGUMENT)
-    elif (raw := _raw(environ, "OTEL_SERVICE_NAME")) is not None and not service_name_is_ours(
+    elif (raw := _raw(environ, "OTEL_SERVICE_NAME")) is not None and not _set_by_env_command(
         environ
     ):
         service_name = Setting(raw, "OTEL_SERVICE_NAME")
@@ -904,6 +905,13 @@ def _check_metric_interval(environ: Mapping[str, str]) -> None:
             "OTEL_METRIC_EXPORT_INTERVAL must be a positive number of milliseconds, "
             "e.g. 60000 (the default)"
         )
+
+
+def _set_by_env_command(environ: Mapping[str, str]) -> bool:
+    """Whether ``OTEL_SERVICE_NAME`` came from ``workspace-otel env`` (detector output)."""
+    from workspace_otel._env_export import service_name_is_ours
+
+    return service_name_is_ours(environ)
 
 
 def resolve_backend(environ: Mapping[str, str]) -> Setting[str]:

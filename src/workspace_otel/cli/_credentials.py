@@ -90,7 +90,18 @@ def header_line(config: Configured, token: Token) -> tuple[str, str]:
 
 
 def one_line_reason(command: str, exc: BaseException) -> str:
-    """Return ``workspace-otel COMMAND: <reason>`` on one line, scrubbed of secrets."""
-    from workspace_otel._guards.redaction import scrub
+    """Return ``workspace-otel COMMAND: <reason>`` on one line, with no secret in it.
 
-    return f"workspace-otel {command}: {scrub(str(exc) or type(exc).__name__, limit=400)}"
+    The library's own errors are built from fixed templates that never quote a
+    secret (and pass the redaction boundary when created); any other error
+    text (an ``OSError`` naming a path, say) passes the scrubber here.
+    """
+    from workspace_otel.errors import WorkspaceOtelError
+
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, WorkspaceOtelError):
+        from workspace_otel._guards.redaction import scrub
+
+        text = scrub(text)
+    text = " ".join(text.split())
+    return f"workspace-otel {command}: {text[:400]}"

@@ -77,7 +77,8 @@ def exported_variables(environ: Mapping[str, str]) -> dict[str, str | None]:
         if key == ex.SERVICE_NAME:
             service_name = ex.clean_text(text) or None
             continue
-        added.append(ex.encode_item(key, text))
+        if ex.fits(ex.clean_text(text)):
+            added.append(ex.encode_item(key, text))
 
     result: dict[str, str | None] = {}
     had_resource = bool(environ.get(ex.RESOURCE_VARIABLE, "").strip())
@@ -146,9 +147,9 @@ def run_env(*, fmt: str, out: TextIO, environ: Mapping[str, str] | None = None) 
     try:
         text = render(exported_variables(env), fmt)
     except ConfigurationError as exc:
-        from workspace_otel._guards.redaction import scrub
+        from workspace_otel.cli._credentials import one_line_reason
 
-        print(f"workspace-otel env: {scrub(str(exc), limit=400)}", file=sys.stderr)
+        print(one_line_reason("env", exc), file=sys.stderr)
         return 2
     out.write(text)
     out.flush()
