@@ -44,6 +44,20 @@ class Configured:
         self.header = header
 
 
+def quiet_library_logs() -> None:
+    """Keep the library's log records off stderr: these commands print their own one line.
+
+    Without a handler, Python's last-resort handler would print the token
+    cache's warnings next to the command's own message. An application that
+    configures logging still sees the records (they propagate as usual).
+    """
+    import logging
+
+    logger = logging.getLogger("workspace_otel")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
 def configured(environ: Mapping[str, str]) -> Configured:
     """Return the configured token source and header.
 

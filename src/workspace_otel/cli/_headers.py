@@ -54,6 +54,7 @@ def run_headers(*, out: TextIO, timeout: float, environ: Mapping[str, str] | Non
     from workspace_otel.errors import ConfigurationError, TokenError
 
     env = os.environ if environ is None else environ
+    _credentials.quiet_library_logs()
     try:
         config = _credentials.configured(env)
         token = _credentials.current_token(config, timeout)

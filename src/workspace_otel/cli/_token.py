@@ -133,6 +133,7 @@ def run_token(
         print("workspace-otel token: --watch needs --file PATH", file=sys.stderr)
         return 2
     env = os.environ if environ is None else environ
+    _credentials.quiet_library_logs()
     stop = _Stop()
     if watch:
         stop.install()
