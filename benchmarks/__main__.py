@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if wanted("P1"):
             rows += _startup.p1(options)
         setup = None
-        if wanted("P2", "P3", "MEM", "P4"):
+        if wanted("P2", "P3", "MEM", "P4", "P12"):
             setup = _startup.startup_setup(options, repo, receiver.endpoint)
         if setup is not None and wanted("P2", "P3", "MEM"):
             rows += _startup.p2_p3(options, setup)
@@ -93,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows += _inprocess.p4(
                 options, environ, repo, Path(environ["WORKSPACE_OTEL_PLATFORM_ROOT"])
             )
+        if setup is not None and wanted("P12"):
+            from benchmarks import _cli
+
+            rows += _cli.p12(options, setup)
         if wanted("P5", "P6"):
             from tests.harness.token_server import TokenServer
 

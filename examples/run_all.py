@@ -213,12 +213,109 @@ def platform_files() -> None:
     assert "\t" not in gateway
 
 
+def _cli_path(env: dict[str, str]) -> dict[str, str]:
+    """Put this interpreter's ``workspace-otel`` script (or a stand-in for it) first on PATH."""
+    bin_dir = Path(tempfile.mkdtemp(prefix="workspace-otel-bin-"))
+    script = bin_dir / "workspace-otel"
+    script.write_text(f'#!/bin/sh\nexec "{PYTHON}" -m workspace_otel "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+    return {**env, "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}"}
+
+
+def _git_repo(where: Path, branch: str) -> Path:
+    repo = where / "service"
+    repo.mkdir()
+    ident = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.com"}
+    ident |= {"GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.com"}
+    for args in (
+        ["init", "-q"],
+        ["checkout", "-q", "-b", branch],
+        ["commit", "-q", "--allow-empty", "-m", "first"],
+        ["remote", "add", "origin", "https://github.com/acme/storefront.git"],
+    ):
+        subprocess.run(["git", *args], cwd=repo, env={**os.environ, **ident}, check=True)
+    return repo
+
+
+def env_in_shells() -> None:
+    """The start hooks' `eval "$(workspace-otel env)"` line, in a real sh, on a Codespace."""
+    devcontainer = _jsonc(EXAMPLES / "codespaces" / ".devcontainer" / "devcontainer.json")
+    assert isinstance(devcontainer, dict)
+    hook = devcontainer["postStartCommand"]
+    gitpod = (EXAMPLES / "gitpod" / ".gitpod.yml").read_text(encoding="utf-8")
+    ona = (EXAMPLES / "ona" / ".gitpod" / "automations.yaml").read_text(encoding="utf-8")
+    for text in (hook, gitpod, ona):
+        assert 'eval "$(workspace-otel env)"' in text, text
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        repo = _git_repo(Path(tmp), "feature/$(touch${IFS}PWNED)")
+        platform = {"CODESPACES": "true", "CODESPACE_NAME": "demo-7q9", "GITHUB_USER": "ada"}
+        env = _cli_path({**_env(**platform), "HOME": str(home)})
+        env.pop("WORKSPACE_OTEL_GIT")
+        for _ in range(2):  # the hook runs at every start: the line goes in once
+            subprocess.run(["sh", "-c", hook], env=env, check=True)
+        bashrc = (home / ".bashrc").read_text(encoding="utf-8")
+        assert bashrc.count("workspace-otel env") == 1, bashrc
+        shown = subprocess.run(
+            [
+                "sh",
+                "-c",
+                f'. "{home / ".bashrc"}"; printf "%s|%s" "$OTEL_RESOURCE_ATTRIBUTES" '
+                '"$OTEL_SERVICE_NAME"',
+            ],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert not (repo / "PWNED").exists()
+        resource, service = shown.split("|")
+        assert service == "storefront", shown
+        assert "workspace.id=demo-7q9" in resource, resource
+        assert "vcs.ref.head.name=feature%2F%24%28touch%24%7BIFS%7DPWNED%29" in resource, resource
+        print(f"env: OTEL_SERVICE_NAME={service} OTEL_RESOURCE_ATTRIBUTES={resource[:90]}...")
+
+
+def claude_code_headers_helper() -> None:
+    """examples/claude-code: its otelHeadersHelper run as Claude Code runs it, then validated."""
+    settings = json.loads(
+        (EXAMPLES / "claude-code" / ".claude" / "settings.json").read_text(encoding="utf-8")
+    )
+    helper = settings["otelHeadersHelper"]
+    assert "OTEL_RESOURCE_ATTRIBUTES" not in settings["env"]
+    with TokenServer() as server:
+        env = _cli_path(
+            _env(
+                WORKSPACE_OTEL_TOKEN_SOURCE="oauth2",
+                WORKSPACE_OTEL_OAUTH2_TOKEN_URL=server.token_url,
+                WORKSPACE_OTEL_OAUTH2_CLIENT_ID="test-client",
+                WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET="test-secret",
+                **settings["env"],
+            )
+        )
+        # Claude Code runs the helper through a shell and parses its stdout as one JSON object.
+        done = subprocess.run(
+            ["/bin/sh", "-c", helper], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        headers = json.loads(done.stdout)
+        assert all(isinstance(v, str) for v in headers.values()), headers
+        claims = JwtValidator(server).validate_header(headers["Authorization"])
+        assert claims["sub"] == "test-client"
+        assert "test-secret" not in done.stdout + done.stderr
+        print(f"claude-code: helper printed {sorted(headers)}; the receiver accepted the token")
+
+
 EXAMPLES_TO_RUN: dict[str, Callable[[], None]] = {
     "quickstart_console": quickstart_console,
     "quickstart_oauth2_receiver": quickstart_oauth2_receiver,
     "flask_app_gitpod": flask_app_gitpod,
     "lightstep_direct": lightstep_direct,
     "platform_files": platform_files,
+    "env_in_shells": env_in_shells,
+    "claude_code_headers_helper": claude_code_headers_helper,
 }
 
 

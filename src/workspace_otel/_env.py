@@ -153,6 +153,11 @@ VARIABLES: tuple[EnvVar, ...] = (
         "/",
         "directory under which platform files such as /workspaces/.codespaces are looked up",
     ),
+    EnvVar(
+        "WORKSPACE_OTEL_ENV_ADDED",
+        None,
+        "set by `workspace-otel env`: the OTEL_RESOURCE_ATTRIBUTES entries it added (not yours)",
+    ),
 )
 
 BY_NAME: Mapping[str, EnvVar] = {v.name: v for v in VARIABLES}

@@ -680,13 +680,14 @@ def _propagators(
 def _resource_env(environ: Mapping[str, str]) -> Setting[Mapping[str, str]]:
     from urllib.parse import unquote
 
-    raw = _raw(environ, "OTEL_RESOURCE_ATTRIBUTES")
-    if raw is None:
+    from workspace_otel._env_export import user_items
+
+    # Entries `workspace-otel env` added are detector output, not the user's: leave them out.
+    items = user_items(environ)
+    if not items:
         return Setting({}, DEFAULT)
     attrs: dict[str, str] = {}
-    for item in raw.split(","):
-        if not item.strip():
-            continue
+    for item in items:
         key, sep, value = item.partition("=")
         key = unquote(key.strip())
         if not sep or not key:
@@ -807,7 +808,9 @@ def resolve(
         if not isinstance(name_obj, str) or not name_obj.strip():
             raise ConfigurationError("configure(service_name=...) must be a non-empty string")
         service_name: Setting[str | None] = Setting(args.service_name.strip(), ARGUMENT)
-    elif (raw := _raw(environ, "OTEL_SERVICE_NAME")) is not None:
+    elif (raw := _raw(environ, "OTEL_SERVICE_NAME")) is not None and not _set_by_env_command(
+        environ
+    ):
         service_name = Setting(raw, "OTEL_SERVICE_NAME")
     else:
         service_name = Setting(None, DEFAULT)
@@ -823,19 +826,7 @@ def resolve(
         else Setting(None, DEFAULT)
     )
 
-    # Token header: argument > variable > backend preset > default.
-    if args.token_header is not None:
-        token_header = Setting(args.token_header.strip().lower(), ARGUMENT)
-    elif (raw := _raw(environ, "WORKSPACE_OTEL_TOKEN_HEADER")) is not None:
-        token_header = Setting(raw.lower(), "WORKSPACE_OTEL_TOKEN_HEADER")
-    elif backend.value == "lightstep":
-        token_header = Setting(LIGHTSTEP_HEADER, "backend lightstep")
-    else:
-        token_header = Setting("authorization", DEFAULT)
-    if not token_header.value or any(c in token_header.value for c in " :\r\n\t"):
-        raise ConfigurationError(
-            f"{token_header.source} token header must be an HTTP header name such as authorization"
-        )
+    token_header = resolve_token_header(args.token_header, backend.value, environ)
 
     traces = _signal("traces", args, backend, region.value, environ)
     metrics = _signal("metrics", args, backend, region.value, environ)
@@ -861,16 +852,7 @@ def resolve(
     elif not needs_token or credentials_from_env is None:
         credentials = Setting(None, "not needed (no OTLP export)")
     else:
-        source = credentials_from_env(environ)
-        var = "WORKSPACE_OTEL_TOKEN_SOURCE"
-        if source is not None:
-            credentials = Setting(source, var if _raw(environ, var) else f"{var} (auto)")
-        elif backend.value == "lightstep" and _raw(environ, "LS_ACCESS_TOKEN"):
-            credentials = Setting(
-                _lightstep_static_source(environ), "LS_ACCESS_TOKEN (backend lightstep fallback)"
-            )
-        else:
-            credentials = Setting(None, DEFAULT)
+        credentials = resolve_env_credentials(backend.value, environ, credentials_from_env)
     if backend.value == "lightstep" and needs_token and credentials.value is None:
         chosen = (
             "configure(backend='lightstep')"
@@ -928,6 +910,68 @@ def sdk_pipeline(
         },
         sampler=sampler,
     )
+
+
+def _set_by_env_command(environ: Mapping[str, str]) -> bool:
+    """Whether ``OTEL_SERVICE_NAME`` came from ``workspace-otel env`` (detector output)."""
+    from workspace_otel._env_export import service_name_is_ours
+
+    return service_name_is_ours(environ)
+
+
+def resolve_backend(environ: Mapping[str, str]) -> Setting[str]:
+    """Return ``WORKSPACE_OTEL_BACKEND`` (default ``otlp``).
+
+    Raises:
+        ConfigurationError: not one of otlp, lightstep, console.
+    """
+    return _choice(None, "backend", "WORKSPACE_OTEL_BACKEND", BACKENDS, environ)
+
+
+def resolve_token_header(arg: str | None, backend: str, environ: Mapping[str, str]) -> Setting[str]:
+    """Return the header that carries the token: argument > variable > backend preset > default.
+
+    ``WORKSPACE_OTEL_TOKEN_HEADER`` when set; ``lightstep-access-token`` for
+    the Lightstep backend; else ``authorization``.
+
+    Raises:
+        ConfigurationError: the name is not an HTTP header name.
+    """
+    if arg is not None:
+        token_header = Setting(arg.strip().lower(), ARGUMENT)
+    elif (raw := _raw(environ, "WORKSPACE_OTEL_TOKEN_HEADER")) is not None:
+        token_header = Setting(raw.lower(), "WORKSPACE_OTEL_TOKEN_HEADER")
+    elif backend == "lightstep":
+        token_header = Setting(LIGHTSTEP_HEADER, "backend lightstep")
+    else:
+        token_header = Setting("authorization", DEFAULT)
+    if not token_header.value or any(c in token_header.value for c in " :\r\n\t"):
+        raise ConfigurationError(
+            f"{token_header.source} token header must be an HTTP header name such as authorization"
+        )
+    return token_header
+
+
+def resolve_env_credentials(
+    backend: str, environ: Mapping[str, str], credentials_from_env: Any
+) -> Setting[TokenSource | None]:
+    """Return the token source the environment configures.
+
+    ``WORKSPACE_OTEL_TOKEN_SOURCE`` (``auto`` by default), then, for the
+    Lightstep backend, ``LS_ACCESS_TOKEN``; ``None`` when nothing is configured.
+
+    Raises:
+        ConfigurationError: the token source configuration is invalid.
+    """
+    source = credentials_from_env(environ)
+    var = "WORKSPACE_OTEL_TOKEN_SOURCE"
+    if source is not None:
+        return Setting(source, var if _raw(environ, var) else f"{var} (auto)")
+    if backend == "lightstep" and _raw(environ, "LS_ACCESS_TOKEN"):
+        return Setting(
+            _lightstep_static_source(environ), "LS_ACCESS_TOKEN (backend lightstep fallback)"
+        )
+    return Setting(None, DEFAULT)
 
 
 def _lightstep_static_source(environ: Mapping[str, str]) -> TokenSource:

@@ -1,10 +1,11 @@
-"""The ``workspace-otel`` command: ``detect`` and ``doctor``."""
+"""The ``workspace-otel`` command: ``detect``, ``doctor``, ``env``, ``headers`` and ``token``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["main"]
 
@@ -27,12 +28,51 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--timeout", type=float, default=5.0, help="seconds allowed per network check (default 5)"
     )
+    _add_other_language_commands(commands)
     return parser
+
+
+def _add_other_language_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    env = commands.add_parser(
+        "env", help="print OTEL_RESOURCE_ATTRIBUTES for programs in other languages"
+    )
+    env.add_argument("--format", choices=("sh", "dotenv", "json"), default="sh")
+    headers = commands.add_parser(
+        "headers", help="print the OTLP headers needed now as JSON (a headers helper)"
+    )
+    token = commands.add_parser("token", help="print the current token, or keep it in a file")
+    token.add_argument("--file", help="write the token to this file (mode 0600, atomic)")
+    token.add_argument(
+        "--watch", action="store_true", help="with --file: rewrite it before each expiry"
+    )
+    for sub in (headers, token):
+        sub.add_argument(
+            "--timeout", type=float, default=15.0, help="seconds to wait for a token (default 15)"
+        )
+
+
+def _run_other_language_command(args: argparse.Namespace) -> int | None:
+    if args.command == "env":
+        from workspace_otel.cli._environment import run_env
+
+        return run_env(fmt=args.format, out=sys.stdout)
+    if args.command == "headers":
+        from workspace_otel.cli._headers import run_headers
+
+        return run_headers(out=sys.stdout, timeout=args.timeout)
+    if args.command == "token":
+        from workspace_otel.cli._token import run_token
+
+        return run_token(out=sys.stdout, file=args.file, watch=args.watch, timeout=args.timeout)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     args = _parser().parse_args(argv)
+    status = _run_other_language_command(args)
+    if status is not None:
+        return status
     if args.command == "detect":
         from workspace_otel.cli._detect import run_detect
 

@@ -10,6 +10,7 @@ from importlib import metadata
 from typing import TextIO
 from urllib.parse import unquote
 
+from workspace_otel._env_export import service_name_is_ours, user_items
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources._attributes import SERVICE_NAME, AttrValue
 from workspace_otel.resources._workspace import detect_with_sources
@@ -59,11 +60,11 @@ def resolve(
     detected, detected_sources = detect_with_sources(env)
     attrs.update(detected)
     sources.update(detected_sources)
-    for key, value in parse_resource_attributes(env.get("OTEL_RESOURCE_ATTRIBUTES", "")).items():
+    for key, value in parse_resource_attributes(",".join(user_items(env))).items():
         attrs[key] = value
         sources[key] = RESOURCE_ATTRIBUTES_SOURCE
     service_name = env.get("OTEL_SERVICE_NAME", "")
-    if service_name:
+    if service_name and not service_name_is_ours(env):
         attrs[SERVICE_NAME] = service_name
         sources[SERVICE_NAME] = SERVICE_NAME_SOURCE
     if not attrs.get(SERVICE_NAME):

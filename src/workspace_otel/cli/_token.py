@@ -1,0 +1,165 @@
+"""``workspace-otel token [--file PATH [--watch]]``: the current token, for other programs.
+
+* No option: the token on stdout (``$(workspace-otel token)``).
+* ``--file PATH``: the token written to ``PATH``, mode 0600, through a
+  temporary file in the same directory and an atomic rename, so a reader
+  never sees a partial or empty file. No trailing newline (AWS SDKs read
+  ``AWS_WEB_IDENTITY_TOKEN_FILE`` verbatim).
+* ``--watch``: keep running and rewrite ``PATH`` whenever the shared cache
+  holds a new token, which it fetches ahead of expiry (around half the
+  lifetime). While the token service is down the cache keeps the last usable
+  token and retries with backoff; the file keeps the last token written. One
+  line on stderr reports a failure and one the recovery. ``SIGTERM`` or
+  ``SIGINT`` ends it with status 0. For the Collector's ``bearertokenauth``
+  ``filename`` option and for ``AWS_WEB_IDENTITY_TOKEN_FILE``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from workspace_otel.cli import _credentials
+
+if TYPE_CHECKING:
+    from workspace_otel.credentials import Token
+
+MIN_CHECK = 0.1
+MAX_CHECK = 5.0
+
+
+def write_secret_file(path: Path, value: str) -> None:
+    """Replace ``path`` atomically with ``value``, readable by the owner only (0600).
+
+    Raises:
+        OSError: the directory is missing or not writable.
+    """
+    directory = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, value.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def next_check(token: Token, now: float) -> float:
+    """Seconds until the watcher looks at the cache again: often enough for short tokens."""
+    if token.expires_at is None:
+        return MAX_CHECK
+    left = token.expires_at.timestamp() - now
+    return min(MAX_CHECK, max(MIN_CHECK, left / 8))
+
+
+class _Stop:
+    """Set by SIGTERM / SIGINT; the watch loop waits on it."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def install(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.event.set()
+
+
+def _watch(
+    config: _credentials.Configured, path: Path, timeout: float, stop: threading.Event
+) -> int:
+    from workspace_otel.errors import TokenError
+
+    written: str | None = None
+    failing: str | None = None
+    while not stop.is_set():
+        try:
+            token = _credentials.current_token(config, timeout)
+        except TokenError as exc:
+            reason = _credentials.one_line_reason("token", exc)
+            if failing is None:
+                print(f"{reason} (keeping {path.name}; retrying)", file=sys.stderr, flush=True)
+            failing = reason
+            stop.wait(1.0)
+            continue
+        if failing is not None:
+            print("workspace-otel token: the token source works again", file=sys.stderr)
+            failing = None
+        if token.value != written:
+            try:
+                write_secret_file(path, token.value)
+            except OSError as exc:
+                print(_credentials.one_line_reason("token", exc), file=sys.stderr)
+                return 1
+            written = token.value
+        stop.wait(next_check(token, time.time()))
+    return 0
+
+
+def run_token(
+    *,
+    out: TextIO,
+    file: str | None,
+    watch: bool,
+    timeout: float,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Print or write the token; return the exit status.
+
+    Returns:
+        0 (also when ``--watch`` is stopped by SIGTERM / SIGINT); 1 when no
+        token can be had now or the file cannot be written; 2 when the
+        configuration is missing or invalid, or ``--watch`` comes without
+        ``--file``.
+    """
+    from workspace_otel.errors import ConfigurationError, TokenError
+
+    if watch and file is None:
+        print("workspace-otel token: --watch needs --file PATH", file=sys.stderr)
+        return 2
+    env = os.environ if environ is None else environ
+    _credentials.quiet_library_logs()
+    stop = _Stop()
+    if watch:
+        stop.install()
+    try:
+        config = _credentials.configured(env)
+        path = None if file is None else Path(file).expanduser().absolute()
+        if path is not None and not path.parent.is_dir():
+            raise ConfigurationError(
+                f"token --file: the directory {path.parent} does not exist: create it first"
+            )
+        if watch and path is not None:
+            return _watch(config, path, timeout, stop.event)
+        token = _credentials.current_token(config, timeout)
+    except ConfigurationError as exc:
+        print(_credentials.one_line_reason("token", exc), file=sys.stderr)
+        return 2
+    except TokenError as exc:
+        print(_credentials.one_line_reason("token", exc), file=sys.stderr)
+        return 2 if exc.needs_user else 1
+    if path is None:
+        out.write(token.value + "\n")
+        out.flush()
+        return 0
+    try:
+        write_secret_file(path, token.value)
+    except OSError as exc:
+        print(_credentials.one_line_reason("token", exc), file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,196 @@
+"""A real Collector forwards with the token file that ``workspace-otel token --watch`` keeps fresh.
+
+The Collector's ``bearertokenauth`` extension reads ``filename`` and reloads it
+when the file is replaced (it re-adds its watch on remove/attribute events,
+the same path Kubernetes secret updates take), and an ``otlphttp`` exporter
+sends with it to an upstream receiver that validates every JWT the way the
+``oidc`` authenticator does (signature, issuer, audience, zero-leeway
+expiry). With 4-second tokens, a few seconds of traffic cross several
+expiries: every request must be accepted and several distinct tokens seen.
+
+The Collector binary is ``.cache/otelcol/otelcol-workspace`` (``nox -s
+collector``) or the path in ``WORKSPACE_OTEL_TEST_OTELCOL``; when it is
+missing the test fails and says how to build it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.resource.v1 import resource_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from tests.harness.jwt_validation import JwtValidator
+from tests.harness.process import ROOT, subprocess_env
+from tests.harness.receivers import HttpOtlpReceiver
+from tests.harness.token_server import TokenServer
+
+# Read at import: the suite's hermetic fixture removes WORKSPACE_OTEL_* variables per test.
+OTELCOL = Path(
+    os.environ.get("WORKSPACE_OTEL_TEST_OTELCOL")
+    or ROOT / ".cache" / "otelcol" / "otelcol-workspace"
+)
+
+pytestmark = pytest.mark.slow
+
+CONFIG = """\
+extensions:
+  bearertokenauth:
+    filename: {token_file}
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:{port}
+exporters:
+  otlphttp:
+    endpoint: {upstream}
+    auth:
+      authenticator: bearertokenauth
+    retry_on_failure:
+      enabled: false
+    sending_queue:
+      enabled: false
+service:
+  extensions: [bearertokenauth]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [otlphttp]
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _one_span(index: int) -> bytes:
+    span = trace_pb2.Span(
+        trace_id=os.urandom(16),
+        span_id=os.urandom(8),
+        name=f"through-the-gateway-{index}",
+        start_time_unix_nano=time.time_ns(),
+        end_time_unix_nano=time.time_ns(),
+    )
+    resource = resource_pb2.Resource(
+        attributes=[
+            common_pb2.KeyValue(
+                key="service.name", value=common_pb2.AnyValue(string_value="gateway-test")
+            )
+        ]
+    )
+    request = trace_service_pb2.ExportTraceServiceRequest(
+        resource_spans=[
+            trace_pb2.ResourceSpans(
+                resource=resource, scope_spans=[trace_pb2.ScopeSpans(spans=[span])]
+            )
+        ]
+    )
+    return bytes(request.SerializeToString())
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _otelcol() -> Path:
+    """The built Collector, or a test failure that says how to build it."""
+    if not (OTELCOL.is_file() and os.access(OTELCOL, os.X_OK)):
+        pytest.fail(
+            f"the Collector binary {OTELCOL} is missing: build it with `nox -s collector` "
+            "(builder manifest in tests/collector/) or set WORKSPACE_OTEL_TEST_OTELCOL to a "
+            "built otelcol with the bearertokenauth extension"
+        )
+    return OTELCOL
+
+
+@pytest.fixture
+def short_tokens() -> Iterator[tuple[TokenServer, JwtValidator]]:
+    with TokenServer(lifetime=4) as server:
+        yield server, JwtValidator(server)
+
+
+def test_the_collector_forwards_with_each_new_token_across_expiries(
+    short_tokens: tuple[TokenServer, JwtValidator], tmp_path: Path
+) -> None:
+    otelcol = _otelcol()
+    server, validator = short_tokens
+    token_file = tmp_path / "token"
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "workspace_otel", "token", "--file", str(token_file), "--watch"],
+        env=subprocess_env(
+            WORKSPACE_OTEL_TOKEN_SOURCE="oauth2",
+            WORKSPACE_OTEL_OAUTH2_TOKEN_URL=server.token_url,
+            WORKSPACE_OTEL_OAUTH2_CLIENT_ID="test-client",
+            WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET="test-secret",
+        ),
+    )
+    collector: subprocess.Popen[bytes] | None = None
+    try:
+        deadline = time.monotonic() + 20
+        while not token_file.exists():
+            assert watcher.poll() is None, "token --watch exited"
+            assert time.monotonic() < deadline, "no token file after 20 s"
+            time.sleep(0.05)
+        with HttpOtlpReceiver(validator) as upstream:
+            port = _free_port()
+            config = tmp_path / "collector.yaml"
+            config.write_text(
+                CONFIG.format(token_file=token_file, port=port, upstream=upstream.endpoint)
+            )
+            with (tmp_path / "collector.log").open("wb") as log:
+                collector = subprocess.Popen(
+                    [str(otelcol), "--config", str(config)], stdout=log, stderr=log
+                )
+            url = f"http://127.0.0.1:{port}/v1/traces"
+            sent = 0
+            started = time.monotonic()
+            while time.monotonic() - started < 14:  # more than three 4-second lifetimes
+                assert collector.poll() is None, (tmp_path / "collector.log").read_text()
+                try:
+                    answer = requests.post(
+                        url,
+                        data=_one_span(sent),
+                        headers={"Content-Type": "application/x-protobuf"},
+                        timeout=5,
+                    )
+                except requests.ConnectionError:
+                    time.sleep(0.1)  # still starting
+                    continue
+                assert answer.status_code == 200, answer.text
+                sent += 1
+                time.sleep(0.25)
+            upstream.wait_for_spans(sent, timeout=10)
+            accepted = [r for r in upstream.requests if r.status == 200]
+            assert upstream.rejected == 0, upstream.rejections
+            assert len(accepted) >= sent
+            assert len({r.token for r in accepted}) >= 3
+            assert all(r.claims.get("sub") == "test-client" for r in accepted)
+    finally:
+        if collector is not None:
+            _stop(collector)
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(timeout=10) == 0
