@@ -9,6 +9,7 @@ Sessions:
     fuzz         the long hypothesis run of the bad-input tests (not in the default set)
     bench        budgets P1-P8 of DESIGN.md section 8, side by side (not in the default set)
     bench_quick  the same measurements in a short mode: checks that they run, not their values
+    docs         builds the documentation site strictly (broken links and references fail)
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ import nox
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "examples", "reliability", "bench_quick"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "examples",
+    "reliability",
+    "bench_quick",
+    "docs",
+]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 LATEST = PYTHONS[-1]
@@ -158,3 +167,10 @@ def bench_quick(session: nox.Session) -> None:
     """Run every benchmark briefly; values are printed, not judged."""
     session.install(".[test]")
     session.run("python", "-m", "benchmarks", "--quick", *session.posargs)
+
+
+@nox.session(python=LATEST)
+def docs(session: nox.Session) -> None:
+    """Build the documentation with mkdocs --strict (warnings, broken links fail)."""
+    session.install(".", "--group", "docs")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
