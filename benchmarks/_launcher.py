@@ -12,6 +12,7 @@ client and exits, which flushes the span.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -57,9 +58,7 @@ def _typed_attributes(attributes: dict[str, object]) -> str:
 
 def p9(options: Options, setup: StartupSetup) -> list[Row]:
     """Start of an instrumented Flask app: workspace_otel's distro vs opentelemetry-distro."""
-    try:
-        import opentelemetry.distro  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("opentelemetry.distro") is None:
         return [
             Row(
                 "P9",

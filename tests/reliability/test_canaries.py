@@ -39,8 +39,8 @@ from opentelemetry import metrics, propagate, trace
 
 import workspace_otel
 from tests.harness._serving import LoopbackServer
-from tests.harness.egress_peers import RecordingProxy, RecordingServer, echo_token_endpoint
 from tests.harness.agent_envs import AGENT_ENVIRONMENTS, CLAUDE_CODE, NOT_AGENTS
+from tests.harness.egress_peers import RecordingProxy, RecordingServer, echo_token_endpoint
 from tests.harness.jwt_validation import JwtValidator
 from tests.harness.platform_envs import ENVIRONMENTS, SECRET_CANARIES, by_name, canary
 from tests.harness.process import PYTHON, subprocess_env

@@ -354,6 +354,8 @@ def install_log_filter() -> None:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+
+
 def holds_registered_secret(text: str) -> bool:
     """Return whether ``text`` contains a value registered with :func:`register_secret`.
 
