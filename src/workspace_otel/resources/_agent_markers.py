@@ -21,7 +21,11 @@ Not included, because no marker could be confirmed: Ona's agent (no variable
 of its own found in Ona's documentation or public dumps; it is reported when it
 sets ``AI_AGENT``), ``CURSOR_TRACE_ID`` (set in every Cursor terminal, the
 human's too), ``OPENCODE_CLIENT`` (value undocumented), ``VSCODE_AGENT``
-(generic VS Code agent terminals, names no agent).
+(generic VS Code agent terminals, names no agent), ``AGENT`` for Gemini CLI
+(its ``shellExecutionService.ts`` at commit ``5411f113`` sets only
+``GEMINI_CLI=1``), ``CODEX_CI`` alone (also set by Codex's web runtime for its
+own setup scripts), Copilot's ``COPILOT_MODEL`` / ``COPILOT_ALLOW_ALL`` (user
+settings) and ``COPILOT_GITHUB_TOKEN`` (a credential, never read).
 
 Sources (snapshots read 2026-12):
 
