@@ -143,6 +143,25 @@ COPILOT_VSCODE = AgentEnv(
     "microsoft/vscode#316267 and #320129 (agent terminals)",
 )
 
+COPILOT_CODING_AGENT = AgentEnv(
+    "copilot_coding_agent",
+    # GitHub's cloud agent runs in an Actions job: CI variables come on top (see the test).
+    {
+        **_SHELL,
+        "CI": "true",
+        "COPILOT_AGENT_SESSION_ID": "5aacf7d0-b61e-47b6-b894-134d2c251297",
+        "COPILOT_AGENT_JOB_ID": "8f3c2d1e",
+        "COPILOT_AGENT_ACTION": "task",
+        "COPILOT_AGENT_COMMIT_LOGIN": "copilot-swe-agent[bot]",
+        "COPILOT_CLI": "1",
+    },
+    _agent(
+        "copilot",
+        **{"workspace.actor.agent.session.id": "5aacf7d0-b61e-47b6-b894-134d2c251297"},
+    ),
+    "watson/is-ci#28 (environment of the GitHub Copilot cloud agent)",
+)
+
 CRUSH = AgentEnv(
     "crush",
     {**_SHELL, **_USER_KEYS, "CRUSH": "1", "AGENT": "crush", "AI_AGENT": "crush"},
@@ -235,6 +254,7 @@ AGENT_ENVIRONMENTS: tuple[AgentEnv, ...] = (
     GEMINI_CLI,
     COPILOT_CLI,
     COPILOT_VSCODE,
+    COPILOT_CODING_AGENT,
     CRUSH,
     GOOSE,
     OPENCODE,

@@ -71,6 +71,19 @@ def test_workspace_detector_adds_the_actor_beside_the_platform(tmp_path: Path) -
     assert resource.attributes["workspace.actor.agent.name"] == "claude-code"
 
 
+def test_copilot_cloud_agent_in_actions_is_both_ci_and_agent(tmp_path: Path) -> None:
+    """The cloud agent's Actions job: cicd.* from the platform, workspace.actor.* beside it."""
+    from tests.harness.agent_envs import COPILOT_CODING_AGENT
+    from tests.harness.platform_envs import by_name
+
+    actions = by_name("github_actions")
+    environ = {**actions.materialize(tmp_path), **COPILOT_CODING_AGENT.environ}
+    attrs, sources = detect_with_sources(environ, cwd=tmp_path, git=False)
+    assert sources["cicd.pipeline.run.id"] == "github_actions"
+    assert {k: attrs[k] for k in _ACTOR_KEYS if k in attrs} == dict(COPILOT_CODING_AGENT.expected)
+    assert "deployment.environment.name" not in attrs
+
+
 def test_platform_only_detector_carries_the_actor_too() -> None:
     """workspace_platform reads the environment only, so it carries the actor as well."""
     resource = PlatformResourceDetector(environ=dict(CODEX.environ)).detect()

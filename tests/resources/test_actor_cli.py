@@ -107,3 +107,13 @@ def test_doctor_fails_an_invalid_baggage_list(bare: pytest.MonkeyPatch) -> None:
     assert check["verdict"] == "fail"
     assert "list user.* keys by exact name" in json.dumps(check)
     assert outcome.status == 1
+
+
+def test_doctor_says_when_the_actor_is_switched_off(bare: pytest.MonkeyPatch) -> None:
+    """WORKSPACE_OTEL_ACTOR=off: doctor says so instead of naming an agent."""
+    for key, value in CODEX.environ.items():
+        bare.setenv(key, value)
+    bare.setenv("WORKSPACE_OTEL_ACTOR", "off")
+    evidence = run().check("platform")["evidence"]
+    assert evidence["actor"] == "off (WORKSPACE_OTEL_ACTOR=off)"
+    assert "workspace.actor.agent.name" not in json.dumps(evidence)

@@ -48,7 +48,8 @@ def check_platform(ctx: Context, check: Check) -> None:
             check.evidence["markers"] = markers
     actor = _integrations.actor(ctx.environ)
     if actor:
-        check.evidence["actor"] = f"{actor}; self-reported and advisory"
+        advisory = "" if actor.startswith("off") else "; self-reported and advisory"
+        check.evidence["actor"] = f"{actor}{advisory}"
     if shown:
         check.evidence["attributes"] = {
             key: f"{value} (from {sources.get(key, '?')})" for key, value in sorted(shown.items())

@@ -21,7 +21,11 @@ Not included, because no marker could be confirmed: Ona's agent (no variable
 of its own found in Ona's documentation or public dumps; it is reported when it
 sets ``AI_AGENT``), ``CURSOR_TRACE_ID`` (set in every Cursor terminal, the
 human's too), ``OPENCODE_CLIENT`` (value undocumented), ``VSCODE_AGENT``
-(generic VS Code agent terminals, names no agent).
+(generic VS Code agent terminals, names no agent), ``AGENT`` for Gemini CLI
+(its ``shellExecutionService.ts`` at commit ``5411f113`` sets only
+``GEMINI_CLI=1``), ``CODEX_CI`` alone (also set by Codex's web runtime for its
+own setup scripts), Copilot's ``COPILOT_MODEL`` / ``COPILOT_ALLOW_ALL`` (user
+settings) and ``COPILOT_GITHUB_TOKEN`` (a credential, never read).
 
 Sources (snapshots read 2026-12):
 
@@ -40,7 +44,8 @@ Sources (snapshots read 2026-12):
   will be set whenever you use the ``shell`` tool", "``CODEX_SANDBOX=seatbelt``
   is set for processes spawned under Seatbelt"; ``codex-rs`` ``exec_env.rs``
   / ``protocol/src/shell_environment.rs``: ``CODEX_THREAD_ID`` injected
-  whenever a thread id is known.
+  whenever a thread id is known (https://github.com/openai/codex/pull/10096;
+  ``CODEX_SANDBOX_NETWORK_DISABLED``: https://github.com/openai/codex/pull/879).
 - [gemini] google-gemini/gemini-cli (commit ``5411f113``)
   ``packages/core/src/services/shellExecutionService.ts`` (``GEMINI_CLI`` =
   ``'1'``) and ``docs/tools/shell.md`` "Environment variables".
@@ -68,8 +73,10 @@ Sources (snapshots read 2026-12):
   and ``AGENT=1`` set in ``packages/opencode/src/index.ts``) and
   https://github.com/anomalyco/opencode/pull/50006 ("a Bash subprocess can only
   see ``OPENCODE=1``, ``AGENT=1``, and ``OPENCODE_PID``").
-- [qwen] QwenLM/qwen-code user docs, commands / shell mode: "commands executed
-  via ``!`` ... set the ``QWEN_CODE=1`` environment variable".
+- [qwen] QwenLM/qwen-code ``docs/users/features/commands.md``: "Commands
+  executed via ``!`` will set the ``QWEN_CODE=1`` environment variable" (that
+  the model's own shell tool sets it too, as its Gemini CLI ancestor does for
+  ``GEMINI_CLI``, is unconfirmed).
 - [cline] cline/cline (commit ``21cb8d25``)
   ``apps/vscode/src/hosts/vscode/terminal/VscodeTerminalRegistry.ts`` and
   ``.../workspace/executeCommandInTerminal.ts``: ``CLINE_ACTIVE: "true"``.
