@@ -74,7 +74,10 @@ _lock = threading.Lock()
 # Longest first, so a secret containing another is replaced whole. Replaced as a
 # whole tuple under the lock; readers take the current tuple without locking.
 _ordered: tuple[str, ...] = ()
-_secrets: set[str] = set()
+# Insertion-ordered (a dict used as an ordered set): when a long-lived process
+# has rotated through many tokens, the oldest forms are forgotten first.
+_secrets: dict[str, None] = {}
+_MAX_FORMS = 2048
 
 _PATTERNS = (
     # JWT / JWS compact serialisation
@@ -129,9 +132,13 @@ def _encodings(value: str) -> set[str]:
 def _add(forms: set[str]) -> None:
     global _ordered
     with _lock:
-        if forms <= _secrets:
+        if forms <= _secrets.keys():
             return
-        _secrets.update(forms)
+        for form in forms:
+            _secrets.pop(form, None)
+            _secrets[form] = None
+        while len(_secrets) > _MAX_FORMS:
+            del _secrets[next(iter(_secrets))]
         _ordered = tuple(sorted(_secrets, key=len, reverse=True))
 
 

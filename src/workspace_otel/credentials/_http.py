@@ -13,6 +13,7 @@ from requests.cookies import extract_cookies_to_jar
 
 from workspace_otel._guards import egress
 from workspace_otel._guards.redaction import display_url as egress_display
+from workspace_otel._guards.redaction import install_log_filter
 from workspace_otel.credentials._cache import RefreshingTokenCache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
@@ -291,4 +292,6 @@ def http_session(
         return session
     warn_if_shadowed(header_name, "http")
     session.auth = BearerAuth(source, header=header_name)
+    # Used as an entry point without configure(): the exporters' logs are scrubbed too.
+    install_log_filter()
     return session
