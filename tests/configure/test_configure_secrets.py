@@ -18,8 +18,11 @@ from opentelemetry import trace
 
 import workspace_otel
 from tests.harness.egress_peers import RecordingServer
+from tests.harness.receivers import GrpcOtlpReceiver
+from tests.harness.tls import TlsMaterial
+from tests.harness.token_server import TokenServer
 from workspace_otel._guards import redaction
-from workspace_otel.credentials import EnvTokenSource
+from workspace_otel.credentials import EnvTokenSource, OAuth2ClientCredentialsSource
 from workspace_otel.credentials._http import BearerAuth
 from workspace_otel.errors import ConfigurationError
 
@@ -131,3 +134,25 @@ def test_plain_http_message_is_one_sentence_everywhere(
     )
     assert sentences == [expected, expected]
     assert not any("unencrypted" in r.getMessage() for r in caplog.records)
+
+
+def test_grpc_export_still_carries_the_token_to_its_configured_origin(
+    monkeypatch: pytest.MonkeyPatch,
+    grpc_receiver: GrpcOtlpReceiver,
+    token_server: TokenServer,
+    tls_material: TlsMaterial,
+) -> None:
+    """The gRPC plugin's origin check lets the configured endpoint's calls through."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(tls_material.ca_cert))
+    source = OAuth2ClientCredentialsSource(
+        token_server.token_url, "test-client", "test-secret", audience="workspace-otel-test"
+    )
+    telemetry = workspace_otel.configure(
+        endpoint=grpc_receiver.endpoint, protocol="grpc", credentials=source, metrics=False
+    )
+    with trace.get_tracer("grpc").start_as_current_span("sent"):
+        pass
+    telemetry.force_flush(timeout=10)
+    assert grpc_receiver.wait_for_spans(1, timeout=10)
+    assert grpc_receiver.rejected == 0
+    telemetry.shutdown(timeout=2)
