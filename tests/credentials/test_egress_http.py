@@ -326,3 +326,20 @@ def test_oauth2_plain_http_remote_token_url_is_a_configuration_error() -> None:
     assert "WORKSPACE_OTEL_OAUTH2_TOKEN_URL" in str(caught.value)
     assert "plain http to a non-loopback host" in str(caught.value)
     assert "abcdefgh" not in str(caught.value)
+
+
+def test_unreadable_proxy_settings_count_as_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proxy settings that cannot be read: assume a proxy, keep the plain-text token home."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert not egress.proxy_for("http://127.0.0.1:4318/v1/traces")
+    assert egress.proxy_for("http://127.0.0.1:4318/v1/traces", proxies={"http": 3})  # type: ignore[dict-item]
+
+
+def test_redirect_to_a_garbage_location_drops_the_token(
+    monkeypatch: pytest.MonkeyPatch, origin: RecordingServer
+) -> None:
+    """A Location that is not a usable URL: the token does not follow."""
+    session = _session(monkeypatch, "x-api-key")
+    with pytest.raises((ValueError, requests.exceptions.RequestException)):
+        session.get(_redirect(origin, 302, "http://[::1"))
+    assert [r[1] for r in origin.requests] == ["/redirect/302"]

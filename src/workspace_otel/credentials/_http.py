@@ -169,12 +169,15 @@ class BearerAuth(AuthBase):
         if self.header not in request.headers:
             return
         origin = request.url or ""
-        location = response.headers.get("location", "")
-        target = urljoin(origin, location)
+        try:
+            target = urljoin(origin, response.headers.get("location", ""))
+        except ValueError:
+            target = ""
         verdict = egress.check_route(target, origin=origin, proxies=proxies)
         if not verdict:
             del request.headers[self.header]
-            _refusal(target, f"redirected from {egress_display(origin)}; {verdict.reason}")
+            where = target or "<invalid Location>"
+            _refusal(where, f"redirected from {egress_display(origin)}; {verdict.reason}")
 
     def _on_response(
         self, sent: Token, position: int | None, response: requests.Response, **kwargs: Any
