@@ -79,8 +79,14 @@ class BearerAuth(AuthBase):
       as is (the exporter drops the batch, as the OTLP spec says).
     * With no usable token the request is not sent:
       :class:`TokenUnavailableError` is raised, which the exporter retries.
-    * The token is never sent over plain ``http://`` to a non-loopback host
-      (the request goes out without it and one warning is logged).
+    * The egress rule decides once per URL whether the token may go: over
+      TLS, or plain ``http://`` only to loopback and not through a proxy
+      (``HTTP_PROXY`` / ``NO_PROXY`` as requests reads them, when the first
+      request to that URL is prepared). Otherwise the request goes out
+      without it and one warning gives the rule's reason.
+    * On a redirect to another origin (scheme, host or port) the token is
+      removed before requests follows it, whatever the header's name
+      (requests itself strips only ``Authorization``).
 
     Args:
         source: a token source (its shared cache is used) or a cache.
