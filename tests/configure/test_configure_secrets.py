@@ -156,3 +156,16 @@ def test_grpc_export_still_carries_the_token_to_its_configured_origin(
     assert grpc_receiver.wait_for_spans(1, timeout=10)
     assert grpc_receiver.rejected == 0
     telemetry.shutdown(timeout=2)
+
+
+def test_malformed_headers_in_the_process_environment_count_with_an_explicit_environ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """configure(environ=...) still refuses what the SDK would read from os.environ."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", 'authorization="quotedsecretvalue"')
+    with pytest.raises(ConfigurationError) as caught:
+        workspace_otel.configure(
+            endpoint="http://127.0.0.1:9", credentials=False, set_global=False, environ={}
+        )
+    assert "OTEL_EXPORTER_OTLP_HEADERS" in str(caught.value)
+    assert "quotedsecretvalue" not in str(caught.value)
