@@ -277,13 +277,17 @@ def scrub_strict(text: str, *secrets: str, limit: int = 200) -> str:
 
 
 def display_url(url: str) -> str:
-    """Return ``url`` without user-info, query string or fragment, for messages."""
+    """Return ``url`` without user-info, query string or fragment, for messages.
+
+    Text that is not a URL with a host (a setting such as ``always_on``, a
+    path) is returned as is, with registered secrets masked.
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<invalid URL>"
     if not parts.netloc:
-        return scrub(url.partition("?")[0])
+        return scrub_known(url)  # not a URL with a host: shown as is, known secrets masked
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
