@@ -189,3 +189,14 @@ def test_registry_forgets_the_oldest_forms_beyond_its_bound() -> None:
         redaction.register_secret(f"rotating-token-{number:06d}")
     assert "rotating-token-002999" not in redaction.scrub_known("rotating-token-002999")
     assert "rotating-token-000000" in redaction.scrub_known("rotating-token-000000")
+
+
+def test_register_url_registers_secret_query_values_not_plain_settings() -> None:
+    redaction.register_url(
+        "https://u:pass-word-1@h/v1?format=protobuf&api_key=k%2By-123&tenant=acme-corporation"
+    )
+    text = "format=protobuf api_key=k+y-123 k%2By-123 tenant=acme-corporation pass-word-1"
+    cleaned = redaction.scrub_known(text)
+    assert "protobuf" in cleaned
+    for hidden in ("k+y-123", "k%2By-123", "acme-corporation", "pass-word-1"):
+        assert hidden not in cleaned

@@ -30,7 +30,7 @@ import hashlib
 import logging
 import re
 import threading
-from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 from workspace_otel._guards.fork import on_fork_in_child
 
@@ -95,6 +95,8 @@ _PATTERNS = (
     # long opaque strings (base64 / hex keys)
     re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}"),
 )
+_SECRET_KEY = re.compile(r"(?i)key|token|secret|passw|auth|sig|credential|session|code|jwt|bearer")
+_MIN_QUERY_SECRET_LEN = 12
 _LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:%-]{12,}")
 
 
@@ -178,8 +180,12 @@ def register_basic_credentials(user: str, password: str | None) -> None:
 def register_url(url: str | None) -> None:
     """Register a URL's user-info and query-string values as secrets.
 
-    ``https://alice:pw@host/v1?api_key=x`` registers ``alice:pw``, ``pw`` and
-    ``x`` (raw and percent-decoded).
+    ``https://alice:pw@host/v1?api_key=abcdef`` registers ``alice:pw``, ``pw``
+    and ``abcdef`` (raw and percent-decoded). A query value is registered when
+    its key sounds secret (key, token, secret, password, auth, signature,
+    credential, session, code) or it is 12 characters or longer; short plain
+    values such as ``format=protobuf`` are not, so messages stay readable.
+    Messages show URLs through :func:`display_url` anyway, without the query.
     """
     if not url:
         return
@@ -195,11 +201,12 @@ def register_url(url: str | None) -> None:
         register_secret(password)
         register_secret(unquote(password))
     if parts.query:
-        register_secret(parts.query)
         for piece in parts.query.split("&"):
-            register_secret(piece.partition("=")[2])
-        for _, value in parse_qsl(parts.query, keep_blank_values=True):
-            register_secret(value)
+            key, _, raw = piece.partition("=")
+            value = unquote(raw.replace("+", " "))
+            if _SECRET_KEY.search(key) or len(value) >= _MIN_QUERY_SECRET_LEN:
+                register_secret(raw)
+                register_secret(value)
 
 
 def scrub_known(text: str, *secrets: str) -> str:
