@@ -43,21 +43,6 @@ class TokenUnavailableError(TokenError, requests.exceptions.ConnectionError):
         TokenError.__init__(self, message, needs_user=needs_user)
 
 
-_refusals: set[tuple[str, str]] = set()
-_refusals_lock = threading.Lock()
-
-
-def _refusal(url: str, reason: str) -> None:
-    """Log once per origin and reason that the token was not sent to ``url``."""
-    origin = egress.origin_of(url)
-    key = (repr(origin), reason)
-    with _refusals_lock:
-        if key in _refusals or len(_refusals) > _MAX_DECISIONS:
-            return
-        _refusals.add(key)
-    _logger.warning("%s", egress.refusal_message(url, reason))
-
-
 def _as_cache(source: TokenSource | RefreshingTokenCache) -> RefreshingTokenCache:
     return source if isinstance(source, RefreshingTokenCache) else shared_cache(source)
 
@@ -108,12 +93,23 @@ class BearerAuth(AuthBase):
         self._formatted: tuple[Token | None, str] = (None, "")
         # url -> "do not attach" (the egress rule's verdict), decided once per URL.
         self._decisions: dict[str, bool] = {}
+        self._refusals: set[tuple[str, str]] = set()
+        self._refusals_lock = threading.Lock()
+
+    def _refusal(self, url: str, reason: str) -> None:
+        """Log once per origin and reason that the token was not sent to ``url``."""
+        key = (repr(egress.origin_of(url)), reason)
+        with self._refusals_lock:
+            if key in self._refusals or len(self._refusals) > _MAX_DECISIONS:
+                return
+            self._refusals.add(key)
+        _logger.warning("%s", egress.refusal_message(url, reason))
 
     def _refused(self, url: str) -> bool:
         """Ask the egress rule once per URL; log its reason once per host and reason."""
         verdict = egress.check_route(url)
         if not verdict:
-            _refusal(url, verdict.reason)
+            self._refusal(url, verdict.reason)
         return not verdict
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -183,7 +179,7 @@ class BearerAuth(AuthBase):
         if not verdict:
             del request.headers[self.header]
             where = target or "<invalid Location>"
-            _refusal(where, f"redirected from {egress_display(origin)}; {verdict.reason}")
+            self._refusal(where, f"redirected from {egress_display(origin)}; {verdict.reason}")
 
     def _on_response(
         self, sent: Token, position: int | None, response: requests.Response, **kwargs: Any
@@ -264,7 +260,7 @@ class OtlpSession(requests.Session):
             verdict = egress.check_route(url, proxies=kwargs.get("proxies"), trust_env=False)
             if not verdict:
                 del request.headers[auth.header]
-                _refusal(url, verdict.reason)
+                auth._refusal(url, verdict.reason)
         response: requests.Response = super().send(request, **kwargs)
         return response
 
