@@ -169,3 +169,14 @@ def test_malformed_headers_in_the_process_environment_count_with_an_explicit_env
         )
     assert "OTEL_EXPORTER_OTLP_HEADERS" in str(caught.value)
     assert "quotedsecretvalue" not in str(caught.value)
+
+
+def test_settings_and_handle_reprs_hide_a_query_credential() -> None:
+    secret = "reprquerysecret42"
+    telemetry = workspace_otel.configure(
+        endpoint=f"http://127.0.0.1:9/?api_key={secret}", credentials=False, set_global=False
+    )
+    texts = [repr(telemetry), repr(telemetry.settings), str(telemetry.settings)]
+    texts.append(repr(telemetry.settings.describe()))
+    telemetry.shutdown(timeout=1)
+    assert all(secret not in text for text in texts)
