@@ -273,7 +273,10 @@ def _configure(
             _HANDLE = _disabled_handle(disabled_settings(disabled), origin)
             _logger.info("workspace_otel: OTEL_SDK_DISABLED is true; nothing was configured")
             return _HANDLE
+        # The SDK's exporters read os.environ whatever mapping configure() was given.
         check_headers_variables(environ)
+        if environ is not os.environ:
+            check_headers_variables(os.environ)
         settings = resolve(args, environ, credentials_from_env=_token_from_env)
         _HANDLE = _build(settings, environ, origin=origin, auto_version=auto_version)
         # After the exporters exist: their module loggers get the scrubbing filter too.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from workspace_otel import _env, _sdk_variables
-from workspace_otel._guards.redaction import display_url, register_url
+from workspace_otel._guards.redaction import display_url, register_url, scrub_known
 from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
 
@@ -102,7 +102,8 @@ class _Frozen:
 
     def __repr__(self) -> str:
         body = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
-        return f"{type(self).__qualname__}({body})"
+        # Endpoint query values and user-info are registered secrets: masked here too.
+        return scrub_known(f"{type(self).__qualname__}({body})")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), self._values())

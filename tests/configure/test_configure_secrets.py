@@ -18,8 +18,11 @@ from opentelemetry import trace
 
 import workspace_otel
 from tests.harness.egress_peers import RecordingServer
+from tests.harness.receivers import GrpcOtlpReceiver
+from tests.harness.tls import TlsMaterial
+from tests.harness.token_server import TokenServer
 from workspace_otel._guards import redaction
-from workspace_otel.credentials import EnvTokenSource
+from workspace_otel.credentials import EnvTokenSource, OAuth2ClientCredentialsSource
 from workspace_otel.credentials._http import BearerAuth
 from workspace_otel.errors import ConfigurationError
 
@@ -131,3 +134,49 @@ def test_plain_http_message_is_one_sentence_everywhere(
     )
     assert sentences == [expected, expected]
     assert not any("unencrypted" in r.getMessage() for r in caplog.records)
+
+
+def test_grpc_export_still_carries_the_token_to_its_configured_origin(
+    monkeypatch: pytest.MonkeyPatch,
+    grpc_receiver: GrpcOtlpReceiver,
+    token_server: TokenServer,
+    tls_material: TlsMaterial,
+) -> None:
+    """The gRPC plugin's origin check lets the configured endpoint's calls through."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(tls_material.ca_cert))
+    source = OAuth2ClientCredentialsSource(
+        token_server.token_url, "test-client", "test-secret", audience="workspace-otel-test"
+    )
+    telemetry = workspace_otel.configure(
+        endpoint=grpc_receiver.endpoint, protocol="grpc", credentials=source, metrics=False
+    )
+    with trace.get_tracer("grpc").start_as_current_span("sent"):
+        pass
+    telemetry.force_flush(timeout=10)
+    assert grpc_receiver.wait_for_spans(1, timeout=10)
+    assert grpc_receiver.rejected == 0
+    telemetry.shutdown(timeout=2)
+
+
+def test_malformed_headers_in_the_process_environment_count_with_an_explicit_environ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """configure(environ=...) still refuses what the SDK would read from os.environ."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", 'authorization="quotedsecretvalue"')
+    with pytest.raises(ConfigurationError) as caught:
+        workspace_otel.configure(
+            endpoint="http://127.0.0.1:9", credentials=False, set_global=False, environ={}
+        )
+    assert "OTEL_EXPORTER_OTLP_HEADERS" in str(caught.value)
+    assert "quotedsecretvalue" not in str(caught.value)
+
+
+def test_settings_and_handle_reprs_hide_a_query_credential() -> None:
+    secret = "reprquerysecret42"
+    telemetry = workspace_otel.configure(
+        endpoint=f"http://127.0.0.1:9/?api_key={secret}", credentials=False, set_global=False
+    )
+    texts = [repr(telemetry), repr(telemetry.settings), str(telemetry.settings)]
+    texts.append(repr(telemetry.settings.describe()))
+    telemetry.shutdown(timeout=1)
+    assert all(secret not in text for text in texts)

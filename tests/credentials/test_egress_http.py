@@ -16,8 +16,14 @@ import requests
 from tests.harness.egress_peers import RecordingProxy, RecordingServer
 from tests.harness.tls import TlsMaterial
 from workspace_otel._guards import egress
-from workspace_otel.credentials import EnvTokenSource, RefreshingTokenCache
+from workspace_otel.credentials import (
+    EnvTokenSource,
+    GitHubActionsTokenSource,
+    OAuth2ClientCredentialsSource,
+    RefreshingTokenCache,
+)
 from workspace_otel.credentials._http import BearerAuth, OtlpSession
+from workspace_otel.errors import ConfigurationError, TokenError
 
 SECRET = "egress-canary-Tk7Qx9Lm2Vb8Rw4Zp6"
 
@@ -271,3 +277,69 @@ def test_proxy_for_follows_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     verdict = egress.check_route("http://[::1]:4318/v1/traces")
     assert not verdict
     assert "NO_PROXY" in verdict.reason
+
+
+def test_oauth2_client_secret_never_goes_to_a_proxy_in_plain_text(
+    monkeypatch: pytest.MonkeyPatch, proxy: RecordingProxy, origin: RecordingServer
+) -> None:
+    """A loopback http token URL with HTTP_PROXY set: refused before sending, needs the user."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    source = OAuth2ClientCredentialsSource(f"{origin.base_url}/token", "client", SECRET)
+    with pytest.raises(TokenError) as caught:
+        source.fetch()
+    assert caught.value.needs_user
+    assert "NO_PROXY" in str(caught.value)
+    assert proxy.text == ""
+    assert not origin.requests
+
+
+def test_oauth2_token_endpoint_redirect_is_not_followed(
+    origin: RecordingServer, other: RecordingServer
+) -> None:
+    """A 307 from the token endpoint: no second request carries the client secret."""
+    token_url = _redirect(origin, 307, f"{other.base_url}/token")
+    source = OAuth2ClientCredentialsSource(token_url, "client", SECRET)
+    with pytest.raises(TokenError):
+        source.fetch()
+    assert len(origin.requests) == 1
+    assert not other.requests
+
+
+def test_github_actions_request_token_never_goes_to_a_proxy_in_plain_text(
+    monkeypatch: pytest.MonkeyPatch, proxy: RecordingProxy, origin: RecordingServer
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    environ = {
+        "ACTIONS_ID_TOKEN_REQUEST_URL": f"{origin.base_url}/oidc?x=1",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": SECRET,
+    }
+    with pytest.raises(TokenError) as caught:
+        GitHubActionsTokenSource(audience="aud", environ=environ).fetch()
+    assert "NO_PROXY" in str(caught.value)
+    assert SECRET not in proxy.text
+    assert proxy.text == ""
+
+
+def test_oauth2_plain_http_remote_token_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        OAuth2ClientCredentialsSource("http://idp.example/token?key=abcdefgh", "c", SECRET)
+    assert "WORKSPACE_OTEL_OAUTH2_TOKEN_URL" in str(caught.value)
+    assert "plain http to a non-loopback host" in str(caught.value)
+    assert "abcdefgh" not in str(caught.value)
+
+
+def test_unreadable_proxy_settings_count_as_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proxy settings that cannot be read: assume a proxy, keep the plain-text token home."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert not egress.proxy_for("http://127.0.0.1:4318/v1/traces")
+    assert egress.proxy_for("http://127.0.0.1:4318/v1/traces", proxies={"http": 3})  # type: ignore[dict-item]
+
+
+def test_redirect_to_a_garbage_location_drops_the_token(
+    monkeypatch: pytest.MonkeyPatch, origin: RecordingServer
+) -> None:
+    """A Location that is not a usable URL: the token does not follow."""
+    session = _session(monkeypatch, "x-api-key")
+    with pytest.raises((ValueError, requests.exceptions.RequestException)):
+        session.get(_redirect(origin, 302, "http://[::1"))
+    assert [r[1] for r in origin.requests] == ["/redirect/302"]

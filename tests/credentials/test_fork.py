@@ -93,3 +93,35 @@ def test_child_gets_its_own_thread_and_keeps_the_token() -> None:
     assert cache.token() is parent_token
     assert cache.refresher_thread is parent_thread
     assert sys.platform != "win32"
+
+
+def test_redaction_registry_works_in_a_child_forked_while_its_lock_was_held() -> None:
+    """The registry's lock is new in the child: registering there never deadlocks."""
+    import threading
+
+    from workspace_otel._guards import redaction
+
+    redaction.register_secret("parent-secret-value")
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with redaction._lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    try:
+
+        def child() -> dict[str, object]:
+            redaction.register_secret("child-secret-value")
+            return {"text": redaction.scrub_known("parent-secret-value child-secret-value")}
+
+        result = _fork(child)
+    finally:
+        release.set()
+        holder.join(5)
+    assert "error" not in result
+    assert "secret-value" not in str(result["text"])

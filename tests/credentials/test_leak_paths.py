@@ -12,6 +12,7 @@ plain-http sentence) are in tests/configure/test_configure_secrets.py.
 from __future__ import annotations
 
 import base64
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +115,7 @@ def test_failing_command_echoing_its_token_on_stderr(tmp_path: Path, ending: str
     assert token not in str(caught.value)
 
 
+EXPORTER_LOGGER = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
 SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 
 
@@ -159,3 +161,42 @@ def test_grpc_plugin_sends_only_to_the_configured_origin_over_tls(
     assert (metadata == (("authorization", "Bearer grpcoriginvalue"),)) is sent
     if not sent:
         assert metadata == ()
+
+
+def test_log_filter_scrubs_message_args_and_exception_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After install, records of ours and the exporters' loggers carry no registered secret."""
+    secret = "filtersecretvalue42"
+    redaction.register_secret(secret)
+    redaction.install_log_filter()
+    caplog.set_level(logging.DEBUG)
+    for name in ("workspace_otel", "workspace_otel.credentials", EXPORTER_LOGGER):
+        logger = logging.getLogger(name)
+        logger.warning("failed for %s", f"https://h/?api_key={secret}")
+        try:
+            raise ValueError(f"boom {secret}")
+        except ValueError:
+            logger.exception("export failed")
+    assert len(caplog.records) == 6
+    assert secret not in caplog.text
+    assert "<redacted sha256:" in caplog.text
+
+
+def test_registry_forgets_the_oldest_forms_beyond_its_bound() -> None:
+    """A long-lived process rotating tokens keeps a bounded registry (newest kept)."""
+    for number in range(3000):
+        redaction.register_secret(f"rotating-token-{number:06d}")
+    assert "rotating-token-002999" not in redaction.scrub_known("rotating-token-002999")
+    assert "rotating-token-000000" in redaction.scrub_known("rotating-token-000000")
+
+
+def test_register_url_registers_secret_query_values_not_plain_settings() -> None:
+    redaction.register_url(
+        "https://u:pass-word-1@h/v1?format=protobuf&api_key=k%2By-123&tenant=acme-corporation"
+    )
+    text = "format=protobuf api_key=k+y-123 k%2By-123 tenant=acme-corporation pass-word-1"
+    cleaned = redaction.scrub_known(text)
+    assert "protobuf" in cleaned
+    for hidden in ("k+y-123", "k%2By-123", "acme-corporation", "pass-word-1"):
+        assert hidden not in cleaned

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.doctor.conftest import run, run_both
+from tests.harness.egress_peers import RecordingServer
 from tests.harness.receivers import HttpOtlpReceiver
 
 pytestmark = pytest.mark.usefixtures("doctor_env")
@@ -74,3 +75,20 @@ def test_command_source_arguments_are_not_printed(
         assert "lowercasecommandargument" not in outcome.text
         assert str(script) not in outcome.text
     assert "command:" in human.text
+
+
+def test_probe_keeps_the_query_string_the_exporter_would_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shown without its query, but probed with it (the exporter sends it too)."""
+    server = RecordingServer()
+    try:
+        monkeypatch.setenv(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            f"{server.base_url}/v1/traces?api_key={QUERY_SECRET}",
+        )
+        outcome = run(timeout=2.0)
+    finally:
+        server.stop()
+    assert QUERY_SECRET not in outcome.text
+    assert f"api_key={QUERY_SECRET}" in server.queries

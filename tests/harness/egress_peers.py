@@ -1,7 +1,7 @@
 """Loopback peers that record what reaches them: a redirecting server and a proxy.
 
 * :class:`RecordingServer`: a WSGI server on ``127.0.0.1:<port>`` that
-  records every request's method, path and headers. ``/redirect/<code>?to=URL``
+  records every request's method, path, headers and query string. ``/redirect/<code>?to=URL``
   answers ``<code>`` with ``Location: URL``; everything else answers 200.
   Two instances are two origins (different ports).
 * :class:`RecordingProxy`: a forward proxy on ``127.0.0.1:<port>`` that
@@ -38,6 +38,7 @@ class RecordingServer:
 
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.queries: list[str] = []
         self._lock = threading.Lock()
         self._server = LoopbackServer(self._app, ssl_context=ssl_context, name="recording")
 
@@ -62,6 +63,7 @@ class RecordingServer:
         path = str(environ.get("PATH_INFO", ""))
         with self._lock:
             self.requests.append((str(environ["REQUEST_METHOD"]), path, headers))
+            self.queries.append(str(environ.get("QUERY_STRING", "")))
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length:
             environ["wsgi.input"].read(length)

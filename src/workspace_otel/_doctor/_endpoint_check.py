@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from workspace_otel._doctor import _integrations
 from workspace_otel._doctor._context import Context
@@ -32,6 +32,16 @@ __all__ = ["check_end_to_end", "check_endpoint"]
 _HTTP_PATHS = ("/v1/traces", "/traces/otlp/v0.9")
 _LIGHTSTEP_PATH = "/traces/otlp/v0.9"
 _NOT_SENT = "not sent: the OTLP gRPC exporter skips credential providers on insecure channels"
+
+
+def _without_userinfo(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _header_value(header: str, token: str) -> str:
@@ -81,8 +91,9 @@ def check_endpoint(ctx: Context, check: Check) -> None:
         )
         return
     grpc = s.protocol == "grpc"
-    # Never send the URL's user-info: check 3 already reports it.
-    url = display_url(s.traces_url)
+    # Never send the URL's user-info (check 3 reports it); keep its query, as the
+    # exporter does, so the probe is the real request. Show it only as display_url().
+    url = _without_userinfo(s.traces_url)
     parts = urlsplit(url if "://" in url else f"//{url}")
     secure = s.grpc_secure if grpc else parts.scheme == "https"
     host = parts.hostname or ""

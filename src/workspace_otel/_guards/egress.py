@@ -128,21 +128,22 @@ def proxy_for(
         proxies: explicit proxies (a session's or a request's), by scheme or
             ``scheme://host``.
         trust_env: whether the environment's proxy variables count.
+
+    Returns:
+        ``True`` when a proxy would carry the request, and also when the
+        proxy settings cannot be read (a plain-text credential is then not sent).
     """
     from requests.utils import get_environ_proxies, select_proxy
 
-    merged: dict[str, str] = dict(proxies or {})
-    if trust_env:
-        try:
-            found = get_environ_proxies(url, no_proxy=merged.get("no_proxy"))
-        except (ValueError, UnicodeError):
-            found = {}
-        for key, value in found.items():
-            merged.setdefault(key, value)
     try:
+        merged: dict[str, str] = dict(proxies or {})
+        if trust_env:
+            found = get_environ_proxies(url, no_proxy=merged.get("no_proxy"))
+            for key, value in found.items():
+                merged.setdefault(key, value)
         return bool(select_proxy(url, merged))
-    except (ValueError, UnicodeError):
-        return False
+    except Exception:  # noqa: BLE001 - undecidable: assume a proxy, so no plain-text credential
+        return True
 
 
 def check_route(

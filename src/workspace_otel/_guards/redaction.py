@@ -30,7 +30,7 @@ import hashlib
 import logging
 import re
 import threading
-from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 from workspace_otel._guards.fork import on_fork_in_child
 
@@ -75,7 +75,10 @@ _lock = threading.Lock()
 # Longest first, so a secret containing another is replaced whole. Replaced as a
 # whole tuple under the lock; readers take the current tuple without locking.
 _ordered: tuple[str, ...] = ()
-_secrets: set[str] = set()
+# Insertion-ordered (a dict used as an ordered set): when a long-lived process
+# has rotated through many tokens, the oldest forms are forgotten first.
+_secrets: dict[str, None] = {}
+_MAX_FORMS = 2048
 
 _PATTERNS = (
     # JWT / JWS compact serialisation
@@ -93,6 +96,8 @@ _PATTERNS = (
     # long opaque strings (base64 / hex keys)
     re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}"),
 )
+_SECRET_KEY = re.compile(r"(?i)key|token|secret|passw|auth|sig|credential|session|code|jwt|bearer")
+_MIN_QUERY_SECRET_LEN = 12
 _LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:%-]{12,}")
 
 
@@ -130,9 +135,13 @@ def _encodings(value: str) -> set[str]:
 def _add(forms: set[str]) -> None:
     global _ordered
     with _lock:
-        if forms <= _secrets:
+        if forms <= _secrets.keys():
             return
-        _secrets.update(forms)
+        for form in forms:
+            _secrets.pop(form, None)
+            _secrets[form] = None
+        while len(_secrets) > _MAX_FORMS:
+            del _secrets[next(iter(_secrets))]
         _ordered = tuple(sorted(_secrets, key=len, reverse=True))
 
 
@@ -172,8 +181,12 @@ def register_basic_credentials(user: str, password: str | None) -> None:
 def register_url(url: str | None) -> None:
     """Register a URL's user-info and query-string values as secrets.
 
-    ``https://alice:pw@host/v1?api_key=x`` registers ``alice:pw``, ``pw`` and
-    ``x`` (raw and percent-decoded).
+    ``https://alice:pw@host/v1?api_key=abcdef`` registers ``alice:pw``, ``pw``
+    and ``abcdef`` (raw and percent-decoded). A query value is registered when
+    its key sounds secret (key, token, secret, password, auth, signature,
+    credential, session, code) or it is 12 characters or longer; short plain
+    values such as ``format=protobuf`` are not, so messages stay readable.
+    Messages show URLs through :func:`display_url` anyway, without the query.
     """
     if not url:
         return
@@ -189,11 +202,12 @@ def register_url(url: str | None) -> None:
         register_secret(password)
         register_secret(unquote(password))
     if parts.query:
-        register_secret(parts.query)
         for piece in parts.query.split("&"):
-            register_secret(piece.partition("=")[2])
-        for _, value in parse_qsl(parts.query, keep_blank_values=True):
-            register_secret(value)
+            key, _, raw = piece.partition("=")
+            value = unquote(raw.replace("+", " "))
+            if _SECRET_KEY.search(key) or len(value) >= _MIN_QUERY_SECRET_LEN:
+                register_secret(raw)
+                register_secret(value)
 
 
 def scrub_known(text: str, *secrets: str) -> str:
@@ -271,13 +285,17 @@ def scrub_strict(text: str, *secrets: str, limit: int = 200) -> str:
 
 
 def display_url(url: str) -> str:
-    """Return ``url`` without user-info, query string or fragment, for messages."""
+    """Return ``url`` without user-info, query string or fragment, for messages.
+
+    Text that is not a URL with a host (a setting such as ``always_on``, a
+    path) is returned as is, with registered secrets masked.
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<invalid URL>"
     if not parts.netloc:
-        return scrub(url.partition("?")[0])
+        return scrub_known(url)  # not a URL with a host: shown as is, known secrets masked
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 

@@ -11,6 +11,7 @@ from typing import TextIO
 from urllib.parse import unquote
 
 from workspace_otel._env_export import service_name_is_ours, user_items
+from workspace_otel._guards.redaction import scrub_known
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources._attributes import SERVICE_NAME, AttrValue
 from workspace_otel.resources._workspace import detect_with_sources
@@ -110,17 +111,19 @@ def run_detect(*, as_json: bool, out: TextIO) -> int:
         return 2
     if as_json:
         out.write(
-            json.dumps(
-                {
-                    "attributes": dict(sorted(attrs.items())),
-                    "sources": dict(sorted(sources.items())),
-                },
-                indent=2,
+            scrub_known(
+                json.dumps(
+                    {
+                        "attributes": dict(sorted(attrs.items())),
+                        "sources": dict(sorted(sources.items())),
+                    },
+                    indent=2,
+                )
             )
             + "\n"
         )
         return 0
-    out.write(_table(attrs, sources))
+    out.write(scrub_known(_table(attrs, sources)))
     if baggage.send:
         sent = [name for name in baggage.send if name in attrs]
         out.write(

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import grpc
 
 from workspace_otel._guards import egress, safe_read
+from workspace_otel._guards.redaction import install_log_filter
 from workspace_otel.credentials._cache import RefreshingTokenCache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
@@ -182,6 +183,7 @@ def grpc_credentials(
         )
         return channel
     warn_if_shadowed(header_name, "grpc")
+    install_log_filter()
     plugin = TokenMetadataPlugin(source, header=header_name, endpoint=endpoint)
     return grpc.composite_channel_credentials(
         channel, grpc.metadata_call_credentials(plugin, name="workspace_otel")

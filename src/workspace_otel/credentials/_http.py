@@ -13,6 +13,7 @@ from requests.cookies import extract_cookies_to_jar
 
 from workspace_otel._guards import egress
 from workspace_otel._guards.redaction import display_url as egress_display
+from workspace_otel._guards.redaction import install_log_filter
 from workspace_otel.credentials._cache import RefreshingTokenCache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
@@ -42,21 +43,6 @@ class TokenUnavailableError(TokenError, requests.exceptions.ConnectionError):
         TokenError.__init__(self, message, needs_user=needs_user)
 
 
-_refusals: set[tuple[str, str]] = set()
-_refusals_lock = threading.Lock()
-
-
-def _refusal(url: str, reason: str) -> None:
-    """Log once per origin and reason that the token was not sent to ``url``."""
-    origin = egress.origin_of(url)
-    key = (repr(origin), reason)
-    with _refusals_lock:
-        if key in _refusals or len(_refusals) > _MAX_DECISIONS:
-            return
-        _refusals.add(key)
-    _logger.warning("%s", egress.refusal_message(url, reason))
-
-
 def _as_cache(source: TokenSource | RefreshingTokenCache) -> RefreshingTokenCache:
     return source if isinstance(source, RefreshingTokenCache) else shared_cache(source)
 
@@ -78,8 +64,14 @@ class BearerAuth(AuthBase):
       as is (the exporter drops the batch, as the OTLP spec says).
     * With no usable token the request is not sent:
       :class:`TokenUnavailableError` is raised, which the exporter retries.
-    * The token is never sent over plain ``http://`` to a non-loopback host
-      (the request goes out without it and one warning is logged).
+    * The egress rule decides once per URL whether the token may go: over
+      TLS, or plain ``http://`` only to loopback and not through a proxy
+      (``HTTP_PROXY`` / ``NO_PROXY`` as requests reads them, when the first
+      request to that URL is prepared). Otherwise the request goes out
+      without it and one warning gives the rule's reason.
+    * On a redirect to another origin (scheme, host or port) the token is
+      removed before requests follows it, whatever the header's name
+      (requests itself strips only ``Authorization``).
 
     Args:
         source: a token source (its shared cache is used) or a cache.
@@ -101,12 +93,23 @@ class BearerAuth(AuthBase):
         self._formatted: tuple[Token | None, str] = (None, "")
         # url -> "do not attach" (the egress rule's verdict), decided once per URL.
         self._decisions: dict[str, bool] = {}
+        self._refusals: set[tuple[str, str]] = set()
+        self._refusals_lock = threading.Lock()
+
+    def _refusal(self, url: str, reason: str) -> None:
+        """Log once per origin and reason that the token was not sent to ``url``."""
+        key = (repr(egress.origin_of(url)), reason)
+        with self._refusals_lock:
+            if key in self._refusals or len(self._refusals) > _MAX_DECISIONS:
+                return
+            self._refusals.add(key)
+        _logger.warning("%s", egress.refusal_message(url, reason))
 
     def _refused(self, url: str) -> bool:
         """Ask the egress rule once per URL; log its reason once per host and reason."""
         verdict = egress.check_route(url)
         if not verdict:
-            _refusal(url, verdict.reason)
+            self._refusal(url, verdict.reason)
         return not verdict
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -168,12 +171,15 @@ class BearerAuth(AuthBase):
         if self.header not in request.headers:
             return
         origin = request.url or ""
-        location = response.headers.get("location", "")
-        target = urljoin(origin, location)
+        try:
+            target = urljoin(origin, response.headers.get("location", ""))
+        except ValueError:
+            target = ""
         verdict = egress.check_route(target, origin=origin, proxies=proxies)
         if not verdict:
             del request.headers[self.header]
-            _refusal(target, f"redirected from {egress_display(origin)}; {verdict.reason}")
+            where = target or "<invalid Location>"
+            self._refusal(where, f"redirected from {egress_display(origin)}; {verdict.reason}")
 
     def _on_response(
         self, sent: Token, position: int | None, response: requests.Response, **kwargs: Any
@@ -254,7 +260,7 @@ class OtlpSession(requests.Session):
             verdict = egress.check_route(url, proxies=kwargs.get("proxies"), trust_env=False)
             if not verdict:
                 del request.headers[auth.header]
-                _refusal(url, verdict.reason)
+                auth._refusal(url, verdict.reason)
         response: requests.Response = super().send(request, **kwargs)
         return response
 
@@ -291,4 +297,6 @@ def http_session(
         return session
     warn_if_shadowed(header_name, "http")
     session.auth = BearerAuth(source, header=header_name)
+    # Used as an entry point without configure(): the exporters' logs are scrubbed too.
+    install_log_filter()
     return session

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from workspace_otel._guards.redaction import register_secret
+from workspace_otel._guards.redaction import fingerprint, register_secret
 from workspace_otel.credentials import _jwt
 from workspace_otel.errors import TokenError
 
 __all__ = ["Token", "fingerprint"]
-
-
-def fingerprint(value: str) -> str:
-    """Return ``sha256:`` plus the first 8 hex digits of the value's SHA-256.
-
-    Short enough to be useless to an attacker, long enough for a human to tell
-    two tokens apart in a log line.
-    """
-    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def _has_control_characters(value: str) -> bool:
