@@ -16,11 +16,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from workspace_otel.cli import _credentials
+from workspace_otel.cli._private_file import write_private_file
 
 if TYPE_CHECKING:
     from workspace_otel.credentials import Token
@@ -37,25 +36,12 @@ MAX_CHECK = 5.0
 
 
 def write_secret_file(path: Path, value: str) -> None:
-    """Replace ``path`` atomically with ``value``, readable by the owner only (0600).
+    """Replace ``path`` atomically with the token, readable by the owner only (0600).
 
     Raises:
         OSError: the directory is missing or not writable.
     """
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, value.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_private_file(path, value.encode("utf-8"))
 
 
 def next_check(token: Token, now: float) -> float:
