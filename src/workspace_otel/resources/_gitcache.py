@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import stat
 from collections.abc import Mapping
@@ -37,7 +36,14 @@ from typing import Any
 
 from workspace_otel.resources import _attributes as a
 
-_logger = logging.getLogger("workspace_otel.resources")
+
+def _debug(message: str) -> None:
+    # logging is imported only when there is something to say: `workspace-otel env`
+    # reads this module at every shell start.
+    import logging
+
+    logging.getLogger("workspace_otel.resources").debug(message)
+
 
 FORMAT = "workspace-otel/git-attributes"
 VERSION = 1
@@ -107,7 +113,7 @@ def load(path: Path, key: str) -> dict[str, a.AttrValue] | None:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        _logger.debug("ignoring a corrupt git attribute cache file")
+        _debug("ignoring a corrupt git attribute cache file")
         return None
     if (
         not isinstance(data, dict)
@@ -156,7 +162,7 @@ def store(path: Path, key: str, attrs: Mapping[str, a.AttrValue]) -> bool:
             handle.write(body)
         os.replace(tmp, path)
     except OSError:
-        _logger.debug("could not write the git attribute cache")
+        _debug("could not write the git attribute cache")
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

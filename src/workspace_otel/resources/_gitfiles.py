@@ -15,16 +15,15 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 _MAX_SMALL_FILE = 4096
 _MAX_TAG_DIRS = 256
 
 
-@dataclass(frozen=True)
-class RepoLocation:
-    """Where a repository lives.
+class RepoLocation(NamedTuple):
+    """Where a repository lives (a named tuple: no dataclass machinery on the start path).
 
     Attributes:
         start: the search start that led to it (GitPython searches from here too).
