@@ -126,3 +126,13 @@ def test_warns_when_the_token_expires_before_the_helper_runs_again(
     assert ("CLAUDE_CODE_OTEL_HEADERS_HELPER_DEBOUNCE_MS" in done.stderr) is warned
     token = json.loads(done.stdout)["Authorization"].split()[1]
     assert token not in done.stderr
+
+
+def test_a_stalled_token_service_costs_at_most_the_timeout(token_server: TokenServer) -> None:
+    token_server.fail_mode = "stall"
+    token_server.stall_seconds = 30
+    done = run_cli("headers", "--timeout", "1", env=oauth2_env(token_server), timeout=20)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "timed out" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
