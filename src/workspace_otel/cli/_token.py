@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 MIN_CHECK = 0.1
 MAX_CHECK = 5.0
+STOP_LATENCY = 1.0
+"""Longest single wait of the watcher, in seconds: how soon SIGTERM / SIGINT take effect."""
 
 
 def write_secret_file(path: Path, value: str) -> None:
@@ -69,23 +71,34 @@ class _Stop:
 def _watch(
     config: _credentials.Configured, path: Path, timeout: float, stop: threading.Event
 ) -> int:
+    """Keep ``path`` current until ``stop`` is set.
+
+    Each wait for a token is at most :data:`STOP_LATENCY` seconds, so a stop
+    signal is honoured promptly even while the token service stalls; a
+    failure is reported once it has lasted ``timeout`` seconds (or at once
+    when it needs the user), and the recovery once.
+    """
     from workspace_otel.errors import TokenError
 
     written: str | None = None
-    failing: str | None = None
+    reported = False
+    failing_since: float | None = None
     while not stop.is_set():
         try:
-            token = _credentials.current_token(config, timeout)
+            token = _credentials.current_token(config, min(timeout, STOP_LATENCY))
         except TokenError as exc:
-            reason = _credentials.one_line_reason("token", exc)
-            if failing is None:
+            now = time.monotonic()
+            failing_since = now if failing_since is None else failing_since
+            if not reported and (exc.needs_user or now - failing_since >= timeout):
+                reason = _credentials.one_line_reason("token", exc)
                 print(f"{reason} (keeping {path.name}; retrying)", file=sys.stderr, flush=True)
-            failing = reason
-            stop.wait(1.0)
+                reported = True
+            stop.wait(STOP_LATENCY)
             continue
-        if failing is not None:
+        if reported:
             print("workspace-otel token: the token source works again", file=sys.stderr)
-            failing = None
+        reported = False
+        failing_since = None
         if token.value != written:
             try:
                 write_secret_file(path, token.value)
