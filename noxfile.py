@@ -9,21 +9,89 @@ Sessions:
     fuzz         the long hypothesis run of the bad-input tests (not in the default set)
     bench        budgets P1-P8 of DESIGN.md section 8, side by side (not in the default set)
     bench_quick  the same measurements in a short mode: checks that they run, not their values
+    docs         builds the documentation site strictly (broken links and references fail)
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "examples", "reliability", "bench_quick"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "examples",
+    "reliability",
+    "bench_quick",
+    "docs",
+]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 LATEST = PYTHONS[-1]
+OLDEST = PYTHONS[0]
+
+
+def _pyenv_root() -> Path | None:
+    pyenv = shutil.which("pyenv")
+    if pyenv is None:
+        root = os.environ.get("PYENV_ROOT")
+        return Path(root) if root else None
+    try:
+        out = subprocess.run(
+            [pyenv, "root"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return Path(out) if out else None
+
+
+def pyenv_interpreter_dirs(minors: Sequence[str]) -> list[str]:
+    """The ``bin`` folders of pyenv's interpreters for the versions PATH cannot give.
+
+    pyenv's shims answer ``python3.10`` only for the versions ``PYENV_VERSION`` (or
+    ``.python-version``, or the global version) selects, so on a machine with pyenv
+    the README's test command would miss 3.10, 3.12 and 3.13. For each minor
+    version that is neither on PATH as a real interpreter nor selected by
+    ``PYENV_VERSION``, this returns ``$(pyenv root)/versions/<newest 3.x.y>/bin``.
+    Without pyenv it returns nothing and PATH is used as it is.
+    """
+    root = _pyenv_root()
+    if root is None or not (root / "versions").is_dir():
+        return []
+    chosen = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
+    shims = (root / "shims").resolve()
+    dirs: list[str] = []
+    for minor in minors:
+        if any(v == minor or v.startswith(f"{minor}.") for v in chosen):
+            continue
+        on_path = shutil.which(f"python{minor}")
+        if on_path is not None and Path(on_path).resolve().parent != shims:
+            continue
+        pattern = re.compile(rf"{re.escape(minor)}\.(\d+)")
+        found = [
+            (int(m.group(1)), d / "bin")
+            for d in (root / "versions").iterdir()
+            if (m := pattern.fullmatch(d.name)) and (d / "bin" / f"python{minor}").is_file()
+        ]
+        if found:
+            dirs.append(str(max(found)[1]))
+    return dirs
+
+
+# Make every supported interpreter findable before nox looks for them.
+PYENV_INTERPRETER_DIRS = pyenv_interpreter_dirs(PYTHONS)
+if PYENV_INTERPRETER_DIRS:
+    os.environ["PATH"] = os.pathsep.join([*PYENV_INTERPRETER_DIRS, os.environ.get("PATH", "")])
 
 
 @nox.session(python=PYTHONS)
@@ -99,3 +167,10 @@ def bench_quick(session: nox.Session) -> None:
     """Run every benchmark briefly; values are printed, not judged."""
     session.install(".[test]")
     session.run("python", "-m", "benchmarks", "--quick", *session.posargs)
+
+
+@nox.session(python=LATEST)
+def docs(session: nox.Session) -> None:
+    """Build the documentation with mkdocs --strict (warnings, broken links fail)."""
+    session.install(".", "--group", "docs")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})

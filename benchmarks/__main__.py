@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if wanted("P1"):
             rows += _startup.p1(options)
         setup = None
-        if wanted("P2", "P3", "MEM", "P4", "P12"):
+        if wanted("P2", "P3", "MEM", "P4", "P9", "P12"):
             setup = _startup.startup_setup(options, repo, receiver.endpoint)
         if setup is not None and wanted("P2", "P3", "MEM"):
             rows += _startup.p2_p3(options, setup)
@@ -88,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows += _startup.p2_p3(options, _startup.cache_off_env(setup), label="(cache off)")[
                     :2
                 ]
+        if setup is not None and wanted("P9"):
+            from benchmarks import _launcher
+
+            rows += _launcher.p9(options, setup)
         if setup is not None and wanted("P4"):
             environ = {k: v for k, v in setup.env.items() if k != "PYTHONPATH"}
             rows += _inprocess.p4(

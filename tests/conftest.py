@@ -35,6 +35,23 @@ _PREFIXES = (
     "THEIA_",
     "SUPERVISOR_",
     "RUNNER_",
+    # the secret stores' own clients (Vault / OpenBao, AWS)
+    "VAULT_",
+    "BAO_",
+    "AWS_",
+    # AI coding agents' markers: the suite itself may run under an agent
+    "CLAUDE",
+    "CODEX_",
+    "COPILOT_",
+    "CURSOR_",
+    "GEMINI_CLI",
+    "QWEN_CODE",
+    "OPENCODE",
+    "CRUSH",
+    "GOOSE_",
+    "AMP_",
+    "AUGMENT_",
+    "CLINE_",
 )
 _EXACT = (
     "CI",
@@ -52,6 +69,19 @@ _EXACT = (
     # requests lets these override an exporter's own CA file (requests#3829).
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
+    # proxies change where a credential may go (the egress rule)
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    # the vendor-neutral agent declarations
+    "AI_AGENT",
+    "AGENT",
+    "AGENT_SESSION_ID",
 )
 
 
@@ -65,3 +95,11 @@ def _hermetic_environment(
             monkeypatch.delenv(name, raising=False)
     cache: Path = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_from_earlier_tests() -> None:
+    """Start every test with an empty redaction registry (it is process-wide)."""
+    from workspace_otel._guards.redaction import forget_all
+
+    forget_all()

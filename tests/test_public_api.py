@@ -72,6 +72,7 @@ EXPECTED_SUBPACKAGES = {
         "near_misses",
     ],
     "workspace_otel.credentials": [
+        "AwsSecretsManagerSource",
         "BearerAuth",
         "CommandTokenSource",
         "EnvTokenSource",
@@ -85,6 +86,7 @@ EXPECTED_SUBPACKAGES = {
         "TokenMetadataPlugin",
         "TokenSource",
         "TokenUnavailableError",
+        "VaultSecretSource",
         "grpc_credentials",
         "http_session",
         "shared_cache",

@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from workspace_otel._guards.redaction import install_log_filter
 from workspace_otel._options import Arguments, Settings, disabled_settings, is_disabled, resolve
+from workspace_otel._otlp_headers import check_headers_variables
 from workspace_otel.errors import WorkspaceOtelWarning
 
 if TYPE_CHECKING:
@@ -271,8 +273,11 @@ def _configure(
             _HANDLE = _disabled_handle(disabled_settings(disabled), origin)
             _logger.info("workspace_otel: OTEL_SDK_DISABLED is true; nothing was configured")
             return _HANDLE
+        check_headers_variables(environ)
         settings = resolve(args, environ, credentials_from_env=_token_from_env)
         _HANDLE = _build(settings, environ, origin=origin, auto_version=auto_version)
+        # After the exporters exist: their module loggers get the scrubbing filter too.
+        install_log_filter()
         return _HANDLE
 
 
@@ -339,12 +344,14 @@ def _build(
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
+    from workspace_otel import _baggage
     from workspace_otel._console import ConsolePrinter, TraceLinkProcessor
     from workspace_otel._exporters import build_exporters, reset_sessions_after_fork
     from workspace_otel._lifecycle import Lifecycle, OpenSpans
     from workspace_otel._resource import build_resource
     from workspace_otel._summary import HINT, summary_line
 
+    baggage = _baggage.settings_from(environ)  # invalid lists fail before anything is built
     resource, sources = build_resource(settings, environ, auto_version=auto_version)
     printer = ConsolePrinter(trace_url=settings.trace_url.value)
     built = build_exporters(settings, printer)
@@ -402,6 +409,7 @@ def _build(
     installed = _install_globals(
         settings, tracer_provider, meter_provider, logger_provider, log_handler
     )
+    _baggage.install(baggage, resource, tracer_provider, set_global=settings.set_global.value)
 
     telemetry = Telemetry(
         resource=resource,

@@ -47,7 +47,7 @@ VARIABLES: tuple[EnvVar, ...] = (
         "WORKSPACE_OTEL_TOKEN_SOURCE",
         "auto",
         "auto, none, env:NAME, file:PATH, command:CMDLINE, gitpod, github-actions, oauth2,"
-        " gce-metadata",
+        " gce-metadata, vault, aws-secretsmanager",
     ),
     EnvVar("WORKSPACE_OTEL_TOKEN", None, "static token used by the auto source", secret=True),
     EnvVar(
@@ -78,6 +78,39 @@ VARIABLES: tuple[EnvVar, ...] = (
         None,
         "token source whose token is exchanged (RFC 8693) by the oauth2 source",
     ),
+    EnvVar(
+        "WORKSPACE_OTEL_VAULT_SECRET",
+        None,
+        "vault source: MOUNT/PATH#FIELD of a KV v2 secret, e.g. secret/otel/lightstep#access_token",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_VAULT_ROLE",
+        None,
+        "vault source: JWT auth role to log in with (else VAULT_TOKEN / ~/.vault-token)",
+    ),
+    EnvVar("WORKSPACE_OTEL_VAULT_AUTH_MOUNT", "jwt", "vault source: mount of the JWT auth method"),
+    EnvVar(
+        "WORKSPACE_OTEL_VAULT_JWT_SOURCE",
+        None,
+        "vault source: token source of the login JWT (default: the workspace identity token)",
+    ),
+    EnvVar("WORKSPACE_OTEL_AWS_SECRET_ID", None, "aws-secretsmanager source: secret name or ARN"),
+    EnvVar(
+        "WORKSPACE_OTEL_AWS_SECRET_FIELD",
+        None,
+        "aws-secretsmanager source: JSON key to read (default: the whole secret string)",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_AWS_ROLE_ARN",
+        None,
+        "aws-secretsmanager source: role assumed with the identity token (else the AWS chain)",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_AWS_WEB_IDENTITY_SOURCE",
+        None,
+        "aws-secretsmanager source: token source of the web identity token (default: the"
+        " workspace identity token)",
+    ),
     EnvVar("WORKSPACE_OTEL_BACKEND", "otlp", "otlp, lightstep or console"),
     EnvVar("WORKSPACE_OTEL_LIGHTSTEP_REGION", "us", "us or eu: which Lightstep ingest to use"),
     EnvVar("WORKSPACE_OTEL_IDENTITY", "login", "login, full, hash or off"),
@@ -89,6 +122,21 @@ VARIABLES: tuple[EnvVar, ...] = (
         "WORKSPACE_OTEL_GIT_CACHE",
         "on",
         "on or off: cache the git attributes between starts (owner-only file under XDG_CACHE_HOME)",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_ACTOR",
+        "on",
+        "on or off: add workspace.actor.* when an AI coding agent started the process",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_BAGGAGE",
+        None,
+        "comma list of resource attribute names sent as W3C baggage on outgoing requests",
+    ),
+    EnvVar(
+        "WORKSPACE_OTEL_BAGGAGE_TO_SPANS",
+        None,
+        "comma list of baggage keys or prefix* patterns copied from incoming baggage to spans",
     ),
     EnvVar(
         "WORKSPACE_OTEL_FLUSH_TIMEOUT",

@@ -11,11 +11,12 @@ ours: that bypasses ``OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER``, so
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+
+from workspace_otel._guards.egress import route_refusal
+from workspace_otel._guards.redaction import register_url
 
 if TYPE_CHECKING:
     import requests
@@ -42,19 +43,6 @@ class Built:
     logs: list[tuple[str, Any]] = field(default_factory=list)
     sessions: list[requests.Session] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _is_loopback(url: str) -> bool:
-    try:
-        host = urlsplit(url if "://" in url else f"//{url}").hostname or ""
-    except ValueError:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _grpc_secure(endpoint: str) -> bool:
@@ -151,13 +139,16 @@ def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
                 exporter: Any = _console_exporter(sig.signal, printer)
             elif name.startswith("otlp"):
                 endpoint = sig.endpoint.value or ""
+                register_url(endpoint)
                 if sig.protocol.value == "grpc":
                     creds = None
                     if source is not None:
                         if _grpc_secure(endpoint):
                             from workspace_otel.credentials import grpc_credentials
 
-                            creds = grpc_credentials(source, header=header)
+                            creds = grpc_credentials(
+                                source, header=header, endpoint=endpoint or None
+                            )
                         elif not warned_plaintext:
                             warned_plaintext = True
                             built.notes.append(
@@ -166,17 +157,11 @@ def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
                             )
                     exporter = _otlp_grpc(sig.signal, sig, creds)
                 else:
-                    if (
-                        source is not None
-                        and endpoint.startswith("http://")
-                        and not _is_loopback(endpoint)
-                        and not warned_plaintext
-                    ):
-                        warned_plaintext = True
-                        built.notes.append(
-                            "endpoint is plaintext http:// to a non-loopback host: the token "
-                            "travels unencrypted; use https://"
-                        )
+                    if source is not None and not warned_plaintext and endpoint:
+                        note = route_refusal(endpoint)
+                        if note:
+                            warned_plaintext = True
+                            built.notes.append(note)
                     session = _session(source, header)
                     built.sessions.append(session)
                     exporter = _otlp_http(sig.signal, sig, session)

@@ -39,32 +39,51 @@ _logger = logging.getLogger("workspace_otel")
 _MAX_TRACKED = 10_000
 
 
+def _key(span: ReadableSpan) -> tuple[int, int] | None:
+    """The identity a span keeps from start to end: its (trace id, span id).
+
+    The SDK hands ``on_end`` a fresh ``ReadableSpan`` snapshot, not the
+    ``Span`` that ``on_start`` saw, so object identity cannot pair them.
+    """
+    context = span.get_span_context()
+    if context is None:
+        return None
+    return (context.trace_id, context.span_id)
+
+
 class OpenSpans(SpanProcessor):
     """Remembers started, not yet ended spans so a dying process can end them."""
 
     def __init__(self) -> None:
-        self._open: dict[int, Span] = {}
+        self._open: dict[tuple[int, int], Span] = {}
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         """Track ``span`` (dict operations are atomic: no lock on the hot path)."""
-        if len(self._open) < _MAX_TRACKED:
-            self._open[id(span)] = span
+        key = _key(span)
+        if key is not None and len(self._open) < _MAX_TRACKED:
+            self._open[key] = span
 
     def on_end(self, span: ReadableSpan) -> None:
         """Forget ``span``."""
-        self._open.pop(id(span), None)
+        key = _key(span)
+        if key is not None:
+            self._open.pop(key, None)
 
     def end_all(self, reason: str) -> int:
         """End every open span with an event naming ``reason``; return how many."""
         spans = list(self._open.values())
         self._open.clear()
+        ended = 0
         for span in spans:
+            if span.end_time is not None:  # ended while we were collecting
+                continue
             try:
                 span.add_event("workspace_otel.process_exit", {"reason": reason})
                 span.end()
+                ended += 1
             except Exception:
                 _logger.debug("could not end an open span", exc_info=True)
-        return len(spans)
+        return ended
 
     def clear(self) -> None:
         """Forget everything (a forked child does not own its parent's spans)."""

@@ -10,13 +10,13 @@ variable and the fix. Secret values are never put in a message.
 from __future__ import annotations
 
 import importlib.util
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from workspace_otel import _env
+from workspace_otel import _env, _sdk_variables
+from workspace_otel._guards.redaction import display_url, register_url
 from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
 
@@ -446,6 +446,9 @@ def check_endpoint(url: str, protocol: str, where: str) -> str:
             embedded credentials, or (HTTP) no scheme.
     """
     value = url.strip()
+    # User-info and query values are secrets from here on; messages show display_url(value).
+    register_url(value if "://" in value else f"//{value}")
+    shown = display_url(value) if "://" in value else display_url(f"//{value}").lstrip("/")
     if not value or any(c.isspace() for c in value):
         raise ConfigurationError(f"{where} must be a URL such as https://collector.example:4318")
     has_scheme = "://" in value
@@ -464,19 +467,19 @@ def check_endpoint(url: str, protocol: str, where: str) -> str:
         )
     if has_scheme and parts.scheme not in ("http", "https"):
         raise ConfigurationError(
-            f"{where}={value!r} has scheme {parts.scheme!r}: use http:// or https://"
+            f"{where}={shown!r} has scheme {parts.scheme!r}: use http:// or https://"
         )
     if protocol == "http/protobuf" and not has_scheme:
         raise ConfigurationError(
-            f"{where}={value!r} needs a scheme for OTLP/HTTP: write https://{value} "
+            f"{where}={shown!r} needs a scheme for OTLP/HTTP: write https://{shown} "
             "(or http:// for a plaintext local collector)"
         )
     try:
         host, _port = parts.hostname, parts.port
     except ValueError as exc:
-        raise ConfigurationError(f"{where}={value!r} has an invalid port") from exc
+        raise ConfigurationError(f"{where}={shown!r} has an invalid port") from exc
     if not host:
-        raise ConfigurationError(f"{where}={value!r} has no host name")
+        raise ConfigurationError(f"{where}={shown!r} has no host name")
     return value
 
 
@@ -624,14 +627,12 @@ def _sampler(
         rate = 1.0
         if raw_arg is not None:
             try:
-                rate = float(raw_arg)
-            except ValueError:
-                rate = -1.0
-            if not 0.0 <= rate <= 1.0:
+                rate = _sdk_variables.sampler_ratio(raw_arg)
+            except ValueError as exc:
                 raise ConfigurationError(
-                    f"OTEL_TRACES_SAMPLER_ARG={raw_arg!r} is not valid for {name}: "
+                    f"OTEL_TRACES_SAMPLER_ARG={raw_arg!r} is not valid for {name}: {exc}; "
                     "use a ratio between 0 and 1, e.g. 0.25"
-                )
+                ) from None
         ratio = sampling.TraceIdRatioBased(rate)
         sampler = ratio if name == "traceidratio" else sampling.ParentBased(ratio)
         label = f"{name}({rate:g})"
@@ -829,9 +830,9 @@ def resolve(
 
     traces = _signal("traces", args, backend, region.value, environ)
     metrics = _signal("metrics", args, backend, region.value, environ)
-    if metrics.exporters.value:
-        _check_metric_interval(environ)
     logs = _signal("logs", args, backend, region.value, environ)
+    # Before anything imports the SDK: it reads some of these at import.
+    _sdk_variables.check(environ, sdk_pipeline(args, environ, (traces, metrics, logs)))
 
     # Credentials: argument > WORKSPACE_OTEL_TOKEN_SOURCE (auto) > LS_ACCESS_TOKEN (lightstep).
     credentials: Setting[TokenSource | None]
@@ -891,20 +892,24 @@ def resolve(
     )
 
 
-def _check_metric_interval(environ: Mapping[str, str]) -> None:
-    """Refuse an ``OTEL_METRIC_EXPORT_INTERVAL`` the SDK's metric reader would reject."""
-    raw = _raw(environ, "OTEL_METRIC_EXPORT_INTERVAL")
-    if raw is None:
-        return
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not 0.0 < value < math.inf:
-        raise ConfigurationError(
-            "OTEL_METRIC_EXPORT_INTERVAL must be a positive number of milliseconds, "
-            "e.g. 60000 (the default)"
-        )
+def sdk_pipeline(
+    args: Arguments, environ: Mapping[str, str], signals: Sequence[SignalSettings]
+) -> _sdk_variables.Pipeline:
+    """Return what the SDK will build: it decides which ``OTEL_*`` variables the SDK reads."""
+    sampler: str | None = None
+    if isinstance(args.sampler, str):
+        sampler = args.sampler.strip().lower()
+    elif args.sampler is None:
+        sampler = (_raw(environ, "OTEL_TRACES_SAMPLER") or "").lower() or None
+    return _sdk_variables.Pipeline(
+        enabled=frozenset(s.signal for s in signals if s.enabled),
+        otlp={
+            s.signal: s.protocol.value
+            for s in signals
+            if any(n.startswith("otlp") for n in s.exporters.value)
+        },
+        sampler=sampler,
+    )
 
 
 def _set_by_env_command(environ: Mapping[str, str]) -> bool:

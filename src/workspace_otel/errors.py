@@ -16,7 +16,16 @@ __all__ = [
 
 
 class WorkspaceOtelError(Exception):
-    """Base class of every error raised by workspace_otel."""
+    """Base class of every error raised by workspace_otel.
+
+    Its text passes the redaction boundary: every registered secret (in every
+    encoding the library produces) is masked when the error is created.
+    """
+
+    def __init__(self, *args: object) -> None:
+        from workspace_otel._guards.redaction import scrub_known
+
+        super().__init__(*(scrub_known(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class ConfigurationError(WorkspaceOtelError, ValueError):

@@ -160,7 +160,9 @@ def test_plain_http_to_remote_host_gets_no_token(
     assert "authorization" not in adapter.sent[1]
     assert adapter.sent[2]["authorization"] == "Bearer tok-1"
     assert adapter.sent[3]["authorization"] == "Bearer tok-1"
-    assert len([r for r in caplog.records if "plain-http" in r.getMessage()]) == 1
+    refusals = [r.getMessage() for r in caplog.records if "not sending the token" in r.getMessage()]
+    assert len(refusals) == 1
+    assert "plain http to a non-loopback host" in refusals[0]
 
 
 def test_http_session_without_configuration_is_plain() -> None:

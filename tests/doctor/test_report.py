@@ -10,8 +10,15 @@ import pytest
 
 from workspace_otel._doctor import _runner
 from workspace_otel._doctor._context import Context
-from workspace_otel._doctor._redact import Redactor, fingerprint, scrub_untrusted, strip_userinfo
 from workspace_otel._doctor._report import Check, Finding, Report, render_json, render_text
+from workspace_otel._guards.redaction import (
+    display_url,
+    fingerprint,
+    register_secret,
+    register_url,
+    scrub,
+    scrub_known,
+)
 from workspace_otel.cli._doctor import run_doctor
 
 pytestmark = pytest.mark.usefixtures("doctor_env")
@@ -129,14 +136,18 @@ def test_an_unexpected_startup_error_is_reported_not_raised(
 
 def test_redaction_helpers() -> None:
     assert fingerprint("abc") == "sha256:ba7816bf"
-    redactor = Redactor(["Bearer tok-123456789"])
-    assert "tok-123456789" not in redactor.redact("sent tok-123456789 and Bearer tok-123456789")
-    redactor.add_url("https://alice:pa55word-x@host/v1")
-    assert "pa55word-x" not in redactor.redact("alice:pa55word-x")
-    assert strip_userinfo("https://alice:pw@host:4318/v1/traces") == "https://host:4318/v1/traces"
-    assert strip_userinfo("not a url") == "not a url"
+    register_secret("Bearer tok-123456789")
+    assert "tok-123456789" not in scrub_known("sent tok-123456789 and Bearer tok-123456789")
+    register_url("https://alice:pa55word-x@host/v1?api_key=qs-secret-77")
+    assert "pa55word-x" not in scrub_known("alice:pa55word-x")
+    assert "qs-secret-77" not in scrub_known(
+        "Max retries exceeded with url: /v1?api_key=qs-secret-77"
+    )
+    assert display_url("https://alice:pw@host:4318/v1/traces") == "https://host:4318/v1/traces"
+    assert display_url("https://host:4318/v1/traces?api_key=x#f") == "https://host:4318/v1/traces"
+    assert display_url("not a url") == "not a url"
     jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXBhcnQ"
-    cleaned = scrub_untrusted(f"bad token {jwt}; Bearer abcdef123456 ghp_{'a' * 36} api_key=zzzz9")
+    cleaned = scrub(f"bad token {jwt}; Bearer abcdef123456 ghp_{'a' * 36} api_key=zzzz9")
     for leaked in (jwt, "abcdef123456", "ghp_", "zzzz9"):
         assert leaked not in cleaned
     assert "api_key=<redacted sha256:" in cleaned

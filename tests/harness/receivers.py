@@ -614,6 +614,11 @@ class GrpcOtlpReceiver(_Recorder):
     def __repr__(self) -> str:
         return f"GrpcOtlpReceiver(endpoint={self.endpoint!r}, validator={self.validator!r})"
 
+    @staticmethod
+    def grpc_code_for(status: int) -> grpc.StatusCode:
+        """The gRPC status a scripted HTTP ``status`` is answered with."""
+        return _GRPC_CODES.get(status, grpc.StatusCode.UNKNOWN)
+
     def stop(self) -> None:
         """Stop the server and its thread pool (idempotent)."""
         if self._stopped:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from werkzeug.wrappers import Request, Response
 
 from tests.harness._serving import LoopbackServer
+from tests.harness.agent_envs import AGENT_ENVIRONMENTS
 from tests.harness.platform_envs import ENVIRONMENTS
 from tests.harness.process import reset_otel_globals
 from tests.reliability.conftest import examples
@@ -74,6 +75,10 @@ def _variables_read() -> list[str]:
             resources.detect_with_sources(environ, root=root, cwd=root, git=False)
             for detector in DETECTORS:
                 detector(environ=environ, root=root).detect()
+        for agent in AGENT_ENVIRONMENTS:  # the actor's session and version variables
+            resources.detect_with_sources(
+                _RecordingEnviron(agent.environ, seen), root=root, cwd=root, git=False
+            )
     seen |= {v.name for v in _env.VARIABLES}
     return sorted(seen)
 
@@ -105,6 +110,10 @@ hostile_text = st.one_of(
             "é" * 300,
             "x" * 5000,
             "019a6760-cbe9-7def-a10a-434ff94ffcaf",
+            "claude-code/2.1.123/agent",
+            "claude-code/../agent",
+            "T-019c971d-d371-70ac-9805-5c739908e73b",
+            "github_copilot_vscode_agent",
         ]
     ),
 )
@@ -361,6 +370,10 @@ _CHOICES = {
                                     "gitpod", "github-actions", "bogus", "env:", "file:"],
     "WORKSPACE_OTEL_BACKEND": ["otlp", "console", "lightstep", "LIGHTSTEP", "datadog"],
     "WORKSPACE_OTEL_IDENTITY": ["login", "full", "hash", "off", "everyone"],
+    "WORKSPACE_OTEL_ACTOR": ["on", "off", "OFF", "maybe"],
+    "WORKSPACE_OTEL_BAGGAGE": ["workspace.id", "workspace.id,vcs.ref.head.revision",
+                               "api.token", "workspace.*", "user.name", "bad name"],
+    "WORKSPACE_OTEL_BAGGAGE_TO_SPANS": ["workspace.*", "*", "user.*", "a**", "user.name,vcs.*"],
     "OTEL_EXPORTER_OTLP_PROTOCOL": ["http/protobuf", "grpc", "http/json", "udp"],
     "OTEL_TRACES_SAMPLER": ["always_on", "traceidratio", "parentbased_traceidratio", "nope"],
     "OTEL_TRACES_SAMPLER_ARG": ["0.5", "2", "-1", "nan", "x"],

@@ -7,6 +7,14 @@ password, the token file, a token command's output and stderr, the OAuth2
 client secret, a static token, and every token the token server issued (each
 issued JWT is a canary: whole or by its signature).
 
+A second test plants canaries on the paths by which secrets used to leave:
+a token redirected (301/302/303/307/308) to another origin in a custom header
+and in ``authorization``, a plain-http token with ``HTTP_PROXY`` set (a
+recording proxy keeps every byte), query-string credentials in endpoints, an
+OAuth2 client secret echoed back percent-encoded and base64'd, a failing
+command's stderr echoing its token, a ``command:`` source's argument in
+``doctor``, and a malformed ``OTEL_EXPORTER_OTLP_HEADERS`` value.
+
 Searched: every log record at DEBUG (message and exception text), the test's
 stdout / stderr at the file-descriptor level, ``workspace-otel detect`` and
 ``doctor`` (text and JSON) run as subprocesses with DEBUG logging, the OTLP
@@ -17,16 +25,22 @@ public object, exception texts, and every file under ``XDG_CACHE_HOME``.
 
 from __future__ import annotations
 
+import base64
+import io
 import logging
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
-from opentelemetry import metrics, trace
+from opentelemetry import metrics, propagate, trace
 
 import workspace_otel
+from tests.harness._serving import LoopbackServer
+from tests.harness.agent_envs import AGENT_ENVIRONMENTS, CLAUDE_CODE, NOT_AGENTS
+from tests.harness.egress_peers import RecordingProxy, RecordingServer, echo_token_endpoint
 from tests.harness.jwt_validation import JwtValidator
 from tests.harness.platform_envs import ENVIRONMENTS, SECRET_CANARIES, by_name, canary
 from tests.harness.process import PYTHON, subprocess_env
@@ -34,6 +48,7 @@ from tests.harness.receivers import HttpOtlpReceiver
 from tests.reliability.helpers import APPS, Figures, LeakScanner
 from tests.reliability.pipeline import CLIENT_ID, CLIENT_SECRET, make_token_server
 from workspace_otel import resources
+from workspace_otel.cli._doctor import run_doctor
 from workspace_otel.credentials import (
     CommandTokenSource,
     EnvTokenSource,
@@ -43,8 +58,8 @@ from workspace_otel.credentials import (
     shared_cache,
 )
 from workspace_otel.credentials._grpc import TokenMetadataPlugin
-from workspace_otel.credentials._http import BearerAuth
-from workspace_otel.errors import TokenError
+from workspace_otel.credentials._http import BearerAuth, OtlpSession
+from workspace_otel.errors import ConfigurationError, TokenError
 
 EXTRA_SECRETS = {
     "CI_JOB_JWT": canary("CiJobJwt"),
@@ -76,6 +91,14 @@ def _git_repo(root: Path) -> Path:
     git("remote", "add", "origin", f"https://dev:{GIT_PASSWORD}@github.com/acme/shop.git")
     git("remote", "add", "mirror", f"https://{GIT_PASSWORD}@gitlab.com/acme/shop.git")
     return repo
+
+
+_SHELL_VARIABLES = ("HOME", "USER", "LANG", "SHELL", "PATH")
+
+
+def _canaries_in(environ: dict[str, str]) -> list[str]:
+    """The planted canaries in an environment's values (the agent sessions' API keys)."""
+    return [value[value.index("CANARY") :] for value in environ.values() if "CANARY" in value]
 
 
 def _run_cli(args: list[str], env: dict[str, str], cwd: Path) -> tuple[str, str, str]:
@@ -122,6 +145,16 @@ def test_no_canary_anywhere(
                 f"{env.name} {type(detector).__name__}", repr(detector.detect().attributes)
             )
 
+    # 1b. Agent sessions (whose shells hold the user's API keys) and API-key-only profiles.
+    agent_environs = [dict(e.environ) for e in AGENT_ENVIRONMENTS]
+    agent_environs += [dict(environ) for environ in NOT_AGENTS.values()]
+    leak_scanner.secret(*{s for e in agent_environs for s in _canaries_in(e)})
+    for number, agent_environ in enumerate(agent_environs):
+        attrs, sources = resources.detect_with_sources(
+            {**agent_environ, **EXTRA_SECRETS}, root=tmp_path / "roots" / "clean", cwd=repo
+        )
+        leak_scanner.add(f"detect agent {number}", repr(attrs) + repr(sources))
+
     # 2. Local sources: token file, command output, a failing command with a secret on stderr.
     token_file = tmp_path / "token"
     token_file.write_text(FILE_TOKEN + "\n")
@@ -153,6 +186,10 @@ def test_no_canary_anywhere(
             "OTEL_METRIC_EXPORT_INTERVAL": "200",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
             "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
+            # an agent started the process; its session holds API keys; baggage both ways
+            **{k: v for k, v in CLAUDE_CODE.environ.items() if k not in _SHELL_VARIABLES},
+            "WORKSPACE_OTEL_BAGGAGE": "workspace.id,vcs.ref.head.revision,user.id",
+            "WORKSPACE_OTEL_BAGGAGE_TO_SPANS": "workspace.*,vcs.*",
         }
         source = OAuth2ClientCredentialsSource(server.token_url, CLIENT_ID, CLIENT_SECRET)
         for name, value in environ.items():
@@ -167,7 +204,14 @@ def test_no_canary_anywhere(
             environ=environ,
         )
         tracer = trace.get_tracer("canary")
-        with tracer.start_as_current_span("checkout") as span:
+        outgoing: dict[str, str] = {}
+        propagate.inject(outgoing)
+        leak_scanner.add("outgoing baggage", repr(outgoing))
+        assert "workspace.id=" in outgoing["baggage"]
+        hostile = propagate.extract(
+            {"baggage": f"api.token={FILE_TOKEN},user.email={COMMAND_TOKEN},workspace.id=ws"}
+        )
+        with tracer.start_as_current_span("checkout", context=hostile) as span:
             span.set_attribute("items", 3)
         metrics.get_meter("canary").create_counter("orders").add(1)
         logging.getLogger("canary.app").warning("order placed")
@@ -177,7 +221,10 @@ def test_no_canary_anywhere(
         with tracer.start_as_current_span("after-rotation"):
             pass
         telemetry.force_flush()
-        receiver.wait_for_spans(2, timeout=10)
+        spans = receiver.wait_for_spans(2, timeout=10)
+        checkout = next(s for s in spans if s.name == "checkout")
+        assert checkout.attributes.get("workspace.id") == "ws"
+        assert checkout.resource["workspace.actor.agent.name"] == "claude-code"
         receiver.wait_for_logs(1, timeout=10)
         receiver.wait_for_metrics(1, timeout=10)
         cache = shared_cache(source)
@@ -247,5 +294,145 @@ def test_no_canary_anywhere(
         texts_searched=len(leak_scanner.captured),
         log_records=len(leak_scanner.handler.records),
         files_written_by_library=len(written),
+        hits=0,
+    )
+
+
+# Canaries for the paths by which secrets used to leave the process (redirects,
+# proxies, query strings, encodings, stderr echoes, doctor, headers variables).
+REDIRECT_TOKEN = canary("RedirectToken")
+PROXY_TOKEN = canary("ProxyToken")
+QUERY_SECRET = canary("EndpointQueryKey")
+QUERY_SECRET_BAD = canary("BadEndpointQueryKey")
+ECHO_CLIENT_ID = "svc/egress+canary"
+ECHO_CLIENT_SECRET = canary("EchoClientSecret") + "/+@ !"
+STDERR_TOKEN = "lowercasecanarytokenonstdout"
+DOCTOR_ARG = "lowercasecanarydoctorargument"
+HEADERS_SECRET = canary("MalformedHeadersValue")
+
+
+def _encoded_forms(user: str, secret: str) -> list[str]:
+    pair = f"{quote(user, safe='')}:{quote(secret, safe='')}"
+    return [
+        quote(secret, safe=""),
+        quote_plus(secret),
+        base64.b64encode(pair.encode()).decode(),
+        base64.b64encode(f"{user}:{secret}".encode()).decode(),
+    ]
+
+
+def test_no_canary_on_the_egress_and_echo_paths(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    leak_scanner: LeakScanner,
+    figures: Figures,
+) -> None:
+    """Redirect hosts, a proxy, query strings, encoded echoes, stderr, doctor, headers: 0 hits."""
+    leak_scanner.secret(REDIRECT_TOKEN, PROXY_TOKEN, QUERY_SECRET, QUERY_SECRET_BAD)
+    leak_scanner.secret(ECHO_CLIENT_SECRET, *_encoded_forms(ECHO_CLIENT_ID, ECHO_CLIENT_SECRET))
+    leak_scanner.secret(STDERR_TOKEN, DOCTOR_ARG, HEADERS_SECRET, quote(HEADERS_SECRET))
+    errors: list[str] = []
+
+    # 1. A token in a custom header and in authorization, redirected (every 30x) elsewhere.
+    origin, other = RecordingServer(), RecordingServer()
+    try:
+        for header in ("lightstep-access-token", "authorization"):
+            session = OtlpSession()
+            session.auth = BearerAuth(
+                EnvTokenSource("T", environ={"T": REDIRECT_TOKEN}), header=header
+            )
+            for code in (301, 302, 303, 307, 308):
+                target = quote(f"{other.base_url}/v1/traces", safe="")
+                session.post(f"{origin.base_url}/redirect/{code}?to={target}", data=b"x")
+            session.close()
+        assert len(other.requests) == 10
+        leak_scanner.add("redirect target headers", other.all_header_text())
+    finally:
+        origin.stop()
+        other.stop()
+
+    # 2. Plain http to loopback with HTTP_PROXY set: the proxy records every byte.
+    proxy = RecordingProxy()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        session = OtlpSession()
+        session.auth = BearerAuth(
+            EnvTokenSource("T", environ={"T": PROXY_TOKEN}), header="x-api-key"
+        )
+        session.post("http://127.0.0.1:4318/v1/traces", data=b"payload")
+        session.close()
+        monkeypatch.delenv("HTTP_PROXY")
+        assert "/v1/traces" in proxy.text
+        leak_scanner.add("proxy received", proxy.text)
+    finally:
+        proxy.stop()
+
+    # 3. An endpoint with ?api_key=: a configuration error, then a failing export.
+    with pytest.raises(ConfigurationError) as config_error:
+        workspace_otel.configure(endpoint=f"ftp://collector.example/?api_key={QUERY_SECRET_BAD}")
+    errors.append(str(config_error.value))
+    dead = RecordingServer()
+    dead_url = dead.base_url
+    dead.stop()
+    telemetry = workspace_otel.configure(
+        endpoint=f"{dead_url}/?api_key={QUERY_SECRET}", credentials=False, flush_timeout=2
+    )
+    with trace.get_tracer("canary").start_as_current_span("lost"):
+        pass
+    telemetry.force_flush(timeout=2)
+    telemetry.shutdown(timeout=2)
+    workspace_otel._configure._reset_for_tests()
+
+    # 4. An OAuth2 endpoint echoing the client secret as it was sent (Basic, percent-encoded).
+    echo = LoopbackServer(echo_token_endpoint, name="echo-token")
+    try:
+        oauth2 = OAuth2ClientCredentialsSource(
+            f"{echo.base_url}/basic", ECHO_CLIENT_ID, ECHO_CLIENT_SECRET
+        )
+        with pytest.raises(TokenError) as echoed:
+            oauth2.fetch()
+        errors.append(str(echoed.value))
+    finally:
+        echo.stop()
+
+    # 5. A failing command that printed its token (newline-terminated) and echoes it on stderr.
+    helper = tmp_path / "helper.sh"
+    helper.write_text(f"#!/bin/sh\necho {STDERR_TOKEN}\necho oops {STDERR_TOKEN} >&2\nexit 3\n")
+    helper.chmod(0o755)
+    with pytest.raises(TokenError) as command_error:
+        CommandTokenSource([str(helper)]).fetch()
+    errors.append(str(command_error.value))
+
+    # 6. doctor with a command source whose argument is a credential.
+    monkeypatch.setenv("WORKSPACE_OTEL_TOKEN_SOURCE", f"command:{helper} --key={DOCTOR_ARG}")
+    for as_json in (True, False):
+        out = io.StringIO()
+        run_doctor(as_json=as_json, endpoint=None, timeout=2.0, out=out)
+        leak_scanner.add(f"doctor json={as_json}", out.getvalue())
+    monkeypatch.delenv("WORKSPACE_OTEL_TOKEN_SOURCE")
+
+    # 7. A malformed OTEL_EXPORTER_OTLP_HEADERS (the SDK's parser would print it).
+    for variable in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"):
+        monkeypatch.setenv(variable, f'authorization=Bearer "{HEADERS_SECRET}"')
+        with pytest.raises(ConfigurationError) as headers_error:
+            workspace_otel.configure(endpoint="http://127.0.0.1:9", credentials=False)
+        assert variable in str(headers_error.value)
+        errors.append(str(headers_error.value))
+        monkeypatch.delenv(variable)
+
+    captured = capfd.readouterr()
+    leak_scanner.add("stdout", captured.out)
+    leak_scanner.add("stderr", captured.err)
+    leak_scanner.add("exceptions", "\n".join(errors))
+    count, scanned = leak_scanner.scan("canary: redirects, proxy, query, encodings, doctor")
+    figures.record(
+        "egress_canaries",
+        canaries=count,
+        redirects_followed=len(other.requests),
+        proxy_bytes_received=len(proxy.received),
+        bytes_searched=scanned,
+        texts_searched=len(leak_scanner.captured),
+        log_records=len(leak_scanner.handler.records),
         hits=0,
     )

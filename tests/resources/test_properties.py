@@ -49,6 +49,13 @@ interesting = st.sampled_from(
         "a" * 5000,
         "\x00\n\t",
         "ffac537e6cbbf934b08745a378932722df287a53",
+        # the agents' marker values
+        "1",
+        "seatbelt",
+        "crush",
+        "goose",
+        "claude-code/2.1.123/agent",
+        "T-019c971d-d371-70ac-9805-5c739908e73b",
     ]
 )
 values = st.one_of(interesting, st.text(max_size=60))
@@ -154,3 +161,10 @@ def test_variable_list_is_not_empty() -> None:
     """The variable list really comes from the detectors' sources."""
     assert {"CODESPACE_NAME", "GITPOD_WORKSPACE_CONTEXT", "VSCODE_PROXY_URI"} <= set(VARIABLES)
     assert len(VARIABLES) > 60
+
+
+def test_variable_list_covers_the_agent_markers() -> None:
+    """Every variable the actor detection reads is fuzzed above."""
+    from workspace_otel.resources._agent_markers import READ_VARIABLES
+
+    assert set(READ_VARIABLES) <= set(VARIABLES)

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from workspace_otel import _env
-from workspace_otel._doctor._redact import Redactor
 from workspace_otel._doctor._settings import Settings, parse_headers
+from workspace_otel._guards import safe_read
+from workspace_otel._guards.redaction import register_secret, register_url
 
 __all__ = [
     "PLATFORM_SECRET_VARIABLES",
@@ -86,7 +87,6 @@ class Context:
         endpoint_override: ``--endpoint``.
         now: Wall clock (seconds since the epoch).
         root: Filesystem root for platform and container markers.
-        redactor: Every secret seen is registered here.
         settings: Effective trace-export settings.
         options: configure()'s resolved settings (``None`` when unavailable or invalid).
         container: Callable returning the hints that this runs in a container.
@@ -98,7 +98,6 @@ class Context:
     endpoint_override: str | None
     now: Callable[[], float]
     root: Path
-    redactor: Redactor
     settings: Settings
     container: Callable[[Context], list[str]]
     options: Any = None
@@ -147,7 +146,7 @@ def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     return header, claims
 
 
-def seed_secrets(redactor: Redactor, environ: Mapping[str, str]) -> None:
+def seed_secrets(environ: Mapping[str, str]) -> None:
     """Register every secret the environment holds or points at.
 
     Covers secret-looking variables, the platform credentials of
@@ -162,19 +161,24 @@ def seed_secrets(redactor: Redactor, environ: Mapping[str, str]) -> None:
         certain = upper in PLATFORM_SECRET_VARIABLES or (known is not None and known.secret)
         likely = known is None and bool(_SECRET_NAME.search(upper)) and _may_be_secret(value)
         if certain or likely:
-            redactor.add(value)
+            register_secret(value)
         if upper.endswith("_HEADERS") and upper.startswith("OTEL_"):
             for header_value in parse_headers(value).values():
-                redactor.add(header_value)
-        if "://" in value and "@" in value:
-            redactor.add_url(value)
+                register_secret(header_value)
+        if "://" in value and ("@" in value or "?" in value):
+            register_url(value)
     for name in ("WORKSPACE_OTEL_TOKEN_SOURCE", "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"):
         spec = environ.get(name, "").strip()
         if spec.startswith("file:"):
-            _add_file(redactor, spec[len("file:") :])
+            _add_file(spec[len("file:") :])
+        elif spec.startswith("command:"):
+            # describe() shows only the program: its arguments may hold a credential.
+            for argument in spec[len("command:") :].split()[1:]:
+                register_secret(argument)
+                register_secret(argument.partition("=")[2])
     secret_file = environ.get("WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE", "").strip()
     if secret_file:
-        _add_file(redactor, secret_file)
+        _add_file(secret_file)
 
 
 _SETTING_WORDS = frozenset(
@@ -194,16 +198,15 @@ def _may_be_secret(value: str) -> bool:
     return len(text) >= 8
 
 
-def _add_file(redactor: Redactor, path: str) -> None:
+def _add_file(path: str) -> None:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_SECRET_FILE)
+        data = safe_read.read_bytes(path, limit=_MAX_SECRET_FILE)
     except OSError:
         return
     text = data.decode("utf-8", "replace")
-    redactor.add(text)
+    register_secret(text)
     for line in text.splitlines():
-        redactor.add(line)
+        register_secret(line)
 
 
 _CGROUP_HINTS = ("docker", "kubepods", "containerd", "libpod", "podman", "lxc", "crio")
@@ -217,7 +220,7 @@ def container_hints(ctx: Context) -> list[str]:
         if (root / marker).exists():
             hints.append(f"/{marker}")
     try:
-        cgroup = (root / "proc/1/cgroup").read_text(errors="replace")[:65536]
+        cgroup = safe_read.read_text(root / "proc/1/cgroup")[:65536]
     except OSError:
         cgroup = ""
     for word in _CGROUP_HINTS:

@@ -20,8 +20,10 @@ from workspace_otel._doctor._probes import (
     tcp_connect,
     tls_handshake,
 )
-from workspace_otel._doctor._redact import LogCapture, fingerprint, strip_userinfo
+from workspace_otel._doctor._redact import LogCapture
 from workspace_otel._doctor._report import Check, Finding
+from workspace_otel._guards import egress
+from workspace_otel._guards.redaction import display_url, fingerprint
 from workspace_otel._links import trace_link
 from workspace_otel.errors import ConfigurationError
 
@@ -30,11 +32,6 @@ __all__ = ["check_end_to_end", "check_endpoint"]
 _HTTP_PATHS = ("/v1/traces", "/traces/otlp/v0.9")
 _LIGHTSTEP_PATH = "/traces/otlp/v0.9"
 _NOT_SENT = "not sent: the OTLP gRPC exporter skips credential providers on insecure channels"
-_NOT_SENT_HTTP = "not sent: the library never sends a token over plain http to a non-loopback host"
-
-
-def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")  # noqa: S104
 
 
 def _header_value(header: str, token: str) -> str:
@@ -85,7 +82,7 @@ def check_endpoint(ctx: Context, check: Check) -> None:
         return
     grpc = s.protocol == "grpc"
     # Never send the URL's user-info: check 3 already reports it.
-    url = strip_userinfo(s.traces_url)
+    url = display_url(s.traces_url)
     parts = urlsplit(url if "://" in url else f"//{url}")
     secure = s.grpc_secure if grpc else parts.scheme == "https"
     host = parts.hostname or ""
@@ -102,7 +99,7 @@ def check_endpoint(ctx: Context, check: Check) -> None:
         check.add(
             Finding(
                 "fail",
-                f"the endpoint {strip_userinfo(url)} is not an http(s) URL",
+                f"the endpoint {display_url(url)} is not an http(s) URL",
                 f"Set {s.endpoint.source} to an http:// or https:// URL.",
             )
         )
@@ -112,12 +109,12 @@ def check_endpoint(ctx: Context, check: Check) -> None:
     check.evidence.update(
         {
             "protocol": s.protocol,
-            "url": strip_userinfo(url),
+            "url": display_url(url),
             "from": s.endpoint.source,
             "tls": secure,
         }
     )
-    hints = ctx.container(ctx) if _is_loopback(host) else []
+    hints = ctx.container(ctx) if egress.is_loopback_host(host) else []
     if hints:
         check.evidence["localhost in a container"] = hints
     if not _reach(ctx, check, host, port, secure, grpc, hints):
@@ -134,13 +131,18 @@ def check_endpoint(ctx: Context, check: Check) -> None:
     sent: list[tuple[str, str]] = [(k, v) for k, v in s.headers.items() if grpc or k != header]
     token_value = str(ctx.token.value) if ctx.token is not None else None
     # Like the library: gRPC sends no token on insecure channels, and the HTTP auth
-    # never sends one over plain http to a non-loopback host.
-    token_sent = bool(token_value) and (secure or (not grpc and _is_loopback(host)))
+    # asks the egress rule (plain http only to loopback, never through a proxy).
+    verdict = egress.check_route(s.traces_url or "") if not grpc else None
+    token_sent = bool(token_value) and (secure if grpc else bool(verdict))
     if token_value and token_sent:
         sent.append((header, _header_value(header, token_value)))
     check.evidence["headers sent"] = [f"{name}: {_shown(name, value)}" for name, value in sent]
     if token_value and not token_sent:
-        check.evidence["token"] = _NOT_SENT if grpc else _NOT_SENT_HTTP
+        check.evidence["token"] = (
+            _NOT_SENT
+            if verdict is None
+            else egress.refusal_message(s.traces_url or "", verdict.reason)
+        )
     if grpc:
         _grpc(ctx, check, f"{_bracket(host)}:{port}", sent, secure, token_sent)
     else:
@@ -726,6 +728,6 @@ def _exporter(ctx: Context) -> tuple[Any, str]:
 def _read(path: str | None) -> bytes | None:
     if not path:
         return None
-    from pathlib import Path
+    from workspace_otel._guards import safe_read
 
-    return Path(path).read_bytes()
+    return safe_read.read_bytes(path)

@@ -152,3 +152,14 @@ def matched_markers(environ: Mapping[str, str], root: Path, platform: str) -> li
     except Exception:  # noqa: BLE001 - evidence only; never fail the check for it
         return []
     return []
+
+
+def actor(environ: Mapping[str, str]) -> str:
+    """Return which agent started the process and from which variables, ``""`` for none."""
+    try:
+        from workspace_otel.resources._actor import explain
+        from workspace_otel.resources._base import Context
+
+        return explain(Context(dict(environ)))
+    except Exception:  # noqa: BLE001 - evidence only; the platform check reports errors
+        return ""

@@ -11,15 +11,16 @@ from urllib.parse import urlsplit
 from workspace_otel import _env
 from workspace_otel._doctor import _integrations
 from workspace_otel._doctor._context import Context
-from workspace_otel._doctor._redact import fingerprint, scrub_untrusted, strip_userinfo
 from workspace_otel._doctor._report import Check, Finding
+from workspace_otel._guards import egress
+from workspace_otel._guards.redaction import display_url, fingerprint, scrub
 from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["check_configuration", "check_git", "check_platform"]
 
 _CI = ("github_actions", "gitlab_ci")
-_NOT_PLATFORM = ("git", "workspace")
+_NOT_PLATFORM = ("git", "workspace", "actor")
 _PLATFORM_PREFIXES = ("workspace.", "cicd.", "user.", "deployment.", "service.")
 
 
@@ -45,6 +46,10 @@ def check_platform(ctx: Context, check: Check) -> None:
         markers = _integrations.matched_markers(ctx.environ, ctx.root, ctx.platform)
         if markers:
             check.evidence["markers"] = markers
+    actor = _integrations.actor(ctx.environ)
+    if actor:
+        advisory = "" if actor.startswith("off") else "; self-reported and advisory"
+        check.evidence["actor"] = f"{actor}{advisory}"
     if shown:
         check.evidence["attributes"] = {
             key: f"{value} (from {sources.get(key, '?')})" for key, value in sorted(shown.items())
@@ -160,7 +165,7 @@ def _read_repo(git: Any, repo: Any, check: Check) -> None:
             )
         )
     except git.GitCommandError as exc:
-        stderr = scrub_untrusted(str(getattr(exc, "stderr", "") or exc))
+        stderr = scrub(str(getattr(exc, "stderr", "") or exc))
         if "dubious ownership" in stderr or "safe.directory" in stderr:
             check.add(
                 Finding(
@@ -186,14 +191,14 @@ def _read_repo(git: Any, repo: Any, check: Check) -> None:
             urls = []
         if urls:
             raw = urls[0]
-            remotes[remote.name] = strip_userinfo(raw)
+            remotes[remote.name] = display_url(raw)
             if "://" in raw and "@" in urlsplit(raw).netloc:
                 check.add(
                     Finding(
                         "warn",
                         f"remote {remote.name} embeds a credential in its URL (kept in "
                         ".git/config); workspace_otel strips it from attributes",
-                        f"Remove it: git remote set-url {remote.name} {strip_userinfo(raw)} "
+                        f"Remove it: git remote set-url {remote.name} {display_url(raw)} "
                         "and use a credential helper instead.",
                     )
                 )
@@ -256,11 +261,11 @@ def _settings_evidence(ctx: Context) -> dict[str, str]:
     else:
         for label, setting in ctx.settings.values.items():
             value = setting.value if setting.value is not None else "-"
-            rows[label] = f"{strip_userinfo(value)} (from {setting.source})"
+            rows[label] = f"{display_url(value)} (from {setting.source})"
     # What the doctor itself will probe (full traces URL, user-info stripped).
     s = ctx.settings
     if s.traces_url:
-        rows["probe url"] = f"{strip_userinfo(s.traces_url)} (from {s.endpoint.source})"
+        rows["probe url"] = f"{display_url(s.traces_url)} (from {s.endpoint.source})"
     for name in ("WORKSPACE_OTEL_TOKEN", "WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET"):
         value = ctx.environ.get(name, "").strip()
         if value:
@@ -316,11 +321,45 @@ def check_configuration(ctx: Context, check: Check) -> None:
             Finding("fail", message, f"Set {s.values['protocol'].source}=http/protobuf (or grpc).")
         )
     _check_endpoint_shape(ctx, check)
+    _check_baggage(ctx, check)
     _check_conflicts(ctx, check)
     _check_certificates(ctx, check)
     if check.verdict == "ok" and not check.summary:
-        endpoint = strip_userinfo(s.traces_url) if s.traces_url else "no endpoint (console)"
+        endpoint = display_url(s.traces_url) if s.traces_url else "no endpoint (console)"
         check.summary = f"{s.protocol} to {endpoint}"
+
+
+def _check_baggage(ctx: Context, check: Check) -> None:
+    """WORKSPACE_OTEL_BAGGAGE / _TO_SPANS: valid, and baggage among OTEL_PROPAGATORS."""
+    from workspace_otel import _baggage
+
+    try:
+        settings = _baggage.settings_from(ctx.environ)
+    except ConfigurationError as exc:
+        check.add(Finding("fail", str(exc), str(exc)))
+        return
+    rows: dict[str, str] = {}
+    if settings.send:
+        rows["sent on every outgoing request"] = (
+            f"{', '.join(settings.send)} (WORKSPACE_OTEL_BAGGAGE; every downstream service, "
+            "third parties included, receives them)"
+        )
+        propagators = ctx.environ.get("OTEL_PROPAGATORS", "tracecontext,baggage")
+        if "baggage" not in {p.strip().lower() for p in propagators.split(",")}:
+            check.add(
+                Finding(
+                    "warn",
+                    "WORKSPACE_OTEL_BAGGAGE is set but OTEL_PROPAGATORS has no baggage: "
+                    "nothing is sent",
+                    "Add baggage to OTEL_PROPAGATORS (e.g. tracecontext,baggage).",
+                )
+            )
+    if settings.receive is not None:
+        rows["copied from incoming baggage onto spans"] = (
+            f"{settings.receive.describe()} (WORKSPACE_OTEL_BAGGAGE_TO_SPANS)"
+        )
+    if rows:
+        check.evidence["baggage"] = rows
 
 
 def _check_endpoint_shape(ctx: Context, check: Check) -> None:
@@ -349,17 +388,11 @@ def _check_endpoint_shape(ctx: Context, check: Check) -> None:
             Finding(
                 "warn",
                 "OTEL_EXPORTER_OTLP_ENDPOINT already ends with a signal path, and the exporter "
-                f"appends /v1/traces to it ({strip_userinfo(s.traces_url or '')})",
+                f"appends /v1/traces to it ({display_url(s.traces_url or '')})",
                 f"Set OTEL_EXPORTER_OTLP_ENDPOINT={base} (the exporter appends /v1/traces), or put "
                 "the full URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT instead.",
             )
         )
-
-
-def _is_loopback(host: str | None) -> bool:
-    return bool(host) and (
-        host in ("localhost", "::1", "0.0.0.0") or str(host).startswith("127.")  # noqa: S104
-    )
 
 
 def _check_conflicts(ctx: Context, check: Check) -> None:
@@ -399,14 +432,15 @@ def _check_conflicts(ctx: Context, check: Check) -> None:
             )
         )
     if s.traces_url and source_configured and s.protocol == "http/protobuf":
-        parts = urlsplit(s.traces_url)
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        verdict = egress.check_route(s.traces_url)
+        if not verdict:
             check.add(
                 Finding(
                     "fail",
-                    f"the library never sends the token over plain http:// to {parts.hostname} "
-                    "(only loopback may use http), so exports go out unauthenticated",
-                    f"Use https:// in {s.endpoint.source}.",
+                    egress.refusal_message(s.traces_url, verdict.reason)
+                    + ", so exports go out unauthenticated",
+                    f"Use https:// in {s.endpoint.source}"
+                    + (", or add the host to NO_PROXY." if "NO_PROXY" in verdict.reason else "."),
                 )
             )
     spec = ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip().lower()

@@ -12,10 +12,10 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
-from workspace_otel._doctor._redact import scrub_untrusted, strip_userinfo
+from workspace_otel._guards import safe_read
+from workspace_otel._guards.redaction import display_url, scrub
 
 __all__ = [
     "GrpcAnswer",
@@ -148,6 +148,20 @@ def _name(entries: Any) -> str | None:
     return ", ".join(parts) or None
 
 
+def _check_files(*paths: str | None) -> None:
+    """Refuse a certificate path that OpenSSL could block on (a FIFO) or exhaust memory on.
+
+    Raises:
+        ProbeFailure: kind ``certificate_file``.
+    """
+    for path in paths:
+        if path:
+            try:
+                safe_read.check_regular(path)
+            except OSError as exc:
+                raise ProbeFailure("certificate_file", f"cannot use {path}: {exc}") from exc
+
+
 def client_context(
     cafile: str | None, certfile: str | None, keyfile: str | None, alpn: Sequence[str]
 ) -> ssl.SSLContext:
@@ -156,6 +170,7 @@ def client_context(
     Raises:
         ProbeFailure: kind ``certificate_file`` when a file cannot be loaded.
     """
+    _check_files(cafile, certfile, keyfile)
     try:
         context = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
@@ -260,6 +275,7 @@ def http_export(
     """
     import requests
 
+    _check_files(cafile, certfile, keyfile)
     verify: bool | str = cafile if cafile else True
     cert: tuple[str, str] | str | None = None
     if certfile:
@@ -277,25 +293,25 @@ def http_export(
                 allow_redirects=False,
             )
     except requests.exceptions.SSLError as exc:
-        raise ProbeFailure("tls", scrub_untrusted(str(exc))) from exc
+        raise ProbeFailure("tls", scrub(str(exc))) from exc
     except requests.exceptions.Timeout as exc:
         raise ProbeFailure("timeout", f"no HTTP answer within {timeout:g} s") from exc
     except requests.exceptions.ConnectionError as exc:
-        raise ProbeFailure("connection", scrub_untrusted(str(exc))) from exc
+        raise ProbeFailure("connection", scrub(str(exc))) from exc
     except (requests.exceptions.RequestException, OSError) as exc:
         raise ProbeFailure("other", type(exc).__name__) from exc
     content_type = response.headers.get("Content-Type", "")
     if content_type.startswith(PROTOBUF):
         body = f"<{len(response.content)} bytes of protobuf>"
     else:
-        body = scrub_untrusted(response.text or "")
+        body = scrub(response.text or "")
     location = response.headers.get("Location")
     return HttpAnswer(
         status=response.status_code,
         reason=response.reason or "",
         content_type=content_type,
         body=body,
-        location=strip_userinfo(location) if location else None,
+        location=display_url(location) if location else None,
         retry_after=response.headers.get("Retry-After"),
     )
 
@@ -338,11 +354,11 @@ def grpc_export(
 
     if secure:
         try:
-            root = Path(cafile).read_bytes() if cafile else None
-            chain = Path(certfile).read_bytes() if certfile else None
-            key = Path(keyfile).read_bytes() if keyfile else None
+            root = safe_read.read_bytes(cafile) if cafile else None
+            chain = safe_read.read_bytes(certfile) if certfile else None
+            key = safe_read.read_bytes(keyfile) if keyfile else None
         except OSError as exc:
-            raise ProbeFailure("certificate_file", f"cannot read {exc.filename}") from exc
+            raise ProbeFailure("certificate_file", f"cannot read {exc.filename or exc}") from exc
         credentials = grpc.ssl_channel_credentials(
             root_certificates=root, private_key=key, certificate_chain=chain
         )
@@ -361,7 +377,7 @@ def grpc_export(
         details = exc.details() if hasattr(exc, "details") else ""
         return GrpcAnswer(
             code=code.name if code is not None else "UNKNOWN",
-            details=scrub_untrusted(str(details or "")),
+            details=scrub(str(details or "")),
         )
     finally:
         channel.close()

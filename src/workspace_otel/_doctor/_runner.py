@@ -17,10 +17,11 @@ from workspace_otel._doctor._context import (
 )
 from workspace_otel._doctor._endpoint_check import check_end_to_end, check_endpoint
 from workspace_otel._doctor._local_checks import check_configuration, check_git, check_platform
-from workspace_otel._doctor._redact import LogCapture, Redactor, scrub_untrusted
+from workspace_otel._doctor._redact import LogCapture
 from workspace_otel._doctor._report import Check, Report
 from workspace_otel._doctor._settings import resolve
 from workspace_otel._doctor._token_check import check_token
+from workspace_otel._guards.redaction import register_url, scrub
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["CHECKS", "build_context", "run_checks"]
@@ -51,10 +52,9 @@ def build_context(
 ) -> Context:
     """Gather the inputs every check shares (no network, no token fetch)."""
     env: Mapping[str, str] = dict(os.environ if environ is None else environ)
-    redactor = Redactor()
-    seed_secrets(redactor, env)
+    seed_secrets(env)
     if endpoint:
-        redactor.add_url(endpoint)
+        register_url(endpoint)
     root = Path(env.get("WORKSPACE_OTEL_PLATFORM_ROOT", "").strip() or "/")
     ctx = Context(
         environ=env,
@@ -63,7 +63,6 @@ def build_context(
         endpoint_override=endpoint,
         now=now or wall_clock,
         root=root,
-        redactor=redactor,
         settings=resolve(env, endpoint),
         container=container or container_hints,
     )
@@ -97,7 +96,7 @@ def _guarded(ctx: Context, check: Check, function: CheckFunction) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             function(ctx, check)
-        notes = [scrub_untrusted(str(w.message), limit=200) for w in caught]
+        notes = [scrub(str(w.message), limit=200) for w in caught]
         if notes:
             check.evidence.setdefault("warnings", notes)
     except Exception as exc:  # noqa: BLE001 - any error becomes a verdict, never a traceback

@@ -8,8 +8,8 @@ from typing import Any
 
 from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Context, decode_jwt, iso
 from workspace_otel._doctor._probes import call_with_timeout
-from workspace_otel._doctor._redact import fingerprint
 from workspace_otel._doctor._report import Check, Finding, Verdict
+from workspace_otel._guards.redaction import fingerprint, register_secret
 from workspace_otel.errors import ConfigurationError, TokenError
 
 __all__ = ["CODE_HOST_PREFIXES", "check_token"]
@@ -26,7 +26,16 @@ _CLI_NAMES = ("gp", "gitpod", "ona")
 
 
 def _spec(ctx: Context) -> str:
-    return ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip() or "auto"
+    """``WORKSPACE_OTEL_TOKEN_SOURCE`` as shown: a command without its arguments.
+
+    A ``command:`` source's arguments may carry a credential; like the source's
+    ``describe()``, only the program's name is shown.
+    """
+    spec = ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip() or "auto"
+    if spec.lower().startswith("command:"):
+        words = spec[len("command:") :].split()
+        return f"command:{os.path.basename(words[0])}" if words else "command:"
+    return spec
 
 
 def _token_home(ctx: Context) -> str:
@@ -119,6 +128,9 @@ def _fix_for_error(ctx: Context, message: str, needs_user: bool) -> str:
         return f"Run `gp idp token --audience {audience}` in the workspace and fix what it reports."
     if kind == "file":
         return f"Make the file of {_spec(ctx)} exist, be readable and hold one token."
+    if kind in ("vault", "aws-secretsmanager") and not needs_user:
+        where = "VAULT_ADDR" if kind == "vault" else "AWS_REGION / AWS_ENDPOINT_URL"
+        return f"The secret store did not answer: check that {where} is reachable from here."
     if not needs_user:
         return (
             "The token service did not give a token: check that it is reachable from here "
@@ -190,9 +202,32 @@ def check_token(ctx: Context, check: Check) -> None:
         check.add(Finding("fail", message, _fix_for_error(ctx, message, needs_user)))
         return
     value = str(getattr(token, "value", ""))
-    ctx.redactor.add(value)
+    register_secret(value)
     ctx.token = token
     _describe_token(ctx, check, token, value, kind)
+    _describe_secret_store(ctx, check, source)
+
+
+def _describe_secret_store(ctx: Context, check: Check, source: Any) -> None:
+    """Who read which secret, and its version and age (the vault / aws sources); never the value."""
+    from workspace_otel.credentials._secret_store_support import SecretStatus
+
+    status = getattr(source, "status", None)
+    if not isinstance(status, SecretStatus):
+        return
+    check.evidence["identity"] = status.identity
+    check.evidence["login"] = status.login
+    check.evidence["secret"] = status.location
+    check.evidence["secret version"] = status.version
+    if status.created is not None:
+        age = max(ctx.now() - status.created.timestamp(), 0.0)
+        check.evidence["secret written"] = (
+            f"{status.created.isoformat(timespec='seconds')} ({age / 86400:.1f} days ago)"
+        )
+    check.summary = (
+        f"{status.store} secret {status.location}, version {status.version}, read as "
+        f"{status.identity} ({fingerprint(str(getattr(ctx.token, 'value', '')))})"
+    )
 
 
 def _describe(source: Any) -> str:

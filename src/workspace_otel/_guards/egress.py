@@ -10,9 +10,19 @@ source's own requests ask :func:`check` and nothing else.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-__all__ = ["Verdict", "check", "is_loopback_host", "origin_of"]
+__all__ = [
+    "Verdict",
+    "check",
+    "check_route",
+    "is_loopback_host",
+    "origin_of",
+    "proxy_for",
+    "refusal_message",
+    "route_refusal",
+]
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -100,3 +110,72 @@ def check(url: str, *, origin: str | None = None, proxied: bool = False) -> Verd
             "plain http to loopback would go through a proxy: add the host to NO_PROXY",
         )
     return Verdict(True)
+
+
+def proxy_for(
+    url: str, proxies: Mapping[str, str] | None = None, *, trust_env: bool = True
+) -> bool:
+    """Return whether ``requests`` would send a request for ``url`` through a proxy.
+
+    Decided exactly as ``requests`` decides it (its own helpers, imported
+    here lazily): the explicit ``proxies`` first, then, when ``trust_env``, the
+    ``http_proxy`` / ``https_proxy`` / ``all_proxy`` variables (either case)
+    unless ``no_proxy`` / ``NO_PROXY`` (host suffixes, ``host:port``, IP
+    networks, ``*``) excludes the host.
+
+    Args:
+        url: the request URL.
+        proxies: explicit proxies (a session's or a request's), by scheme or
+            ``scheme://host``.
+        trust_env: whether the environment's proxy variables count.
+    """
+    from requests.utils import get_environ_proxies, select_proxy
+
+    merged: dict[str, str] = dict(proxies or {})
+    if trust_env:
+        try:
+            found = get_environ_proxies(url, no_proxy=merged.get("no_proxy"))
+        except (ValueError, UnicodeError):
+            found = {}
+        for key, value in found.items():
+            merged.setdefault(key, value)
+    try:
+        return bool(select_proxy(url, merged))
+    except (ValueError, UnicodeError):
+        return False
+
+
+def check_route(
+    url: str,
+    *,
+    origin: str | None = None,
+    proxies: Mapping[str, str] | None = None,
+    trust_env: bool = True,
+) -> Verdict:
+    """:func:`check` ``url``, with the proxy decided by :func:`proxy_for`.
+
+    The proxy only matters for plain http, so the (costlier) proxy lookup runs
+    only then.
+    """
+    verdict = check(url, origin=origin)
+    if not verdict or not url.lower().startswith("http://"):
+        return verdict
+    return check(url, origin=origin, proxied=proxy_for(url, proxies, trust_env=trust_env))
+
+
+def refusal_message(url: str, reason: str, *, what: str = "the token") -> str:
+    """Return the one sentence every caller shows when a credential is not sent.
+
+    ``configure()``'s warning, :class:`~workspace_otel.credentials.BearerAuth`,
+    the gRPC plugin and ``doctor`` all word it this way, from the verdict's
+    reason; the URL is shown without user-info or query string.
+    """
+    from workspace_otel._guards.redaction import display_url
+
+    return f"not sending {what} to {display_url(url)}: {reason}"
+
+
+def route_refusal(url: str) -> str:
+    """Return the refusal sentence when :func:`check_route` refuses ``url``, else ``""``."""
+    verdict = check_route(url)
+    return "" if verdict else refusal_message(url, verdict.reason)

@@ -5,34 +5,228 @@ the SDK's warnings about our inputs pass :func:`scrub`, which knows every
 secret value registered with :func:`register_secret`, in every encoding the
 library itself produces, and masks anything credential-shaped in text from
 outside. URLs are shown by :func:`display_url`: no user-info, no query string.
+
+A masked value reads ``<redacted sha256:xxxxxxxx>``: the first 8 hex digits of
+the SHA-256 of what was hidden (:func:`fingerprint`), enough to tell two tokens
+apart and useless to an attacker.
+
+Three strengths:
+
+* :func:`scrub_known`: registered secrets only. The log filter uses it; it
+  costs one lock-free check when nothing is registered.
+* :func:`scrub`: registered secrets plus anything credential-shaped (JWTs,
+  ``Bearer x``, GitHub / GitLab tokens, ``key=value`` pairs whose key says
+  secret, long opaque strings). For exception texts, ``doctor`` and the CLI.
+* :func:`scrub_strict`: :func:`scrub` plus every run of 12 or more
+  token-alphabet characters holding a digit or mixed case. For short prose
+  from outside (a token command's stderr, an OAuth2 ``error_description``),
+  where only words such as ``audience is required`` should survive.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import logging
+import re
 import threading
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit, urlunsplit
 
-__all__ = ["display_url", "register_secret", "scrub"]
+from workspace_otel._guards.fork import on_fork_in_child
 
-_MASK = "[redacted]"
+__all__ = [
+    "ScrubFilter",
+    "display_url",
+    "fingerprint",
+    "forget_all",
+    "holds_registered_secret",
+    "install_log_filter",
+    "register_basic_credentials",
+    "register_secret",
+    "register_url",
+    "scrub",
+    "scrub_known",
+    "scrub_strict",
+]
+
+# Shorter values are not registered: replacing "1" or "on" everywhere would
+# wreck messages, and such values cannot be meaningful secrets.
 _MIN_SECRET_LEN = 6
-_secrets: set[str] = set()
+_SCHEMES = ("bearer", "basic", "token")
+# Loggers whose records pass the filter once configure() ran: ours and the SDK's
+# OTLP exporters (they log a failed export's URL, server answer and exception).
+LOGGER_NAMES = (
+    "workspace_otel",
+    "opentelemetry.exporter.otlp",
+    "opentelemetry.exporter.otlp.proto.http",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.http.metric_exporter",
+    "opentelemetry.exporter.otlp.proto.http._log_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.metric_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc._log_exporter",
+    "opentelemetry.exporter.otlp.proto.common",
+)
+_LOGGER_PREFIXES = ("workspace_otel.", "opentelemetry.exporter.otlp.")
+
 _lock = threading.Lock()
+# Longest first, so a secret containing another is replaced whole. Replaced as a
+# whole tuple under the lock; readers take the current tuple without locking.
+_ordered: tuple[str, ...] = ()
+_secrets: set[str] = set()
+
+_PATTERNS = (
+    # JWT / JWS compact serialisation
+    re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
+    # an authorization scheme followed by a credential
+    re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=%-]{6,}"),
+    # GitHub and GitLab prefixed tokens
+    re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{10,}|github_pat_[A-Za-z0-9_]{10,})"),
+    re.compile(r"\bglpat-[A-Za-z0-9_-]{10,}"),
+    # key=value / key: value pairs whose key says secret
+    re.compile(
+        r"(?i)\b([a-z0-9_-]*(token|secret|password|passwd|api[_-]?key|access[_-]?key)"
+        r"[a-z0-9_-]*)([\"']?\s*[=:]\s*[\"']?)([^\s,;&\"']{4,})"
+    ),
+    # long opaque strings (base64 / hex keys)
+    re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}"),
+)
+_LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:%-]{12,}")
+
+
+def fingerprint(secret: str) -> str:
+    """Return the non-reversible fingerprint shown instead of a secret.
+
+    Args:
+        secret: The secret value.
+
+    Returns:
+        ``"sha256:"`` and the first 8 hex digits of its SHA-256.
+    """
+    return "sha256:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def _mask(value: str) -> str:
+    return f"<redacted {fingerprint(value)}>"
+
+
+def _encodings(value: str) -> set[str]:
+    forms = {value, value.strip()}
+    pieces = value.strip().split(".")
+    if len(pieces) == 3 and all(pieces[:2]):
+        forms.add(pieces[2])  # a JWT's signature alone identifies it
+    scheme, _, rest = value.strip().partition(" ")
+    if rest and scheme.lower() in _SCHEMES:
+        forms.add(rest.strip())
+    for form in list(forms):
+        forms.add(quote(form, safe=""))
+        forms.add(quote(form))
+        forms.add(quote_plus(form))
+    return {form for form in forms if len(form) >= _MIN_SECRET_LEN}
+
+
+def _add(forms: set[str]) -> None:
+    global _ordered
+    with _lock:
+        if forms <= _secrets:
+            return
+        _secrets.update(forms)
+        _ordered = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def register_secret(value: str | None) -> None:
-    """Remember ``value`` as a secret, so every later :func:`scrub` masks it.
+    """Remember ``value`` as a secret, so every later scrub masks it.
 
-    Values shorter than six characters are ignored (they cannot be meaningful
-    secrets, and masking them would wreck messages).
+    Every encoding the library itself produces is registered too: the stripped
+    value, the credential of a ``Bearer x`` / ``Basic x`` value, and their
+    percent-encoded forms (``quote`` with and without ``/`` kept, and
+    ``quote_plus`` as in form bodies). Values shorter than six characters are
+    ignored (they cannot be meaningful secrets, and masking them would wreck
+    messages).
     """
-    if not value:
+    if not value or len(value.strip()) < _MIN_SECRET_LEN:
         return
-    value = value.strip()
-    if len(value) < _MIN_SECRET_LEN:
+    _add(_encodings(value))
+
+
+def register_basic_credentials(user: str, password: str | None) -> None:
+    """Register ``password`` and the HTTP Basic values built from ``user`` and it.
+
+    Both the base64 of ``user:password`` and of their percent-encoded forms
+    (``quote(user, safe=""):quote(password, safe="")``, as OAuth2's
+    ``client_secret_basic`` sends them) are registered.
+    """
+    if not password:
         return
-    with _lock:
-        _secrets.add(value)
+    register_secret(password)
+    forms: set[str] = set()
+    for pair in (f"{user}:{password}", f"{quote(user, safe='')}:{quote(password, safe='')}"):
+        encoded = base64.b64encode(pair.encode("utf-8", "surrogatepass")).decode("ascii")
+        forms.update(_encodings(encoded))
+        forms.update(_encodings(pair))
+    _add(forms)
+
+
+def register_url(url: str | None) -> None:
+    """Register a URL's user-info and query-string values as secrets.
+
+    ``https://alice:pw@host/v1?api_key=x`` registers ``alice:pw``, ``pw`` and
+    ``x`` (raw and percent-decoded).
+    """
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    if userinfo:
+        register_secret(userinfo)
+        user, _, password = userinfo.partition(":")
+        register_secret(user)
+        register_secret(password)
+        register_secret(unquote(password))
+    if parts.query:
+        register_secret(parts.query)
+        for piece in parts.query.split("&"):
+            register_secret(piece.partition("=")[2])
+        for _, value in parse_qsl(parts.query, keep_blank_values=True):
+            register_secret(value)
+
+
+def scrub_known(text: str, *secrets: str) -> str:
+    """Return ``text`` with every registered secret (and ``secrets``) masked."""
+    known = _ordered
+    if not known and not secrets:
+        return text
+    extra = sorted((s for s in secrets if s and len(s.strip()) >= _MIN_SECRET_LEN), key=len)
+    for secret in (*reversed(extra), *known):
+        if secret in text:
+            text = text.replace(secret, _mask(secret))
+    return text
+
+
+def _replace_pattern(match: re.Match[str]) -> str:
+    groups = match.groups()
+    if len(groups) == 4 and groups[3] is not None and groups[2] is not None:
+        if groups[3].startswith("<redacted"):
+            return match.group(0)
+        return f"{groups[0]}{groups[2]}{_mask(groups[3])}"
+    if groups and groups[0] and groups[0].lower() in _SCHEMES:
+        credential = match.group(0)[len(groups[0]) :].strip()
+        return f"{groups[0]} {_mask(credential)}"
+    return _mask(match.group(0))
+
+
+def _one_line(text: str, limit: int | None) -> str:
+    if limit is None:
+        return text
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: max(limit - 3, 0)] + "..."
+    return text
 
 
 def scrub(text: str, *secrets: str, limit: int | None = None) -> str:
@@ -43,14 +237,37 @@ def scrub(text: str, *secrets: str, limit: int | None = None) -> str:
         secrets: extra values to mask in this text only.
         limit: when given, the result is made one line and cut to this length.
     """
-    from workspace_otel.credentials._redact import redact
+    text = scrub_known(text, *secrets)
+    for pattern in _PATTERNS:
+        text = pattern.sub(_replace_pattern, text)
+    return _one_line(text, limit)
 
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in (*secrets, *known):
-        if secret:
-            text = text.replace(secret, _MASK)
-    return redact(text, limit=limit if limit is not None else max(len(text), 1))
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if run.startswith("sha256:"):
+        return run
+    looks_secret = (
+        len(run) >= 24
+        or any(c.isdigit() for c in run)
+        or (any(c.isupper() for c in run[1:]) and any(c.islower() for c in run))
+    )
+    return _mask(run) if looks_secret else run
+
+
+def scrub_strict(text: str, *secrets: str, limit: int = 200) -> str:
+    """Return :func:`scrub` of ``text`` with every token-like run masked too, on one line.
+
+    Args:
+        text: untrusted prose (a helper's stderr, an error description).
+        secrets: extra values to mask in this text only; each line of a
+            multi-line value counts on its own (a command's stdout).
+        limit: maximum length of the result.
+    """
+    lines = [line.strip() for s in secrets if s for line in (s, *s.splitlines())]
+    text = scrub(text, *lines)
+    text = _LONG_RUN.sub(_mask_run, text)
+    return _one_line(text, limit)
 
 
 def display_url(url: str) -> str:
@@ -60,6 +277,91 @@ def display_url(url: str) -> str:
     except ValueError:
         return "<invalid URL>"
     if not parts.netloc:
-        return scrub(url)
+        return scrub(url.partition("?")[0])
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _new_lock_in_child() -> None:
+    """After ``fork()`` the lock may be held by a thread that no longer exists."""
+    global _lock
+    _lock = threading.Lock()
+
+
+def forget_all() -> None:
+    """Forget every registered secret (tests use it to start each case clean)."""
+    global _ordered
+    with _lock:
+        _secrets.clear()
+        _ordered = ()
+
+
+on_fork_in_child(__name__, _new_lock_in_child)
+
+
+class ScrubFilter(logging.Filter):
+    """A logging filter that masks registered secrets in a record's message and args.
+
+    The message is formatted once, scrubbed, and stored back with no args, so
+    handlers anywhere (files, the console, an OTel log bridge) see only the
+    scrubbed text. Exception text is scrubbed the same way.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Scrub ``record`` in place; never drops it."""
+        if not _ordered:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is the handler's business
+            return True
+        cleaned = scrub_known(message)
+        if cleaned is not message:
+            record.msg = cleaned
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            scrubbed = scrub_known(text)
+            if scrubbed != text:
+                record.exc_text = scrubbed
+                record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = scrub_known(record.exc_text)
+        return True
+
+    def __repr__(self) -> str:
+        return "ScrubFilter()"
+
+
+_FILTER = ScrubFilter()
+
+
+def install_log_filter() -> None:
+    """Attach the scrubbing filter to the library's and the OTLP exporters' loggers.
+
+    Idempotent; ``configure()`` calls it after building the exporters. A
+    logger's filter sees only records logged on that very logger, so every
+    logger that exists under ``workspace_otel`` or
+    ``opentelemetry.exporter.otlp`` gets it, plus the names in
+    :data:`LOGGER_NAMES` (created if need be).
+    """
+    existing = [
+        name
+        for name in list(logging.Logger.manager.loggerDict)
+        if name.startswith(_LOGGER_PREFIXES)
+    ]
+    for name in {*LOGGER_NAMES, *existing}:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def holds_registered_secret(text: str) -> bool:
+    """Return whether ``text`` contains a value registered with :func:`register_secret`.
+
+    For data that must never carry a secret but cannot be masked (a baggage
+    value sent to other services is dropped instead).
+    """
+    with _lock:
+        known = tuple(_secrets)
+    return any(secret in text for secret in known)

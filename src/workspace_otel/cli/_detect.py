@@ -100,8 +100,11 @@ def run_detect(*, as_json: bool, out: TextIO) -> int:
         0, or 2 when a ``WORKSPACE_OTEL_*`` variable is invalid (the message,
         naming the variable and the fix, goes to stderr).
     """
+    from workspace_otel import _baggage
+
     try:
         attrs, sources = resolve()
+        baggage = _baggage.settings_from(os.environ)
     except ConfigurationError as exc:
         print(f"workspace-otel detect: {exc}", file=sys.stderr)
         return 2
@@ -118,6 +121,18 @@ def run_detect(*, as_json: bool, out: TextIO) -> int:
         )
         return 0
     out.write(_table(attrs, sources))
-    if not any(key.startswith(("workspace.", "cicd.")) for key in attrs):
+    if baggage.send:
+        sent = [name for name in baggage.send if name in attrs]
+        out.write(
+            f"\nSent as W3C baggage on every outgoing request (WORKSPACE_OTEL_BAGGAGE): "
+            f"{', '.join(sent) or 'none of the listed attributes is present'}\n"
+        )
+    if baggage.receive is not None:
+        out.write(
+            "Copied from incoming baggage onto spans (WORKSPACE_OTEL_BAGGAGE_TO_SPANS): "
+            f"{baggage.receive.describe()}\n"
+        )
+    platform_keys = (k for k in attrs if not k.startswith("workspace.actor."))
+    if not any(key.startswith(("workspace.", "cicd.")) for key in platform_keys):
         out.write("\nNo workspace or CI platform detected (run `workspace-otel doctor` for why).\n")
     return 0

@@ -61,18 +61,16 @@ def run_doctor(
     Returns:
         0 when no check failed (warnings allowed), else 1.
     """
-    from workspace_otel._doctor._redact import Redactor
     from workspace_otel._doctor._report import Check, Report, render_json, render_text
+    from workspace_otel._guards.redaction import scrub_known
 
     env = os.environ if environ is None else environ
-    redactor = Redactor()
     try:
         from workspace_otel._doctor._runner import build_context, run_checks
 
         ctx = build_context(
             environ=env, endpoint=endpoint, timeout=timeout, cwd=cwd, now=now, container=container
         )
-        redactor = ctx.redactor
         report = run_checks(ctx)
     except Exception as exc:  # noqa: BLE001 - the doctor never shows a traceback
         report = Report(
@@ -89,9 +87,9 @@ def run_doctor(
         )
     buffer = io.StringIO()
     if as_json:
-        render_json(report, buffer, redactor.redact)
+        render_json(report, buffer, scrub_known)
     else:
-        render_text(report, buffer, redactor.redact, colour=_colour(out, env))
+        render_text(report, buffer, scrub_known, colour=_colour(out, env))
     text = buffer.getvalue()
     try:
         try:

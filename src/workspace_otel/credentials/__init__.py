@@ -3,7 +3,8 @@
 A *token source* fetches a token (:class:`EnvTokenSource`,
 :class:`FileTokenSource`, :class:`CommandTokenSource`,
 :class:`GitpodTokenSource`, :class:`GitHubActionsTokenSource`,
-:class:`OAuth2ClientCredentialsSource`, :class:`GceMetadataTokenSource`);
+:class:`OAuth2ClientCredentialsSource`, :class:`GceMetadataTokenSource`, and the
+secret stores :class:`VaultSecretSource` and :class:`AwsSecretsManagerSource`);
 :func:`shared_cache` gives the one :class:`RefreshingTokenCache` per source
 configuration per process, which refreshes ahead of expiry and which every
 exporter and thread shares; :class:`BearerAuth` / :func:`http_session` and
@@ -45,6 +46,9 @@ Exporter behaviour to know about (opentelemetry-exporter-otlp 1.37+):
   gRPC fails the metadata callback (``UNAVAILABLE``): both exporters retry
   with backoff instead of sending a token that would be refused.
 
+The secret stores need ``pip install 'workspace-otel[vault]'`` (hvac) or
+``pip install 'workspace-otel[aws]'`` (botocore), imported at the first fetch.
+
 Importing this package imports neither ``requests`` nor ``grpc``; they load
 when the HTTP or gRPC names are first used. The gRPC pieces need
 ``pip install 'workspace-otel[grpc]'``.
@@ -61,6 +65,7 @@ from typing import TYPE_CHECKING
 from workspace_otel._lazy import lazy_names
 
 if TYPE_CHECKING:
+    from workspace_otel.credentials._aws_source import AwsSecretsManagerSource
     from workspace_otel.credentials._cache import RefreshingTokenCache
     from workspace_otel.credentials._command_source import CommandTokenSource
     from workspace_otel.credentials._env_source import EnvTokenSource
@@ -75,8 +80,10 @@ if TYPE_CHECKING:
     from workspace_otel.credentials._shared import shared_cache
     from workspace_otel.credentials._source import TokenSource
     from workspace_otel.credentials._token import Token
+    from workspace_otel.credentials._vault_source import VaultSecretSource
 
 __all__ = [
+    "AwsSecretsManagerSource",
     "BearerAuth",
     "CommandTokenSource",
     "EnvTokenSource",
@@ -90,6 +97,7 @@ __all__ = [
     "TokenMetadataPlugin",
     "TokenSource",
     "TokenUnavailableError",
+    "VaultSecretSource",
     "grpc_credentials",
     "http_session",
     "shared_cache",
@@ -99,6 +107,7 @@ __all__ = [
 # Every name is imported on first use, so a process that only needs one token
 # source (configure() with a static token) loads that source's module alone.
 _LAZY = {
+    "AwsSecretsManagerSource": "workspace_otel.credentials._aws_source",
     "BearerAuth": "workspace_otel.credentials._http",
     "CommandTokenSource": "workspace_otel.credentials._command_source",
     "EnvTokenSource": "workspace_otel.credentials._env_source",
@@ -112,6 +121,7 @@ _LAZY = {
     "TokenMetadataPlugin": "workspace_otel.credentials._grpc",
     "TokenSource": "workspace_otel.credentials._source",
     "TokenUnavailableError": "workspace_otel.credentials._http",
+    "VaultSecretSource": "workspace_otel.credentials._vault_source",
     "grpc_credentials": "workspace_otel.credentials._grpc",
     "http_session": "workspace_otel.credentials._http",
     "shared_cache": "workspace_otel.credentials._shared",

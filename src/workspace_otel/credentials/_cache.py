@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import logging
 import math
-import os
+import sys
 import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel.credentials._clock import SYSTEM_CLOCK, Clock
 from workspace_otel.credentials._redact import redact
 from workspace_otel.credentials._source import TokenSource
@@ -142,6 +143,7 @@ class RefreshingTokenCache:
         self._entry: _Entry | None = None
         self._fetching = False
         self._force = False
+        self._force_seq = 0
         self._failures = 0
         self._retry_at: float | None = None
         self._last_error: TokenError | None = None
@@ -179,7 +181,7 @@ class RefreshingTokenCache:
             mono = self._monotonic()
             if wall < entry.usable_until_wall and mono < entry.usable_until_mono:
                 if (
-                    (wall >= entry.refresh_at_wall or mono >= entry.refresh_at_mono)
+                    (wall >= entry.refresh_at_wall or mono >= entry.refresh_at_mono or self._force)
                     and self._background
                     and not self._fetching
                     and (self._retry_at is None or mono >= self._retry_at)
@@ -213,10 +215,7 @@ class RefreshingTokenCache:
                             f"no usable token from {self.source.describe()}: {reason}; "
                             f"next attempt in {self._retry_at - mono:.1f} s"
                         )
-                    if self._background:
-                        self._force = True
-                        self._nudge_locked()
-                    else:
+                    if not (self._background and self._nudge_locked(force=True)):
                         self._fetching = True
                         inline = True
                 if not inline:
@@ -247,7 +246,7 @@ class RefreshingTokenCache:
             self._forced_at = mono
             self._entry = None
             self._retry_at = None
-            self._force = True
+            self._force_locked()
             if self._background:
                 self._nudge_locked()
         _logger.info(
@@ -294,6 +293,10 @@ class RefreshingTokenCache:
         return False, min(max(entry.refresh_after - elapsed, MIN_IDLE), MAX_IDLE)
 
     def _fetch_and_store(self) -> None:
+        with self._cond:
+            # A refresh forced after this point (a 401 while the fetch runs)
+            # must survive it: the token being fetched may be the rejected one.
+            seq = self._force_seq
         token: Token | None = None
         error: TokenError | None = None
         try:
@@ -309,7 +312,8 @@ class RefreshingTokenCache:
             logs: list[_Log] = []
             with self._cond:
                 self._fetching = False
-                self._force = False
+                if self._force_seq == seq:
+                    self._force = False
                 self.fetch_count += 1
                 wall = self._clock.wall()
                 mono = self._clock.monotonic()
@@ -453,17 +457,37 @@ class RefreshingTokenCache:
         else:
             self._wake.set()
 
-    def _nudge_locked(self) -> None:
+    def _nudge_locked(self, *, force: bool = False) -> bool:
+        """Wake the refresher (starting it if needed); ``False`` when none can run.
+
+        No thread is started once interpreter shutdown has begun (Python 3.12
+        refuses, and the exit flush is when a short script first exports):
+        the caller then fetches on its own thread.
+        """
         if self._closed:
-            return
+            return False
         thread = self._thread
         if thread is None or not thread.is_alive():
+            if sys.is_finalizing():
+                return False
             thread = threading.Thread(
                 target=self._run, name="workspace-otel-token-refresh", daemon=True
             )
+            try:
+                thread.start()
+            except RuntimeError:  # "can't create new thread at interpreter shutdown"
+                self._thread = None
+                return False
             self._thread = thread
-            thread.start()
+        if force:
+            self._force_locked()
         self._wake.set()
+        return True
+
+    def _force_locked(self) -> None:
+        """Ask for a fetch that starts after this moment (a fetch in flight does not count)."""
+        self._force = True
+        self._force_seq += 1
 
     def _run(self) -> None:
         me = threading.current_thread()
@@ -513,5 +537,4 @@ def _reset_all_after_fork() -> None:
         cache._after_fork_in_child()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_all_after_fork)
+on_fork_in_child(__name__, _reset_all_after_fork)

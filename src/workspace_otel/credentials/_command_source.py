@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 from workspace_otel.credentials._command_output import parse_command_output
 from workspace_otel.credentials._run_command import DEFAULT_TIMEOUT, run_command
@@ -13,6 +13,11 @@ from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["CommandTokenSource"]
+
+
+def _digest(parts: Iterable[str]) -> str:
+    joined = "\0".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(joined).hexdigest()
 
 
 class CommandTokenSource:
@@ -64,14 +69,20 @@ class CommandTokenSource:
             )
         self.argv: tuple[str, ...] = tuple(argv)
         self.timeout = timeout
-        self._environ = environ
+        self._environ = None if environ is None else dict(environ)
         self.revalidate_interval = revalidate_interval
 
     @property
     def cache_key(self) -> Hashable:
-        """``("command", sha256 of argv)``: arguments may hold secrets, so only a hash."""
-        digest = hashlib.sha256("\0".join(self.argv).encode("utf-8", "surrogatepass")).hexdigest()
-        return ("command", digest)
+        """``("command", sha256 of argv, timeout, sha256 of the environment)``.
+
+        Everything that changes the token is in it; arguments and the
+        environment may hold secrets, so they appear only hashed.
+        """
+        environ = None
+        if self._environ is not None:
+            environ = _digest(f"{k}={v}" for k, v in sorted(self._environ.items()))
+        return ("command", _digest(self.argv), self.timeout, environ)
 
     def fetch(self) -> Token:
         """Run the command once and parse its output.

@@ -50,7 +50,11 @@ class EnvTokenSource:
 
     @property
     def cache_key(self) -> Hashable:
-        """``("env", name)`` (plus the mapping's identity when one was given)."""
+        """``("env", name, mapping identity or None)``.
+
+        The revalidation interval is added by the shared-cache registry, as
+        for every source.
+        """
         return ("env", self.name, None if self._environ is None else id(self._environ))
 
     def fetch(self) -> Token:

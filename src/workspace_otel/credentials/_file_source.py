@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
+from workspace_otel._guards import safe_read
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
@@ -108,13 +109,16 @@ class FileTokenSource:
         ):
             return self._last_good
         try:
-            with open(self.path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = safe_read.read_bytes(self.path, limit=MAX_FILE_BYTES)
+        except safe_read.UnsafeFileError as exc:
+            raise TokenError(
+                f"token file {exc}: point WORKSPACE_OTEL_TOKEN_SOURCE=file:PATH at a regular "
+                "file that holds the token",
+                needs_user=True,
+            ) from None
         except OSError as exc:
             raise TokenError(f"cannot read token file {self.path}: {exc.strerror}") from None
         self.reads += 1
-        if len(data) > MAX_FILE_BYTES:
-            raise TokenError(f"token file {self.path} is larger than {MAX_FILE_BYTES} bytes")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from workspace_otel.credentials._aws_source import AwsSecretsManagerSource
     from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
     from workspace_otel.credentials._source import TokenSource
+    from workspace_otel.credentials._vault_source import VaultSecretSource
 
 # Each source's module is imported only when that source is chosen: a process
 # configured with a static token never loads the OAuth2, command or cloud ones.
@@ -24,8 +26,10 @@ __all__ = ["token_source_from_env"]
 SOURCE_VARIABLE = "WORKSPACE_OTEL_TOKEN_SOURCE"
 SUBJECT_VARIABLE = "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"
 _ACCEPTED = (
-    "auto, none, env:NAME, file:PATH, command:CMDLINE, gitpod, github-actions, oauth2, gce-metadata"
+    "auto, none, env:NAME, file:PATH, command:CMDLINE, gitpod, github-actions, oauth2, "
+    "gce-metadata, vault, aws-secretsmanager"
 )
+_NOT_NESTED = frozenset({"auto", "none", "oauth2", "vault", "aws-secretsmanager"})
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
@@ -85,24 +89,109 @@ def _oauth2(
     )
 
 
+def _platform_identity(
+    environ: Mapping[str, str], given: Mapping[str, str] | None
+) -> TokenSource | None:
+    """The workspace's OIDC identity token source, as ``auto`` finds it, or ``None``."""
+    audience = _get(environ, "WORKSPACE_OTEL_TOKEN_AUDIENCE")
+    if audience is None:
+        return None
+    if _get(environ, "GITPOD_ENVIRONMENT_ID") or _get(environ, "GITPOD_WORKSPACE_ID"):
+        from workspace_otel.credentials._gitpod_source import GitpodTokenSource
+
+        return GitpodTokenSource(audience, environ=given)
+    if _get(environ, REQUEST_URL) and _get(environ, REQUEST_TOKEN):
+        from workspace_otel.credentials._github_actions_source import GitHubActionsTokenSource
+
+        return GitHubActionsTokenSource(audience, environ=given)
+    return None
+
+
 def _auto(environ: Mapping[str, str], given: Mapping[str, str] | None) -> TokenSource | None:
     if _get(environ, "WORKSPACE_OTEL_TOKEN"):
         from workspace_otel.credentials._env_source import EnvTokenSource
 
         return EnvTokenSource("WORKSPACE_OTEL_TOKEN", environ=given)
-    audience = _get(environ, "WORKSPACE_OTEL_TOKEN_AUDIENCE")
-    if audience is not None:
-        if _get(environ, "GITPOD_ENVIRONMENT_ID") or _get(environ, "GITPOD_WORKSPACE_ID"):
-            from workspace_otel.credentials._gitpod_source import GitpodTokenSource
-
-            return GitpodTokenSource(audience, environ=given)
-        if _get(environ, REQUEST_URL) and _get(environ, REQUEST_TOKEN):
-            from workspace_otel.credentials._github_actions_source import GitHubActionsTokenSource
-
-            return GitHubActionsTokenSource(audience, environ=given)
+    identity = _platform_identity(environ, given)
+    if identity is not None:
+        return identity
     if _get(environ, "WORKSPACE_OTEL_OAUTH2_TOKEN_URL"):
         return _oauth2(environ, SOURCE_VARIABLE, given)
     return None
+
+
+def _identity_for(
+    environ: Mapping[str, str], given: Mapping[str, str] | None, variable: str, needed_by: str
+) -> TokenSource:
+    """The identity token source named by ``variable``, else the workspace's own."""
+    value = _get(environ, variable)
+    if value is not None:
+        source = _parse(value, environ, given, variable, nested=True)
+        assert source is not None
+        return source
+    identity = _platform_identity(environ, given)
+    if identity is None:
+        raise ConfigurationError(
+            f"{needed_by} needs an identity token and none was found: set {variable} (e.g. "
+            "gitpod, github-actions, file:PATH), or WORKSPACE_OTEL_TOKEN_AUDIENCE inside a "
+            "Gitpod / Ona workspace or a GitHub Actions job"
+        )
+    return identity
+
+
+def _vault(
+    environ: Mapping[str, str], given: Mapping[str, str] | None, variable: str
+) -> VaultSecretSource:
+    secret = _get(environ, "WORKSPACE_OTEL_VAULT_SECRET")
+    if secret is None:
+        raise ConfigurationError(
+            f"{variable}=vault needs WORKSPACE_OTEL_VAULT_SECRET: set it to MOUNT/PATH#FIELD "
+            "of a KV v2 secret, e.g. secret/otel/lightstep#access_token"
+        )
+    role = _get(environ, "WORKSPACE_OTEL_VAULT_ROLE")
+    jwt_source = None
+    if role is not None:
+        jwt_source = _identity_for(
+            environ, given, "WORKSPACE_OTEL_VAULT_JWT_SOURCE", "WORKSPACE_OTEL_VAULT_ROLE"
+        )
+    from workspace_otel.credentials._vault_source import VaultSecretSource
+
+    return VaultSecretSource(
+        secret,
+        role=role,
+        auth_mount=_get(environ, "WORKSPACE_OTEL_VAULT_AUTH_MOUNT") or "jwt",
+        jwt_source=jwt_source,
+        address=_get(environ, "VAULT_ADDR"),
+        namespace=_get(environ, "VAULT_NAMESPACE"),
+        ca_cert=_get(environ, "VAULT_CACERT"),
+        environ=given,
+    )
+
+
+def _aws(
+    environ: Mapping[str, str], given: Mapping[str, str] | None, variable: str
+) -> AwsSecretsManagerSource:
+    secret_id = _get(environ, "WORKSPACE_OTEL_AWS_SECRET_ID")
+    if secret_id is None:
+        raise ConfigurationError(
+            f"{variable}=aws-secretsmanager needs WORKSPACE_OTEL_AWS_SECRET_ID: set it to the "
+            "secret's name or ARN"
+        )
+    role_arn = _get(environ, "WORKSPACE_OTEL_AWS_ROLE_ARN")
+    identity = None
+    if role_arn is not None:
+        identity = _identity_for(
+            environ, given, "WORKSPACE_OTEL_AWS_WEB_IDENTITY_SOURCE", "WORKSPACE_OTEL_AWS_ROLE_ARN"
+        )
+    from workspace_otel.credentials._aws_source import AwsSecretsManagerSource
+
+    return AwsSecretsManagerSource(
+        secret_id,
+        field=_get(environ, "WORKSPACE_OTEL_AWS_SECRET_FIELD"),
+        role_arn=role_arn,
+        web_identity_source=identity,
+        environ=environ,
+    )
 
 
 def _parse(
@@ -143,9 +232,9 @@ def _parse(
                 return CommandTokenSource(rest)
             except ConfigurationError as exc:
                 raise ConfigurationError(f"{variable}: {exc}") from None
-    elif nested and kind in {"auto", "none", "oauth2"}:
+    elif nested and kind in _NOT_NESTED:
         raise ConfigurationError(
-            f"{variable} cannot be {kind}: set it to the source of the subject token, "
+            f"{variable} cannot be {kind}: set it to the source of the identity token, "
             "e.g. gitpod, github-actions, env:NAME, file:PATH or command:CMDLINE"
         )
     elif kind == "auto":
@@ -166,6 +255,10 @@ def _parse(
         return GceMetadataTokenSource(_audience(environ, kind, variable), environ=given)
     elif kind == "oauth2":
         return _oauth2(environ, variable, given)
+    elif kind == "vault":
+        return _vault(environ, given, variable)
+    elif kind == "aws-secretsmanager":
+        return _aws(environ, given, variable)
     # The value itself is not echoed: a token pasted here by mistake must not leak.
     raise ConfigurationError(f"{variable} has an unrecognised value: set it to one of {_ACCEPTED}")
 
@@ -177,8 +270,10 @@ def token_source_from_env(environ: Mapping[str, str] | None = None) -> TokenSour
     with ``WORKSPACE_OTEL_TOKEN_AUDIENCE`` set, the Gitpod / Ona identity token
     inside a Gitpod or Ona workspace, or the GitHub Actions OIDC token when the
     job may request one; OAuth2 when ``WORKSPACE_OTEL_OAUTH2_TOKEN_URL`` is set;
-    otherwise ``None`` (no authentication). ``gce-metadata`` is never chosen by
-    ``auto``. Building a source does no I/O.
+    otherwise ``None`` (no authentication). ``gce-metadata``, ``vault`` and
+    ``aws-secretsmanager`` are never chosen by ``auto``: they are named.
+    Building a source does no I/O and imports no client library (hvac and
+    botocore load at the first fetch).
 
     Args:
         environ: the variables to read; ``os.environ`` when ``None``. Sources

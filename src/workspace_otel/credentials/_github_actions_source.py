@@ -6,6 +6,7 @@ import json
 from collections.abc import Hashable, Mapping
 from urllib.parse import quote
 
+from workspace_otel._guards.redaction import register_secret
 from workspace_otel.credentials import _http_fetch
 from workspace_otel.credentials._identity_source import IdentityTokenSource
 from workspace_otel.credentials._token import Token
@@ -69,8 +70,10 @@ class GitHubActionsTokenSource(IdentityTokenSource):
                 "`permissions: id-token: write` in the workflow",
                 needs_user=True,
             )
-        if not _http_fetch.secure_or_loopback(url):
-            raise TokenError(f"{REQUEST_URL} is not an https URL", needs_user=True)
+        register_secret(request_token)
+        refusal = _http_fetch.credential_refusal(url, kind=self.kind)
+        if refusal:
+            raise TokenError(f"{REQUEST_URL}: {refusal}", needs_user=True)
         if self.audience:
             url += ("&" if "?" in url else "?") + "audience=" + quote(self.audience, safe="")
         reply = _http_fetch.request(

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import grpc
 
+from workspace_otel._guards import egress, safe_read
 from workspace_otel.credentials._cache import RefreshingTokenCache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
@@ -19,6 +20,7 @@ __all__ = ["TokenMetadataPlugin", "grpc_credentials"]
 
 _logger = logging.getLogger("workspace_otel.credentials")
 _SIGNALS = ("TRACES", "METRICS", "LOGS")
+_MAX_DECISIONS = 64
 
 
 class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
@@ -33,11 +35,18 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
     gRPC cannot report ``UNAUTHENTICATED`` back to call credentials, so there
     is no 401-style re-send: proactive refresh keeps tokens valid.
 
+    The egress rule is asked once per service URL: the call must go over TLS
+    and, when ``endpoint`` is given, to that endpoint's origin (host and port);
+    otherwise the call goes out without the token and one warning says why.
+
     Args:
         source: a token source (its shared cache is used) or a cache.
         header: metadata key; default ``WORKSPACE_OTEL_TOKEN_HEADER`` or
             ``authorization`` (value ``Bearer <token>``; raw token otherwise).
         wait_timeout: longest wait when no token is usable (default 5 s).
+        endpoint: the configured OTLP endpoint the token belongs to
+            (``OTEL_EXPORTER_OTLP_ENDPOINT``), ``https://`` assumed when it has
+            no scheme.
     """
 
     def __init__(
@@ -46,18 +55,40 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
         *,
         header: str | None = None,
         wait_timeout: float | None = None,
+        endpoint: str | None = None,
     ) -> None:
         self.cache = source if isinstance(source, RefreshingTokenCache) else shared_cache(source)
         self.header = resolve_header(header)
         self.wait_timeout = wait_timeout
+        if endpoint and "://" not in endpoint:
+            endpoint = f"https://{endpoint}"
+        self.origin = endpoint or None
+        # service URL -> "do not attach", decided once per URL (a channel calls a few services).
+        self._decisions: dict[str, bool] = {}
+
+    def _refused(self, context: grpc.AuthMetadataContext | None) -> bool:
+        url = getattr(context, "service_url", None)
+        if not isinstance(url, str):
+            return False
+        refused = self._decisions.get(url)
+        if refused is None:
+            verdict = egress.check(url, origin=self.origin)
+            refused = not verdict
+            if len(self._decisions) < _MAX_DECISIONS:
+                self._decisions[url] = refused
+            if refused:
+                _logger.warning("%s", egress.refusal_message(url, verdict.reason))
+        return refused
 
     def __call__(
         self, context: grpc.AuthMetadataContext, callback: grpc.AuthMetadataPluginCallback
     ) -> None:
         """Invoke ``callback`` once with the token metadata, or with an error."""
         try:
-            token = self.cache.token(self.wait_timeout)
-            metadata = ((self.header, format_value(self.header, token.value)),)
+            metadata: tuple[tuple[str, str], ...] = ()
+            if not self._refused(context):
+                token = self.cache.token(self.wait_timeout)
+                metadata = ((self.header, format_value(self.header, token.value)),)
         except TokenError as exc:
             callback((), TokenError(str(exc), needs_user=exc.needs_user))
             return
@@ -96,14 +127,18 @@ def _read(setting: tuple[str, str] | None) -> bytes | None:
         return None
     name, path = setting
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return safe_read.read_bytes(path)
+    except safe_read.UnsafeFileError as exc:
+        raise ConfigurationError(f"{name}: {exc}: point it at a PEM file") from None
     except OSError as exc:
         raise ConfigurationError(f"{name}: cannot read {path}: {exc.strerror}") from None
 
 
 def grpc_credentials(
-    source: TokenSource | RefreshingTokenCache | None = None, *, header: str | None = None
+    source: TokenSource | RefreshingTokenCache | None = None,
+    *,
+    header: str | None = None,
+    endpoint: str | None = None,
 ) -> grpc.ChannelCredentials:
     """Return TLS channel credentials that also attach the shared token.
 
@@ -126,6 +161,8 @@ def grpc_credentials(
             When nothing is configured, plain TLS credentials are returned.
         header: metadata key; default ``WORKSPACE_OTEL_TOKEN_HEADER`` or
             ``authorization``.
+        endpoint: the OTLP endpoint the token belongs to; calls to any other
+            origin go without it (default: any origin the channel calls, over TLS).
 
     Raises:
         ConfigurationError: invalid configuration or an unreadable certificate file.
@@ -145,7 +182,7 @@ def grpc_credentials(
         )
         return channel
     warn_if_shadowed(header_name, "grpc")
-    plugin = TokenMetadataPlugin(source, header=header_name)
+    plugin = TokenMetadataPlugin(source, header=header_name, endpoint=endpoint)
     return grpc.composite_channel_credentials(
         channel, grpc.metadata_call_credentials(plugin, name="workspace_otel")
     )

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin
 
 import requests
 from requests.auth import AuthBase
 from requests.cookies import extract_cookies_to_jar
 
+from workspace_otel._guards import egress
+from workspace_otel._guards.redaction import display_url as egress_display
 from workspace_otel.credentials._cache import RefreshingTokenCache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
-from workspace_otel.credentials._http_fetch import host_of, is_loopback_host
 from workspace_otel.credentials._shared import shared_cache
 from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token
@@ -39,6 +40,21 @@ class TokenUnavailableError(TokenError, requests.exceptions.ConnectionError):
 
     def __init__(self, message: str, *, needs_user: bool = False) -> None:
         TokenError.__init__(self, message, needs_user=needs_user)
+
+
+_refusals: set[tuple[str, str]] = set()
+_refusals_lock = threading.Lock()
+
+
+def _refusal(url: str, reason: str) -> None:
+    """Log once per origin and reason that the token was not sent to ``url``."""
+    origin = egress.origin_of(url)
+    key = (repr(origin), reason)
+    with _refusals_lock:
+        if key in _refusals or len(_refusals) > _MAX_DECISIONS:
+            return
+        _refusals.add(key)
+    _logger.warning("%s", egress.refusal_message(url, reason))
 
 
 def _as_cache(source: TokenSource | RefreshingTokenCache) -> RefreshingTokenCache:
@@ -83,31 +99,15 @@ class BearerAuth(AuthBase):
         self.header = resolve_header(header)
         self.wait_timeout = wait_timeout
         self._formatted: tuple[Token | None, str] = (None, "")
-        self._refused: set[str] = set()
-        self._refused_lock = threading.Lock()
-        # url -> "do not attach" (plain http to a non-loopback host), decided once per URL.
+        # url -> "do not attach" (the egress rule's verdict), decided once per URL.
         self._decisions: dict[str, bool] = {}
 
-    def _plain_http_refused(self, url: str) -> bool:
-        if url.startswith("https://"):
-            return False
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return True
-        if parts.scheme != "http" or is_loopback_host(parts.hostname):
-            return False
-        host = host_of(url)
-        with self._refused_lock:
-            first = host not in self._refused
-            self._refused.add(host)
-        if first:
-            _logger.warning(
-                "not attaching the token to plain-http %s: it would travel unencrypted; "
-                "use an https:// endpoint (plain http is allowed only to loopback)",
-                host,
-            )
-        return True
+    def _refused(self, url: str) -> bool:
+        """Ask the egress rule once per URL; log its reason once per host and reason."""
+        verdict = egress.check_route(url)
+        if not verdict:
+            _refusal(url, verdict.reason)
+        return not verdict
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         """Set the token header and register the 401 handler.
@@ -118,7 +118,7 @@ class BearerAuth(AuthBase):
         url = r.url or ""
         refused = self._decisions.get(url)
         if refused is None:
-            refused = self._plain_http_refused(url)
+            refused = self._refused(url)
             if len(self._decisions) < _MAX_DECISIONS:
                 self._decisions[url] = refused
         if refused:
@@ -149,11 +149,31 @@ class BearerAuth(AuthBase):
 
     def _response_hook(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         if response.status_code != 401:
+            if response.is_redirect:
+                self._strip_for_redirect(response, kwargs.get("proxies"))
             return response
         sent = getattr(response.request, _SENT, None)
         if sent is None:
             return response
         return self._on_response(sent[0], sent[1], response, **kwargs)
+
+    def _strip_for_redirect(self, response: requests.Response, proxies: Any) -> None:
+        """Drop the token from a request about to be followed to another origin.
+
+        ``requests`` copies the request's headers onto the redirected one and
+        strips only ``Authorization``; this runs as a response hook, before
+        the redirect is built, whatever the header's name.
+        """
+        request = response.request
+        if self.header not in request.headers:
+            return
+        origin = request.url or ""
+        location = response.headers.get("location", "")
+        target = urljoin(origin, location)
+        verdict = egress.check_route(target, origin=origin, proxies=proxies)
+        if not verdict:
+            del request.headers[self.header]
+            _refusal(target, f"redirected from {egress_display(origin)}; {verdict.reason}")
 
     def _on_response(
         self, sent: Token, position: int | None, response: requests.Response, **kwargs: Any
@@ -200,7 +220,8 @@ class OtlpSession(requests.Session):
     ``CURL_CA_BUNDLE`` (set machine-wide on many images) win over it
     (requests#3829), and TLS to a collector with a private CA fails. Here an
     explicit CA file on the session wins; proxies and the rest of the
-    environment are honoured as usual.
+    environment are honoured as usual, except that a token is never sent in
+    plain text through a proxy.
     """
 
     def merge_environment_settings(
@@ -215,6 +236,27 @@ class OtlpSession(requests.Session):
         if verify is None and isinstance(self.verify, str):
             settings["verify"] = self.verify
         return settings
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send ``request``; a token over plain http is dropped if a proxy would carry it.
+
+        ``BearerAuth`` decides from the environment's proxy variables; here the
+        proxies actually chosen for this request (the session's and the
+        call's too) are known, so plain text never reaches a proxy.
+        """
+        auth = self.auth
+        url = request.url or ""
+        if (
+            isinstance(auth, BearerAuth)
+            and url[:7].lower() == "http://"
+            and auth.header in request.headers
+        ):
+            verdict = egress.check_route(url, proxies=kwargs.get("proxies"), trust_env=False)
+            if not verdict:
+                del request.headers[auth.header]
+                _refusal(url, verdict.reason)
+        response: requests.Response = super().send(request, **kwargs)
+        return response
 
 
 def http_session(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from workspace_otel._guards import egress
 from workspace_otel.errors import TokenError
 
-__all__ = ["HttpReply", "host_of", "is_loopback_host", "request", "secure_or_loopback"]
+__all__ = ["HttpReply", "credential_refusal", "host_of", "request"]
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -24,18 +24,6 @@ class HttpReply:
     headers: Mapping[str, str]
 
 
-def is_loopback_host(host: str | None) -> bool:
-    """Return whether ``host`` is ``localhost`` or a loopback IP address."""
-    if not host:
-        return False
-    if host.lower() in {"localhost", "localhost."} or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def host_of(url: str) -> str:
     """Return ``host[:port]`` of ``url`` (no credentials, path or query) for messages."""
     try:
@@ -46,15 +34,18 @@ def host_of(url: str) -> str:
         return "?"
 
 
-def secure_or_loopback(url: str) -> bool:
-    """Return whether ``url`` is ``https`` or plain ``http`` to a loopback host."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    if parts.scheme == "https":
-        return True
-    return parts.scheme == "http" and is_loopback_host(parts.hostname)
+def credential_refusal(url: str, *, kind: str, use_proxies: bool = True) -> str:
+    """Return why a credential may not be sent to ``url`` (the egress rule), or ``""``.
+
+    Args:
+        url: the token endpoint.
+        kind: source kind, for the message.
+        use_proxies: whether the request would honour the proxy variables.
+    """
+    verdict = egress.check_route(url, trust_env=use_proxies)
+    if verdict:
+        return ""
+    return egress.refusal_message(url, verdict.reason, what=f"the {kind} source's credentials")
 
 
 def request(
@@ -71,6 +62,11 @@ def request(
 ) -> HttpReply:
     """Send one request with a private session, no redirects, a bounded body.
 
+    A request that carries a credential (``auth``, ``bearer`` or a form) asks
+    the egress rule first: over TLS, or plain http only to loopback without a
+    proxy. Redirects are never followed, so no credential reaches another
+    origin.
+
     Args:
         method: ``GET`` or ``POST``.
         url: the endpoint.
@@ -83,11 +79,16 @@ def request(
         use_proxies: honour proxy variables (off for the metadata server).
 
     Raises:
-        TokenError: connection failure, timeout or an oversized body; the
-            message names the host only.
+        TokenError: connection failure, timeout, an oversized body, or a
+            credential the egress rule refuses (``needs_user``); the message
+            names the host only.
     """
     import requests  # here, not at the top: keep `import workspace_otel` light
 
+    if auth is not None or bearer is not None or data is not None:
+        refusal = credential_refusal(url, kind=kind, use_proxies=use_proxies)
+        if refusal:
+            raise TokenError(refusal, needs_user=True)
     host = host_of(url)
     session = requests.Session()
     # trust_env also brings .netrc credentials, which only apply when no auth

@@ -8,8 +8,15 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from workspace_otel._guards import egress, safe_read
+from workspace_otel._guards.redaction import (
+    display_url,
+    register_basic_credentials,
+    register_secret,
+    register_url,
+)
+from workspace_otel._guards.redaction import scrub_strict as redact
 from workspace_otel.credentials import _http_fetch, _jwt
-from workspace_otel.credentials._redact import redact
 from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token, check_token_value
 from workspace_otel.errors import ConfigurationError, TokenError
@@ -34,6 +41,7 @@ _USER_ERRORS = frozenset(
     }
 )
 _TRANSIENT_STATUSES = frozenset({408, 429})
+_MAX_SECRET_FILE_BYTES = 64 * 1024
 
 
 def _scopes(scopes: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -95,12 +103,14 @@ class OAuth2ClientCredentialsSource:
         subject_token_type: str = "auto",  # noqa: S107
         timeout: float = 10.0,
     ) -> None:
-        if not _http_fetch.secure_or_loopback(token_url):
+        verdict = egress.check(token_url)
+        if not verdict:
             raise ConfigurationError(
-                "WORKSPACE_OTEL_OAUTH2_TOKEN_URL must be an https:// URL (plain http is "
-                "accepted only for loopback addresses); got a URL for "
-                f"{_http_fetch.host_of(token_url)}"
+                f"WORKSPACE_OTEL_OAUTH2_TOKEN_URL ({display_url(token_url)}) is refused: "
+                f"{verdict.reason}"
             )
+        register_url(token_url)
+        register_secret(client_secret)
         if client_secret and client_secret_file:
             raise ConfigurationError(
                 "set only one of WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET and "
@@ -156,9 +166,15 @@ class OAuth2ClientCredentialsSource:
         if self.client_secret_file is None:
             return self._client_secret
         try:
-            raw = self.client_secret_file.read_text(encoding="utf-8")
+            raw = safe_read.read_text(
+                self.client_secret_file, limit=_MAX_SECRET_FILE_BYTES, errors="strict"
+            )
         except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            reason = (
+                str(exc)
+                if isinstance(exc, safe_read.UnsafeFileError)
+                else getattr(exc, "strerror", None) or type(exc).__name__
+            )
             raise TokenError(
                 f"cannot read the OAuth2 client secret file {self.client_secret_file}: {reason}; "
                 "fix WORKSPACE_OTEL_OAUTH2_CLIENT_SECRET_FILE",
@@ -200,6 +216,8 @@ class OAuth2ClientCredentialsSource:
         secret = self._secret()
         form, subject_value = self._form()
         auth: tuple[str, str] | None = None
+        if secret:
+            register_basic_credentials(self.client_id or "", secret)
         if self.client_id and secret:
             auth = (quote(self.client_id, safe=""), quote(secret, safe=""))
         elif self.client_id:

@@ -10,7 +10,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
-from workspace_otel.credentials._redact import redact
+from workspace_otel._guards.redaction import scrub_strict
 from workspace_otel.errors import TokenError
 
 __all__ = ["DEFAULT_TIMEOUT", "MAX_STDOUT_BYTES", "run_command"]
@@ -120,7 +120,9 @@ def run_command(
         _kill_group(process)
         raise TokenError(f"token command {name!r} did not finish within {timeout:g} s") from None
     if status != 0:
-        detail = redact(stderr.decode("utf-8", "replace"), stdout.decode("utf-8", "replace"))
+        # A failing helper may still have printed its token (with a newline) and
+        # echo it on stderr: every stdout line is masked, however it ends.
+        detail = scrub_strict(stderr.decode("utf-8", "replace"), stdout.decode("utf-8", "replace"))
         message = f"token command {name!r} exited with status {status}"
         if detail:
             message += f": {detail}"

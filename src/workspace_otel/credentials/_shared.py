@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Hashable
 
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel.credentials._cache import RefreshingTokenCache
 from workspace_otel.credentials._source import TokenSource
 
-__all__ = ["reset_shared_caches", "shared_cache"]
+__all__ = ["registry_key", "reset_shared_caches", "shared_cache"]
 
 _REGISTRY: dict[Hashable, RefreshingTokenCache] = {}
 _REGISTRY_LOCK = threading.Lock()
@@ -25,13 +25,24 @@ def shared_cache(source: TokenSource) -> RefreshingTokenCache:
     call does. After ``fork()`` the child keeps the registry (and any
     still-usable tokens) with fresh locks and no threads.
     """
-    key = source.cache_key
+    key = registry_key(source)
     with _REGISTRY_LOCK:
         cache = _REGISTRY.get(key)
         if cache is None:
             cache = RefreshingTokenCache(source)
             _REGISTRY[key] = cache
         return cache
+
+
+def registry_key(source: TokenSource) -> Hashable:
+    """The one sharing rule for every source: its own key plus how the cache treats it.
+
+    The source's :attr:`~TokenSource.cache_key` covers what changes the token;
+    ``revalidate_interval`` (read by the cache, not the source) and the
+    source's type are added here so no source can forget them.
+    """
+    revalidate = getattr(source, "revalidate_interval", None)
+    return (type(source).__module__, type(source).__qualname__, source.cache_key, revalidate)
 
 
 def reset_shared_caches() -> None:
@@ -48,5 +59,4 @@ def _after_fork_in_child() -> None:
     _REGISTRY_LOCK = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+on_fork_in_child(__name__, _after_fork_in_child)

@@ -36,7 +36,10 @@ class TokenSource(Protocol):
     def cache_key(self) -> Hashable:
         """Identity of the configuration: equal keys share one cache per process.
 
-        It may contain hashes of secrets but never a secret itself.
+        It must include every setting that changes which token :meth:`fetch`
+        returns (arguments, environment, timeouts, files, endpoints). The
+        registry adds ``revalidate_interval`` itself, for every source. It
+        may contain hashes of secrets but never a secret itself.
         """
         ...
 

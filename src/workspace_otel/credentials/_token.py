@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from workspace_otel._guards.redaction import register_secret
 from workspace_otel.credentials import _jwt
 from workspace_otel.errors import TokenError
 
@@ -90,6 +91,8 @@ class Token:
 
     def __post_init__(self) -> None:
         check_token_value(self.value, "the token")
+        # Every token, from any source, is known to the redaction boundary from birth.
+        register_secret(self.value)
         for name in ("expires_at", "issued_at"):
             moment = getattr(self, name)
             if moment is not None and moment.utcoffset() is None:

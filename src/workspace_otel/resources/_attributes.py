@@ -25,6 +25,15 @@ WORKSPACE_PREBUILD: Final = "workspace.prebuild"
 WORKSPACE_AGENT_NAME: Final = "workspace.agent.name"
 WORKSPACE_GIT_DIRTY: Final = "workspace.git.dirty"
 
+# -- workspace.actor.* (self-reported by AI coding agents; advisory) --
+WORKSPACE_ACTOR_TYPE: Final = "workspace.actor.type"
+WORKSPACE_ACTOR_AGENT_NAME: Final = "workspace.actor.agent.name"
+WORKSPACE_ACTOR_AGENT_VERSION: Final = "workspace.actor.agent.version"
+WORKSPACE_ACTOR_AGENT_SESSION_ID: Final = "workspace.actor.agent.session.id"
+ACTOR_AGENT: Final = "agent"
+ACTOR: Final = "actor"
+"""The producer name ``detect`` shows for the actor attributes."""
+
 # -- user.* --
 USER_NAME: Final = "user.name"
 USER_ID: Final = "user.id"

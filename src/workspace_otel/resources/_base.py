@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from opentelemetry.sdk.resources import Resource, ResourceDetector
 
 from workspace_otel import _env
+from workspace_otel._guards import safe_read
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _attributes as a
 
@@ -105,11 +106,8 @@ class Context:
 
 def _read_json_object(path: Path, keys: frozenset[str]) -> dict[str, str] | None:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(_MAX_FILE_BYTES + 1)
-    except OSError:
-        return None
-    if len(raw) > _MAX_FILE_BYTES:
+        raw = safe_read.read_bytes(path, limit=_MAX_FILE_BYTES)
+    except OSError:  # missing, unreadable, not a regular file, or too large
         return None
     try:
         data: Any = json.loads(raw)

@@ -7,11 +7,18 @@ branch, the tag at a detached HEAD (annotated or lightweight), the commit and
 the configuration (remote, ``insteadOf``, identity); ``Repo.is_dirty``
 answers ``workspace.git.dirty``. GitPython is imported inside detection only.
 
-Importing GitPython runs ``git version``, so a start would pay tens of
-milliseconds for attributes that rarely change. The normalised attributes
+Reading through GitPython costs tens of milliseconds, so a start would pay
+that for attributes that rarely change. The normalised attributes
 are therefore cached on disk (``_gitcache``), keyed on the files that change
 when HEAD, refs, tags or the configuration change (``_gitfiles``): a start
 whose repository did not change neither imports GitPython nor runs ``git``.
+
+A slow or hostile repository never hangs the start: the files GitPython will
+read are checked first with the safe reader (a FIFO, a device or a huge file
+leaves GitPython out), the tag at a detached HEAD comes from ``packed-refs``
+parsed once (``_gitrefs``), every ``git`` process runs with a timeout, and
+the reading as a whole has a deadline (:data:`DEFAULT_TIMEOUT`); past it,
+the detector returns fewer ``vcs.*`` attributes and logs one line.
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,13 +38,14 @@ from typing import Any
 from workspace_otel import _env
 from workspace_otel._version import __version__
 from workspace_otel.resources import _attributes as a
-from workspace_otel.resources import _gitcache
+from workspace_otel.resources import _gitcache, _gitrefs
 from workspace_otel.resources._base import Context, _Detector
 from workspace_otel.resources._gitfiles import (
     RepoLocation,
     global_config_paths,
     locate,
     state_fingerprint,
+    unsafe_files,
 )
 from workspace_otel.resources._identity import identity_attributes
 from workspace_otel.resources._url import normalize_remote, repository_attributes
@@ -49,8 +58,17 @@ CACHE_VARIABLE = "WORKSPACE_OTEL_GIT_CACHE"
 # Compiled by ``re`` on first use (a start that hits the attribute cache needs neither).
 _SHA = r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$"
 _SUBSECTION = r'^([A-Za-z0-9.\-]+)\s+"((?:[^"\\]|\\.)*)"$'
-_MAX_TAGS = 5000
 _IMPORT_LOCK = threading.Lock()
+
+DEFAULT_TIMEOUT = 3.0
+"""Seconds the git reading may take as a whole on a cache miss (``GitResourceDetector.timeout``).
+
+Every ``git`` process gets what is left of it; past it, the attributes not
+yet read are left out and one WARNING says so. A warm start reads the
+cache and is not concerned.
+"""
+_MIN_PROCESS_TIMEOUT = 0.05
+_MISSING_GIT = os.path.join(os.sep, "nonexistent", "workspace-otel", "git")
 
 ConfigKey = tuple[str, str | None]
 
@@ -100,10 +118,14 @@ def _dirty_wanted(ctx: Context) -> bool:
 def import_gitpython() -> Any:
     """Import GitPython, also on a machine without the ``git`` executable.
 
-    GitPython runs ``git version`` at import and raises :class:`ImportError`
-    when that fails, unless ``GIT_PYTHON_REFRESH=quiet``; without ``git`` it
-    can still read HEAD, refs and config files, so the import is made quiet
-    (the variable is restored at once).
+    GitPython runs ``git version`` at import, without a timeout (a hanging
+    ``git`` on ``PATH`` would hang the start), and raises :class:`ImportError`
+    when that fails unless ``GIT_PYTHON_REFRESH=quiet``. The import is
+    therefore made quiet and pointed at an executable that does not exist,
+    so it runs nothing; the executable is then set back to what GitPython
+    would use (``GIT_PYTHON_GIT_EXECUTABLE``, else ``git`` on ``PATH``), and
+    every command this module runs carries a timeout. The variables are
+    restored at once.
 
     Raises:
         ImportError: GitPython is not installed.
@@ -112,16 +134,47 @@ def import_gitpython() -> Any:
     if module is not None:
         return module
     with _IMPORT_LOCK:
-        previous = os.environ.get("GIT_PYTHON_REFRESH")
+        saved = {
+            name: os.environ.get(name)
+            for name in ("GIT_PYTHON_REFRESH", "GIT_PYTHON_GIT_EXECUTABLE")
+        }
         os.environ["GIT_PYTHON_REFRESH"] = "quiet"
+        os.environ["GIT_PYTHON_GIT_EXECUTABLE"] = _MISSING_GIT
         try:
             import git
         finally:
-            if previous is None:
-                os.environ.pop("GIT_PYTHON_REFRESH", None)
-            else:
-                os.environ["GIT_PYTHON_REFRESH"] = previous
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        if git.Git.GIT_PYTHON_GIT_EXECUTABLE in (None, _MISSING_GIT):
+            git.Git.GIT_PYTHON_GIT_EXECUTABLE = (
+                saved["GIT_PYTHON_GIT_EXECUTABLE"] or git.Git.git_exec_name
+            )
     return git
+
+
+class _Deadline:
+    """What is left of the time git detection may take.
+
+    Args:
+        seconds: the whole budget.
+        clock: monotonic clock (tests inject one).
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._end = clock() + seconds
+
+    def remaining(self) -> float:
+        """Return the seconds left (0 once past the deadline)."""
+        return max(0.0, self._end - self._clock())
+
+    def process_timeout(self) -> float:
+        """Return the timeout for the next ``git`` process (never below 50 ms)."""
+        return max(_MIN_PROCESS_TIMEOUT, self.remaining())
 
 
 @dataclass
@@ -208,34 +261,41 @@ def _identity(config: Any, environ: Mapping[str, str]) -> tuple[str, str]:
     return name, email
 
 
-def _tag_at(git: Any, repo: Any, revision: str, reading: Reading) -> str | None:
+def _tag_at(
+    git: Any,
+    repo: Any,
+    location: RepoLocation,
+    revision: str,
+    reading: Reading,
+    deadline: _Deadline,
+) -> str | None:
     """Return the first (by name) tag whose commit is ``revision``, annotated or lightweight.
 
-    Without a usable ``git`` executable only lightweight tags can be matched;
-    such a reading is not cached (``reading.complete`` becomes ``False``).
+    The repository's files answer first (``packed-refs`` parsed once, loose
+    tags, loose tag objects); ``git tag --points-at`` is asked, with a
+    timeout, only when they cannot tell. When it cannot answer either (no
+    ``git`` executable, timed out), the files' best answer is used and the
+    reading is not cached (``reading.complete`` becomes ``False``).
     """
+    lookup = _gitrefs.tag_at(
+        location.common_dir, revision, _gitrefs.read_packed_refs(location.common_dir)
+    )
+    if lookup.certain:
+        return lookup.name
     try:
-        out = str(repo.git.tag("--points-at", revision))
+        out = str(
+            repo.git.tag("--points-at", revision, kill_after_timeout=deadline.process_timeout())
+        )
         names = sorted(line.strip() for line in out.splitlines() if line.strip())
         return names[0] if names else None
     except (git.GitCommandNotFound, git.GitCommandError, OSError):
-        pass
-    # No usable git executable: lightweight tags can still be matched from the refs.
-    reading.complete = False
-    matches: list[str] = []
-    for count, tag in enumerate(repo.tags):
-        if count >= _MAX_TAGS:
-            break
-        try:
-            target = git.SymbolicReference.dereference_recursive(repo, tag.path)
-        except (ValueError, TypeError, OSError):
-            continue
-        if target == revision:
-            matches.append(tag.name)
-    return min(matches) if matches else None
+        reading.complete = False
+        return lookup.name
 
 
-def _read_head(git: Any, repo: Any, reading: Reading) -> tuple[str | None, str | None]:
+def _read_head(
+    git: Any, repo: Any, location: RepoLocation, reading: Reading, deadline: _Deadline
+) -> tuple[str | None, str | None]:
     """Return (branch, revision) and record the tag at a detached HEAD."""
     branch: str | None = None
     detached = False
@@ -260,7 +320,7 @@ def _read_head(git: Any, repo: Any, reading: Reading) -> tuple[str | None, str |
         reading.attrs[a.VCS_REF_HEAD_NAME] = branch
         reading.attrs[a.VCS_REF_HEAD_TYPE] = "branch"
     elif detached and revision:
-        tag = _tag_at(git, repo, revision, reading)
+        tag = _tag_at(git, repo, location, revision, reading, deadline)
         if tag:
             reading.attrs[a.VCS_REF_HEAD_NAME] = tag
             reading.attrs[a.VCS_REF_HEAD_TYPE] = "tag"
@@ -288,6 +348,7 @@ def read_repository(
     environ: Mapping[str, str],
     dirty: bool,
     raise_on_error: bool = False,
+    deadline: _Deadline | None = None,
 ) -> Reading:
     """Read a repository's attributes through GitPython.
 
@@ -295,14 +356,22 @@ def read_repository(
         location: the repository found by :func:`~._gitfiles.locate`.
         identity: ``WORKSPACE_OTEL_IDENTITY``; ``full`` adds git's name and e-mail.
         environ: variables (``GIT_AUTHOR_NAME`` / ``GIT_AUTHOR_EMAIL``).
-        dirty: also compute ``workspace.git.dirty`` (``Repo.is_dirty``).
+        dirty: also compute ``workspace.git.dirty`` (``git status``).
         raise_on_error: re-raise a failing ``git status`` instead of noting it.
+        deadline: the time left for the whole reading (default :data:`DEFAULT_TIMEOUT`).
 
     Raises:
         ImportError: GitPython is not installed.
     """
-    git = import_gitpython()
+    deadline = deadline or _Deadline(DEFAULT_TIMEOUT)
     reading = Reading()
+    unsafe = unsafe_files(location)
+    if unsafe:
+        # GitPython would block on a FIFO or exhaust memory on a device: leave it out.
+        reading.problems.append(f"not reading the repository through GitPython: {unsafe[0]}")
+        reading.complete = False
+        return reading
+    git = import_gitpython()
     repo = _open(git, location)
     try:
         branch = None
@@ -314,7 +383,7 @@ def read_repository(
             )
         else:
             repo.git.update_environment(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
-            branch, _ = _read_head(git, repo, reading)
+            branch, _ = _read_head(git, repo, location, reading, deadline)
             config = repo.config_reader()
         remote = _remote_url(config, branch)
         repo_attrs = repository_attributes(normalize_remote(remote or ""))
@@ -323,16 +392,30 @@ def read_repository(
             full_name, email = _identity(config, environ)
             reading.attrs.update(identity_attributes("full", email=email, full_name=full_name))
         if dirty and repo is not None and reading.complete:
-            _add_dirty(git, repo, reading, raise_on_error)
+            _add_dirty(git, repo, reading, raise_on_error, deadline)
     finally:
         if repo is not None:
             repo.close()
     return reading
 
 
-def _add_dirty(git: Any, repo: Any, reading: Reading, raise_on_error: bool) -> None:
+def _add_dirty(
+    git: Any, repo: Any, reading: Reading, raise_on_error: bool, deadline: _Deadline
+) -> None:
+    """Set ``workspace.git.dirty`` from one ``git status --porcelain`` with a timeout.
+
+    Staged, unstaged and untracked changes all count, as ``Repo.is_dirty(untracked_files=True)``
+    would count them (which runs three processes without a timeout).
+    """
     try:
-        reading.attrs[a.WORKSPACE_GIT_DIRTY] = bool(repo.is_dirty(untracked_files=True))
+        out = str(
+            repo.git.status(
+                "--porcelain",
+                "--untracked-files=normal",
+                kill_after_timeout=deadline.process_timeout(),
+            )
+        )
+        reading.attrs[a.WORKSPACE_GIT_DIRTY] = bool(out.strip())
     except git.GitCommandNotFound:
         if raise_on_error:
             raise
@@ -343,6 +426,32 @@ def _add_dirty(git: Any, repo: Any, reading: Reading, raise_on_error: bool) -> N
         reading.problems.append(
             f"workspace.git.dirty left out: git status failed ({type(exc).__name__})"
         )
+
+
+def _bounded(call: Callable[[], Reading], seconds: float) -> Reading | None:
+    """Run ``call`` on a daemon thread and wait at most ``seconds``; ``None`` when it overran.
+
+    The backstop of the deadline: a read the checks above did not foresee (a
+    FIFO named by a configuration ``include``, a stalled network file system)
+    leaves a thread behind instead of a hung start. Exceptions are re-raised.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="workspace-otel-git", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        return None
+    if "error" in box:
+        raise box["error"]
+    value: Reading = box["value"]
+    return value
 
 
 class GitResourceDetector(_Detector):
@@ -363,12 +472,16 @@ class GitResourceDetector(_Detector):
     with ``WORKSPACE_OTEL_GIT_DIRTY=on``.
 
     A missing repository is normal (empty resource, no log above DEBUG). A
-    repository that cannot be fully read, a missing GitPython, or a dirty
+    repository that cannot be fully read in :attr:`timeout` seconds (every
+    ``git`` process is killed at the deadline), one whose git files are not
+    regular files, a missing GitPython, or a dirty
     state that cannot be computed (no ``git`` executable) gives what could be
     read and one WARNING line.
     """
 
     name = a.GIT
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds the reading may take on a cache miss (:data:`DEFAULT_TIMEOUT`); tests lower it."""
 
     def collect(self, ctx: Context) -> dict[str, a.AttrValue]:
         """Return the repository's attributes."""
@@ -391,19 +504,36 @@ class GitResourceDetector(_Detector):
                 cached = _gitcache.load(cache_file, key)
                 if cached is not None:
                     return cached
+        timeout = self.timeout
+        deadline = _Deadline(timeout)
         try:
-            reading = read_repository(
-                location,
-                identity=identity,
-                environ=ctx.environ,
-                dirty=dirty,
-                raise_on_error=self.raise_on_error,
+            bounded = _bounded(
+                lambda: read_repository(
+                    location,
+                    identity=identity,
+                    environ=ctx.environ,
+                    dirty=dirty,
+                    raise_on_error=self.raise_on_error,
+                    deadline=deadline,
+                ),
+                # the processes have their own timeouts: leave them time to be killed
+                timeout + 1.0,
             )
         except ImportError:
             if self.raise_on_error:
                 raise
             _logger.warning("git attributes left out: GitPython is not installed")
             return {}
+        if bounded is None:
+            _logger.warning(
+                "git attributes left out: reading the repository at %s took longer than %gs "
+                "(a slow file system or an unusual file in .git); set WORKSPACE_OTEL_GIT=off "
+                "to skip it",
+                location.work_tree,
+                timeout,
+            )
+            return {}
+        reading = bounded
         if reading.problems:
             _logger.warning(
                 "git repository at %s could not be fully read: %s",

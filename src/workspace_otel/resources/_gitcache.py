@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from workspace_otel._guards import safe_read
 from workspace_otel.resources import _attributes as a
 
 
@@ -96,20 +97,12 @@ def _valid(attrs: Any) -> dict[str, a.AttrValue] | None:
 
 def load(path: Path, key: str) -> dict[str, a.AttrValue] | None:
     """Return the attributes cached under ``key``, or ``None`` (missing, stale, corrupt)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_size > _MAX_BYTES:
+        if os.lstat(path).st_uid != os.geteuid():  # another user's file: never trust it
             return None
-        raw = os.read(fd, _MAX_BYTES + 1)
-    except OSError:
+        raw = safe_read.read_bytes(path, limit=_MAX_BYTES, follow_symlinks=False)
+    except OSError:  # missing, a link, not a regular file, or too large
         return None
-    finally:
-        os.close(fd)
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from workspace_otel._guards import safe_read
+
 _MAX_SMALL_FILE = 4096
 _MAX_TAG_DIRS = 256
 
@@ -41,11 +43,9 @@ class RepoLocation(NamedTuple):
 
 def _read_small(path: Path | str, limit: int = _MAX_SMALL_FILE) -> bytes | None:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError:
+        return safe_read.read_bytes(path, limit=limit)
+    except OSError:  # missing, unreadable, not a regular file, or too large
         return None
-    return None if len(raw) > limit else raw
 
 
 def _git_dir_of(candidate: Path) -> Path | None:
@@ -109,6 +109,45 @@ def global_config_paths(environ: Mapping[str, str] | None = None) -> tuple[str, 
         os.path.normpath(os.path.join(config_home, "git", "config")),
         os.path.normpath(os.path.join(home, ".gitconfig")),
     )
+
+
+_GIT_FILE_LIMIT = 64 * 1024 * 1024
+"""Largest git file handed to GitPython (64 MiB: a ``packed-refs`` of about a million refs)."""
+
+
+def unsafe_files(location: RepoLocation) -> list[str]:
+    """Return why GitPython must not read this repository (empty when it may).
+
+    GitPython opens HEAD, the ref HEAD names, ``packed-refs`` and the
+    configuration files with a blocking ``open``: a FIFO there never returns
+    and a device (``/dev/zero``) exhausts memory. Each of those that exists
+    must be a regular file of bounded size (checked without opening it).
+    """
+    git_dir, common = location.git_dir, location.common_dir
+    paths: list[Path | str] = [
+        git_dir / "HEAD",
+        git_dir / "commondir",
+        git_dir / "config.worktree",
+        common / "config",
+        common / "packed-refs",
+        *global_config_paths(),
+    ]
+    head = (_read_small(git_dir / "HEAD") or b"").decode("utf-8", "replace").strip()
+    if head.startswith("ref:"):
+        ref = head[len("ref:") :].strip()
+        if ref.startswith("refs/") and ".." not in ref.split("/"):
+            paths += [git_dir / ref, common / ref]
+    found: list[str] = []
+    for path in dict.fromkeys(paths):
+        try:
+            safe_read.check_regular(path, limit=_GIT_FILE_LIMIT)
+        except FileNotFoundError:
+            continue
+        except safe_read.UnsafeFileError as exc:
+            found.append(str(exc))
+        except OSError:
+            continue  # unreadable: GitPython fails on it quickly, and says so
+    return found
 
 
 def _stat(path: Path | str) -> tuple[int, int, int] | None:

@@ -116,15 +116,21 @@ class PlatformResourceDetector(_Detector):
     Order: GitHub Actions, GitLab CI, Codespaces, Gitpod Classic, Ona, Coder,
     DevPod, Daytona, Firebase Studio, Cloud Workstations, Dev Containers.
     Outside every platform the resource is empty and nothing is logged above
-    DEBUG.
+    DEBUG. The ``workspace.actor.*`` attributes (an AI coding agent started the
+    process; ``WORKSPACE_OTEL_ACTOR``) come with the platforms, as they are
+    read from the environment alone: ``workspace_platform`` plus
+    ``workspace_git`` export what ``workspace`` exports.
     """
 
     name = "platform"
 
     def collect(self, ctx: Context) -> dict[str, a.AttrValue]:
-        """Return the attributes of the first matching platform."""
+        """Return the attributes of the first matching platform, and the actor's."""
+        from workspace_otel.resources._actor import collect_actor
+
         found = first_match(ctx, self.raise_on_error)
+        actor = collect_actor(ctx, self.raise_on_error)
         if found is None:
             _logger.debug("no workspace or CI platform detected")
-            return {}
-        return found[1]
+            return actor
+        return {**found[1], **actor}

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 
 from workspace_otel.resources import _attributes as a
+from workspace_otel.resources._actor import collect_actor
 from workspace_otel.resources._base import Context, _Detector
 from workspace_otel.resources._git import GitResourceDetector
 from workspace_otel.resources._platform import first_match
@@ -24,7 +25,9 @@ def collect_with_sources(
     repository without a remote still gets the platform's repository URL.
     ``user.*`` from the platform wins over git's identity. Inside a workspace
     (not CI) ``deployment.environment.name`` is ``development``; whenever a
-    repository name is known it becomes ``service.name``.
+    repository name is known it becomes ``service.name``. With the platforms
+    come the ``workspace.actor.*`` attributes when an AI coding agent started
+    the process (``WORKSPACE_OTEL_ACTOR``).
     """
     attrs: dict[str, a.AttrValue] = {}
     sources: dict[str, str] = {}
@@ -48,6 +51,10 @@ def collect_with_sources(
             continue
         attrs[key] = value
         sources[key] = a.GIT
+    if platform:
+        for key, value in collect_actor(ctx, raise_on_error).items():
+            attrs[key] = value
+            sources[key] = a.ACTOR
     if found is not None and found[0].is_workspace:
         attrs[a.DEPLOYMENT_ENVIRONMENT_NAME] = a.DEVELOPMENT
         sources[a.DEPLOYMENT_ENVIRONMENT_NAME] = a.WORKSPACE

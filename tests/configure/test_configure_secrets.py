@@ -1,0 +1,133 @@
+"""configure() and secrets: query-string endpoints, headers variables, the plain-http sentence.
+
+* an endpoint's query string in ConfigurationError, and in the SDK's own
+  export-failure log (the scrubbing filter on the OTLP exporters' loggers);
+* a malformed ``OTEL_EXPORTER_OTLP_HEADERS`` (or per-signal ``_HEADERS``),
+  which the SDK's parser would print, refused first without its value;
+* plain http to a remote host: one sentence, from the egress rule, in
+  configure()'s warning and in BearerAuth's.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+from opentelemetry import trace
+
+import workspace_otel
+from tests.harness.egress_peers import RecordingServer
+from workspace_otel._guards import redaction
+from workspace_otel.credentials import EnvTokenSource
+from workspace_otel.credentials._http import BearerAuth
+from workspace_otel.errors import ConfigurationError
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "ftp://collector.example/v1?api_key=querysecretvalue1",
+        "collector.example:4318/?api_key=querysecretvalue1",
+        "https://collector.example:badport/?api_key=querysecretvalue1",
+    ],
+)
+def test_configuration_error_never_echoes_a_query_credential(endpoint: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        workspace_otel.configure(endpoint=endpoint, credentials=False, set_global=False)
+    assert "endpoint" in str(caught.value).lower()
+    assert "querysecretvalue1" not in str(caught.value)
+    assert "api_key" not in str(caught.value)
+
+
+def test_sdk_export_failure_log_has_no_query_credential(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A dead endpoint with ``?api_key=``: the OTLP exporter's own log lines are scrubbed."""
+    caplog.set_level(logging.DEBUG)
+    server = RecordingServer()
+    dead = server.base_url
+    server.stop()
+    secret = "exportquerysecret77"
+    telemetry = workspace_otel.configure(
+        endpoint=f"{dead}/?api_key={secret}", credentials=False, flush_timeout=2
+    )
+    with trace.get_tracer("leak").start_as_current_span("lost"):
+        pass
+    telemetry.force_flush(timeout=2)
+    telemetry.shutdown(timeout=2)
+    exporter_lines = [r for r in caplog.records if r.name.startswith("opentelemetry.exporter")]
+    assert exporter_lines, "the exporter logged its failure"
+    assert secret not in caplog.text
+    for record in caplog.records:
+        assert secret not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+        "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+    ],
+)
+@pytest.mark.parametrize(
+    "value",
+    [
+        'authorization=Bearer "quotedsecretvalue"',
+        "x-team=a,authorization;quotedsecretvalue",
+        "quotedsecretvalue",
+        "authorization=Bearer\\quotedsecretvalue",
+    ],
+)
+def test_malformed_headers_variable_is_refused_without_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    variable: str,
+    value: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as caught:
+        workspace_otel.configure(endpoint="http://127.0.0.1:9", credentials=False, set_global=False)
+    assert variable in str(caught.value)
+    assert "quotedsecretvalue" not in str(caught.value)
+    assert "quotedsecretvalue" not in caplog.text
+
+
+def test_well_formed_headers_are_accepted_and_their_values_registered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20headertoken99,x=1")
+    telemetry = workspace_otel.configure(
+        endpoint="http://127.0.0.1:9", credentials=False, set_global=False
+    )
+    telemetry.shutdown(timeout=1)
+    assert "headertoken99" not in redaction.scrub_known("echo: Bearer headertoken99")
+
+
+def test_plain_http_message_is_one_sentence_everywhere(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """configure()'s warning and BearerAuth's refusal say the same thing, from the rule."""
+    caplog.set_level(logging.WARNING)
+    source = EnvTokenSource("T", environ={"T": "plainhttptokenvalue"})
+    url = "http://collector.example:4318"
+    telemetry = workspace_otel.configure(endpoint=url, credentials=source, set_global=False)
+    telemetry.shutdown(timeout=1)
+    auth = BearerAuth(source)
+    prepared = requests.Request("POST", f"{url}/v1/traces", data=b"x").prepare()
+    auth(prepared)
+    assert "authorization" not in prepared.headers
+    sentences = [
+        r.getMessage().removeprefix("workspace_otel: ")
+        for r in caplog.records
+        if "not sending the token" in r.getMessage()
+    ]
+    expected = (
+        "not sending the token to http://collector.example:4318/v1/traces: plain http to a "
+        "non-loopback host: use an https:// endpoint (plain http is allowed only to loopback)"
+    )
+    assert sentences == [expected, expected]
+    assert not any("unencrypted" in r.getMessage() for r in caplog.records)

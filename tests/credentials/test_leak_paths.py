@@ -1,0 +1,161 @@
+"""Secrets that used to leave the process: each path, on real peers, with neighbours.
+
+* an OAuth2 error body echoing the client secret in the encodings the library
+  sends (form percent-encoding, the Basic header's base64);
+* a failing token command echoing its own token on stderr;
+* the gRPC plugin's egress check (configured origin, TLS only).
+
+The configure() paths (query-string endpoints, headers variables, the
+plain-http sentence) are in tests/configure/test_configure_secrets.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from tests.harness._serving import LoopbackServer
+from tests.harness.egress_peers import echo_token_endpoint
+from workspace_otel._guards import redaction
+from workspace_otel.credentials import (
+    CommandTokenSource,
+    EnvTokenSource,
+    OAuth2ClientCredentialsSource,
+)
+from workspace_otel.credentials._grpc import TokenMetadataPlugin
+from workspace_otel.errors import TokenError
+
+if TYPE_CHECKING:
+    pass
+
+# Characters that percent-encoding changes, so the raw secret never appears verbatim.
+CLIENT_ID = "svc/ingest+ci"
+CLIENT_SECRET = "s3cr/t+p@ss word!~xyz"
+
+
+@pytest.fixture
+def echo_server() -> Iterator[LoopbackServer]:
+    server = LoopbackServer(echo_token_endpoint, name="echo-token")
+    yield server
+    server.stop()
+
+
+def _encodings(user: str, secret: str) -> list[str]:
+    pair = f"{quote(user, safe='')}:{quote(secret, safe='')}"
+    return [
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        base64.b64encode(pair.encode()).decode(),
+        base64.b64encode(f"{user}:{secret}".encode()).decode(),
+    ]
+
+
+@pytest.mark.parametrize("with_secret", [True, False])
+def test_oauth2_error_body_echoing_the_secret_is_redacted(
+    echo_server: LoopbackServer, with_secret: bool
+) -> None:
+    """Basic header (confidential client) or form (public client + subject): nothing echoes."""
+    subject_value = "subject+token/with=and~more!xyz"
+    if with_secret:
+        source = OAuth2ClientCredentialsSource(
+            f"{echo_server.base_url}/basic", CLIENT_ID, CLIENT_SECRET
+        )
+        secrets = _encodings(CLIENT_ID, CLIENT_SECRET)
+    else:
+        subject = EnvTokenSource("SUBJECT", environ={"SUBJECT": subject_value})
+        source = OAuth2ClientCredentialsSource(
+            f"{echo_server.base_url}/form", CLIENT_ID, subject_source=subject
+        )
+        secrets = [subject_value, quote(subject_value, safe=""), quote_plus(subject_value)]
+    with pytest.raises(TokenError) as caught:
+        source.fetch()
+    message = str(caught.value)
+    assert "invalid_client" in message
+    for form in secrets:
+        assert form not in message, form
+
+
+def test_registered_secret_is_masked_in_every_encoding() -> None:
+    redaction.register_basic_credentials(CLIENT_ID, CLIENT_SECRET)
+    redaction.register_secret("Bearer jwt.payload.signaturepart")
+    text = " ".join([*_encodings(CLIENT_ID, CLIENT_SECRET), "signaturepart"])
+    cleaned = redaction.scrub_known(text)
+    for form in [*_encodings(CLIENT_ID, CLIENT_SECRET), "signaturepart"]:
+        assert form not in cleaned
+
+
+def test_scrub_known_is_a_no_op_when_nothing_is_registered() -> None:
+    text = "nothing secret here"
+    assert redaction.scrub_known(text) is text
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "", "\n\n"])
+def test_failing_command_echoing_its_token_on_stderr(tmp_path: Path, ending: str) -> None:
+    """stdout holds the token (any line ending), stderr repeats it: masked in the error."""
+    token = "lowercasetokenvalue"
+    script = tmp_path / "helper.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.stdout.write({token + ending!r})\n"
+        f"sys.stderr.write('refusing to hand out {token} today\\n')\n"
+        "sys.exit(3)\n"
+    )
+    source = CommandTokenSource([sys.executable, str(script)])
+    with pytest.raises(TokenError) as caught:
+        source.fetch()
+    assert "status 3" in str(caught.value)
+    assert token not in str(caught.value)
+
+
+SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+
+
+class _Context:
+    def __init__(self, service_url: str) -> None:
+        self.service_url = service_url
+        self.method_name = "Export"
+
+
+class _Callback:
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, object]] = []
+
+    def __call__(self, metadata: object, error: object) -> None:
+        self.calls.append((metadata, error))
+
+
+@pytest.mark.parametrize(
+    ("service_url", "sent"),
+    [
+        (
+            "https://collector.example:4317/opentelemetry.proto.collector.trace.v1.TraceService",
+            True,
+        ),
+        ("https://collector.example/opentelemetry.proto.collector.trace.v1.TraceService", False),
+        ("https://evil.example:4317/opentelemetry.proto.collector.trace.v1.TraceService", False),
+        (
+            "http://collector.example:4317/opentelemetry.proto.collector.trace.v1.TraceService",
+            False,
+        ),
+    ],
+)
+def test_grpc_plugin_sends_only_to_the_configured_origin_over_tls(
+    service_url: str, sent: bool
+) -> None:
+    source = EnvTokenSource("T", environ={"T": "grpcoriginvalue"})
+    plugin = TokenMetadataPlugin(source, endpoint="collector.example:4317")
+    callback = _Callback()
+    plugin(_Context(service_url), callback)  # type: ignore[arg-type]
+    assert len(callback.calls) == 1
+    metadata, error = callback.calls[0]
+    assert error is None
+    assert (metadata == (("authorization", "Bearer grpcoriginvalue"),)) is sent
+    if not sent:
+        assert metadata == ()
