@@ -116,3 +116,13 @@ def test_a_tampered_or_shared_cache_file_is_ignored(make_repo: MakeRepo) -> None
     entry.write_text("{not json")
     entry.chmod(0o600)
     assert "workspace.id=first-space" in _exported(repo, env)["OTEL_RESOURCE_ATTRIBUTES"]
+
+
+def test_a_new_variable_name_is_seen_when_a_detector_lists_the_names(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    env = cli_env(**CODESPACES)
+    _exported(repo, env)
+    [entry] = _cache_files()
+    assert json.loads(entry.read_text())["names"]  # the agent markers list the names
+    _, imported = _probe(repo, {**env, "SOME_NEW_NAME": "1"})
+    assert imported  # a different set of names: detected again

@@ -8,8 +8,8 @@ version. The cache records exactly those while detecting, and reuses the
 result only when every one of them is unchanged:
 
 * variables: each name the detector read, with a digest of its value (or its
-  absence); a detector that iterates over the whole environment makes the
-  result uncacheable;
+  absence), and, when a detector went over the names of all variables (the
+  agent markers do), a digest of that set of names;
 * platform files: the (mtime, size, inode) of every path it asked for, or its
   absence;
 * git: :func:`~workspace_otel.resources._gitfiles.state_fingerprint` of the
@@ -49,7 +49,7 @@ class RecordingEnviron(Mapping[str, str]):
     def __init__(self, base: Mapping[str, str]) -> None:
         self._base = base
         self.read: dict[str, str | None] = {}
-        self.scanned = False
+        self.listed = False
 
     def __getitem__(self, name: str) -> str:
         value = self._base.get(name)
@@ -70,11 +70,11 @@ class RecordingEnviron(Mapping[str, str]):
         return self.get(name) is not None
 
     def __iter__(self) -> Iterator[str]:
-        self.scanned = True
+        self.listed = True
         return iter(self._base)
 
     def __len__(self) -> int:
-        self.scanned = True
+        self.listed = True
         return len(self._base)
 
 
@@ -82,6 +82,10 @@ def _digest(value: str | None) -> str | None:
     if value is None:
         return None
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _names_digest(environ: Mapping[str, str]) -> str:
+    return hashlib.sha256("\0".join(sorted(environ)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _stat(path: str) -> list[int] | None:
@@ -153,6 +157,9 @@ def _valid(entry: dict[str, Any], cwd: str, environ: Mapping[str, str]) -> bool:
         return False
     if any(_digest(environ.get(name)) != digest for name, digest in env.items()):
         return False
+    names = entry.get("names")
+    if names is not None and names != _names_digest(environ):
+        return False
     if any(_stat(name) != signature for name, signature in files.items()):
         return False
     return entry.get("git") == _git_state(cwd, environ, sorted(env))
@@ -198,7 +205,7 @@ def detected_attributes(environ: Mapping[str, str]) -> dict[str, AttrValue]:
             return _scalars(entry["attributes"])
     recorder = RecordingEnviron(environ)
     attributes, paths = _detect(recorder)
-    if path is not None and cwd is not None and not recorder.scanned:
+    if path is not None and cwd is not None:
         _store(path, cwd, environ, recorder, paths, attributes)
     return attributes
 
@@ -222,6 +229,7 @@ def _store(
         "package": __version__,
         "cwd": cwd,
         "env": {name: _digest(recorder.read[name]) for name in names},
+        "names": _names_digest(environ) if recorder.listed else None,
         "files": {p: _stat(p) for p in dict.fromkeys(paths)},
         "git": _git_state(cwd, environ, names),
         "attributes": dict(attributes),
