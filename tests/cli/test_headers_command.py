@@ -136,3 +136,15 @@ def test_a_stalled_token_service_costs_at_most_the_timeout(token_server: TokenSe
     assert done.stdout == ""
     assert "timed out" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("header", ["x-key\r\nInjected: 1", "bad header", "x:y"])
+def test_a_header_name_that_would_inject_is_refused(header: str) -> None:
+    token = "static-token-0123456789"
+    env = cli_env(WORKSPACE_OTEL_TOKEN=token, WORKSPACE_OTEL_TOKEN_HEADER=header)
+    done = run_cli("headers", env=env)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "WORKSPACE_OTEL_TOKEN_HEADER" in done.stderr
+    assert token not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
