@@ -213,3 +213,31 @@ def test_watch_stops_promptly_while_the_token_service_stalls(
     assert process.returncode == 0
     assert not (tmp_path / "token").exists()
     assert SECRET not in err
+
+
+@pytest.mark.slow
+def test_two_watchers_on_one_file_never_leave_a_partial_token(
+    tmp_path: Path,
+    token_server: TokenServer,
+    jwt_validator: JwtValidator,
+    watcher: Callable[..., subprocess.Popen[str]],
+) -> None:
+    token_server.lifetime = 4
+    target = tmp_path / "token"
+    first, second = watcher(target), watcher(target)
+    _wait_for(lambda: _read(target) is not None, 15, "the first token")
+    seen: set[str] = set()
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        content = _read(target)
+        assert content, "a reader saw an empty or missing file"
+        if content not in seen:
+            jwt_validator.validate(content)  # whole and valid, whichever process wrote it
+            seen.add(content)
+        time.sleep(0.01)
+    for process in (first, second):
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+        assert process.returncode == 0
+    assert len(seen) >= 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["token"]  # no temporary file left
