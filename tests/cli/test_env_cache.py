@@ -126,3 +126,29 @@ def test_a_new_variable_name_is_seen_when_a_detector_lists_the_names(make_repo: 
     assert json.loads(entry.read_text())["names"]  # the agent markers list the names
     _, imported = _probe(repo, {**env, "SOME_NEW_NAME": "1"})
     assert imported  # a different set of names: detected again
+
+
+def test_the_shell_start_path_imports_no_parser_typing_or_sdk(make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    env = cli_env(**CODESPACES)
+    code = (
+        "import sys\n"
+        "from workspace_otel.cli import main\n"
+        "status = main(sys.argv[1:])\n"
+        "heavy = [m for m in ('argparse', 'typing', 'logging', 'dataclasses', "
+        "'opentelemetry.sdk.resources', 'git') if m in sys.modules]\n"
+        "print(status, ','.join(heavy), file=sys.stderr)\n"
+    )
+    for args in (["env"], ["env"], ["env", "--format", "json"], ["env", "--format=dotenv"]):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=repo, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        status, _, heavy = done.stderr.strip().partition(" ")
+        assert status == "0"
+        assert done.stdout
+    assert heavy == ""  # the last runs were cache hits
+    bad = run_cli("env", "--format", "xml", env=env, cwd=repo)
+    assert bad.returncode == 2
+    assert "invalid choice" in bad.stderr
+    assert bad.stdout == ""

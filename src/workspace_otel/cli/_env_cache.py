@@ -33,9 +33,11 @@ import os
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
+    from typing import Any
+
     from workspace_otel.resources._attributes import AttrValue
 
 FORMAT = "workspace-otel/env-detection"

@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import TextIO
 
 from workspace_otel import _env_export as ex
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from typing import TextIO
 
 FORMATS = ("sh", "dotenv", "json")
 

@@ -32,10 +32,13 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from workspace_otel._guards import safe_read
 from workspace_otel.resources import _attributes as a
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _debug(message: str) -> None:
