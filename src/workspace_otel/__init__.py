@@ -11,8 +11,6 @@ are imported only when the names that need them are first used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from workspace_otel._lazy import lazy_names
 from workspace_otel._version import __version__
 from workspace_otel.errors import (
@@ -22,6 +20,9 @@ from workspace_otel.errors import (
     WorkspaceOtelWarning,
 )
 
+# Not `from typing import TYPE_CHECKING`: importing typing costs an empty interpreter
+# start's worth of time, and `workspace-otel env` imports this at every shell start.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from workspace_otel._configure import Telemetry, configure
     from workspace_otel.resources import (

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from urllib.parse import quote
 
 __all__ = [
     "ADDED_VARIABLE",
@@ -44,6 +43,7 @@ ADDED_VARIABLE = "WORKSPACE_OTEL_ENV_ADDED"
 SERVICE_NAME = "service.name"
 MAX_VALUE_UNITS = 255
 
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -73,7 +73,19 @@ def encode_item(key: str, value: str) -> str:
     Control characters are removed first; characters that cannot be UTF-8
     (lone surrogates from undecodable environment bytes) become ``?``.
     """
-    return f"{key}={quote(clean_text(value), safe='-._~', errors='replace')}"
+    return f"{key}={percent_encode(clean_text(value))}"
+
+
+def percent_encode(text: str) -> str:
+    """Return ``text`` as UTF-8 with every byte but the unreserved characters as ``%XX``.
+
+    The same result as ``urllib.parse.quote(text, safe="-._~", errors="replace")``,
+    without importing ``urllib.parse`` (and ``ipaddress``) at every shell start.
+    """
+    return "".join(
+        c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in c.encode("utf-8", "replace"))
+        for c in text
+    )
 
 
 def item_key(item: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from hypothesis import given
@@ -220,6 +220,11 @@ def test_encoded_values_decode_back_in_python(value: str) -> None:
     assert all(c.isascii() and (c.isalnum() or c in "-._~%") for c in encoded)
     assert unquote(encoded) == ex.clean_text(value)
     assert "\n" not in unquote(encoded)
+
+
+@given(st.text(max_size=40))
+def test_the_encoder_matches_the_standard_library(value: str) -> None:
+    assert ex.percent_encode(value) == quote(value, safe="-._~", errors="replace")
 
 
 def test_undecodable_environment_bytes_become_a_question_mark() -> None:

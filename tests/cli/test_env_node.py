@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,36 @@ def test_a_node_program_started_after_env_exports_the_detected_resource(
     assert resource["telemetry.sdk.language"] == "nodejs"
     assert resource["vcs.ref.head.name"] == "feature/caf\u00e9,=%41$(x)"
     assert resource["team"] == "a,b"
+
+
+def test_the_dotenv_format_read_by_node_env_file_round_trips(
+    node_peer: Path, make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    branch = 'feature/caf\u00e9,=%41$(x)`y`"q"'
+    repo = make_repo(branch=branch)
+    user = "team=a%2Cb,note=it is $HOME"
+    done = subprocess.run(
+        [sys.executable, "-m", "workspace_otel", "env", "--format", "dotenv"],
+        cwd=repo,
+        env=cli_env(**CODESPACES, OTEL_RESOURCE_ATTRIBUTES=user),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(done.stdout)
+    parsed = subprocess.run(
+        ["node", f"--env-file={dotenv}", "parse_resource.js"],
+        cwd=node_peer,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    attributes = json.loads(parsed.stdout)
+    assert attributes["vcs.ref.head.name"] == branch
+    assert attributes["workspace.id"] == "fluffy-space-7q9"
+    assert attributes["service.name"] == "widgets"
+    assert attributes["team"] == "a,b"
+    assert attributes["note"] == "it is $HOME"

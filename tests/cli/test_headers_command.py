@@ -126,3 +126,25 @@ def test_warns_when_the_token_expires_before_the_helper_runs_again(
     assert ("CLAUDE_CODE_OTEL_HEADERS_HELPER_DEBOUNCE_MS" in done.stderr) is warned
     token = json.loads(done.stdout)["Authorization"].split()[1]
     assert token not in done.stderr
+
+
+def test_a_stalled_token_service_costs_at_most_the_timeout(token_server: TokenServer) -> None:
+    token_server.fail_mode = "stall"
+    token_server.stall_seconds = 30
+    done = run_cli("headers", "--timeout", "1", env=oauth2_env(token_server), timeout=20)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "timed out" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("header", ["x-key\r\nInjected: 1", "bad header", "x:y"])
+def test_a_header_name_that_would_inject_is_refused(header: str) -> None:
+    token = "static-token-0123456789"
+    env = cli_env(WORKSPACE_OTEL_TOKEN=token, WORKSPACE_OTEL_TOKEN_HEADER=header)
+    done = run_cli("headers", env=env)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "WORKSPACE_OTEL_TOKEN_HEADER" in done.stderr
+    assert token not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

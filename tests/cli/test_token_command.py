@@ -42,9 +42,18 @@ def watcher(
     """Start ``token --file PATH --watch`` children; kill leftovers at the end."""
     started: list[subprocess.Popen[str]] = []
 
-    def start(path: Path, **extra: str) -> subprocess.Popen[str]:
+    def start(path: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
         process = subprocess.Popen(
-            [sys.executable, "-m", "workspace_otel", "token", "--file", str(path), "--watch"],
+            [
+                sys.executable,
+                "-m",
+                "workspace_otel",
+                "token",
+                "--file",
+                str(path),
+                "--watch",
+                *args,
+            ],
             env=oauth2_env(token_server, **extra),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -166,7 +175,7 @@ def test_watch_keeps_the_last_token_through_an_outage_and_recovers(
 ) -> None:
     token_server.lifetime = 4
     target = tmp_path / "token"
-    process = watcher(target)
+    process = watcher(target, "--timeout", "1")  # report a failure after one second
     _wait_for(lambda: _read(target) is not None, 15, "the first token")
     first = _read(target)
     token_server.fail_mode = "500"
@@ -174,7 +183,8 @@ def test_watch_keeps_the_last_token_through_an_outage_and_recovers(
     assert process.poll() is None
     assert _read(target) == first
     token_server.fail_mode = None
-    _wait_for(lambda: _read(target) not in (None, first), 20, "a token after the outage")
+    # The cache backs off exponentially (up to 60 s without a usable token): allow for it.
+    _wait_for(lambda: _read(target) not in (None, first), 75, "a token after the outage")
     jwt_validator.validate(_read(target) or "")
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=10)
@@ -185,3 +195,49 @@ def test_watch_keeps_the_last_token_through_an_outage_and_recovers(
     assert "works again" in lines[1]
     assert SECRET not in err
     assert (first or "") not in err
+
+
+@pytest.mark.slow
+def test_watch_stops_promptly_while_the_token_service_stalls(
+    tmp_path: Path,
+    token_server: TokenServer,
+    watcher: Callable[..., subprocess.Popen[str]],
+) -> None:
+    token_server.fail_mode = "stall"
+    token_server.stall_seconds = 60
+    process = watcher(tmp_path / "token")
+    time.sleep(3)  # let it start and block on the stalled request (60 s)
+    assert process.poll() is None
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=5)  # never waits out the stall or the HTTP timeout
+    assert process.returncode == 0
+    assert not (tmp_path / "token").exists()
+    assert SECRET not in err
+
+
+@pytest.mark.slow
+def test_two_watchers_on_one_file_never_leave_a_partial_token(
+    tmp_path: Path,
+    token_server: TokenServer,
+    jwt_validator: JwtValidator,
+    watcher: Callable[..., subprocess.Popen[str]],
+) -> None:
+    token_server.lifetime = 4
+    target = tmp_path / "token"
+    first, second = watcher(target), watcher(target)
+    _wait_for(lambda: _read(target) is not None, 15, "the first token")
+    seen: set[str] = set()
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        content = _read(target)
+        assert content, "a reader saw an empty or missing file"
+        if content not in seen:
+            jwt_validator.validate(content)  # whole and valid, whichever process wrote it
+            seen.add(content)
+        time.sleep(0.01)
+    for process in (first, second):
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+        assert process.returncode == 0
+    assert len(seen) >= 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["token"]  # no temporary file left

@@ -265,6 +265,7 @@ def test_no_canary_anywhere(
             OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
         )
         commands = [["detect"], ["detect", "--json"], ["doctor"], ["doctor", "--json"]]
+        commands += [["env"], ["env", "--format", "json"]]  # and the env cache file, below
         with ThreadPoolExecutor(4) as pool:
             outputs = list(pool.map(lambda a: _run_cli(a, cli_env, repo), commands))
         for label, out, err in outputs:
@@ -276,6 +277,7 @@ def test_no_canary_anywhere(
     # 5. Files the library wrote (the git cache) and everything printed.
     written = [p for p in Path(os.environ["XDG_CACHE_HOME"]).rglob("*") if p.is_file()]
     assert written, "the git cache should have been written"
+    assert any(p.name.startswith("env-") for p in written), "and the env command's cache"
     for path in written:
         leak_scanner.add(f"file {path.name}", path.read_bytes())
     captured = capfd.readouterr()

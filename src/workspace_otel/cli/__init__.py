@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 __all__ = ["main"]
 
+_ENV_FORMATS = ("sh", "dotenv", "json")
+_TOKEN_TIMEOUT = 15.0  # seconds; the default of headers and token --timeout
+
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="workspace-otel",
         description="Inspect what workspace_otel detects and check that telemetry gets through.",
@@ -36,7 +44,7 @@ def _add_other_language_commands(commands: argparse._SubParsersAction[Any]) -> N
     env = commands.add_parser(
         "env", help="print OTEL_RESOURCE_ATTRIBUTES for programs in other languages"
     )
-    env.add_argument("--format", choices=("sh", "dotenv", "json"), default="sh")
+    env.add_argument("--format", choices=_ENV_FORMATS, default="sh")
     headers = commands.add_parser(
         "headers", help="print the OTLP headers needed now as JSON (a headers helper)"
     )
@@ -47,7 +55,10 @@ def _add_other_language_commands(commands: argparse._SubParsersAction[Any]) -> N
     )
     for sub in (headers, token):
         sub.add_argument(
-            "--timeout", type=float, default=15.0, help="seconds to wait for a token (default 15)"
+            "--timeout",
+            type=float,
+            default=_TOKEN_TIMEOUT,
+            help=f"seconds to wait for a token (default {_TOKEN_TIMEOUT:g})",
         )
 
 
@@ -67,9 +78,42 @@ def _run_other_language_command(args: argparse.Namespace) -> int | None:
     return None
 
 
+def _shell_start_path(argv: list[str]) -> int | None:
+    """Run ``env`` / ``headers`` as shells and headers helpers spell them, without the parser.
+
+    They run at every shell start and at every helper call, where ``argparse``
+    and its imports cost about as much as an empty interpreter start. Any
+    other spelling (``--help``, a bad value) goes through the parser.
+    """
+    if argv == ["headers"]:
+        from workspace_otel.cli._headers import run_headers
+
+        return run_headers(out=sys.stdout, timeout=_TOKEN_TIMEOUT)
+    if not argv or argv[0] != "env":
+        return None
+    rest = argv[1:]
+    if not rest:
+        fmt = "sh"
+    elif len(rest) == 2 and rest[0] == "--format":
+        fmt = rest[1]
+    elif len(rest) == 1 and rest[0].startswith("--format="):
+        fmt = rest[0][len("--format=") :]
+    else:
+        return None
+    if fmt not in _ENV_FORMATS:
+        return None
+    from workspace_otel.cli._environment import run_env
+
+    return run_env(fmt=fmt, out=sys.stdout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    status = _shell_start_path(arguments)
+    if status is not None:
+        return status
+    args = _parser().parse_args(arguments)
     status = _run_other_language_command(args)
     if status is not None:
         return status

@@ -25,9 +25,6 @@ from workspace_otel.errors import TokenError
 if TYPE_CHECKING:
     from workspace_otel.credentials import Token, TokenSource
 
-DEFAULT_TIMEOUT = 15.0
-"""Longest wait for a token, in seconds (the commands' ``--timeout`` default)."""
-
 
 class Configured:
     """The resolved source and header.

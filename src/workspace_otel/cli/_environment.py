@@ -13,8 +13,9 @@ belongs to one process (``service.instance.id``, ``process.*``,
 ``telemetry.*``, and the ``workspace.actor.*`` attributes, which say who
 started *that* process). The user's own ``OTEL_RESOURCE_ATTRIBUTES`` entries
 are kept verbatim and come last, so they win in every SDK. Nothing here
-imports the SDK's exporters, ``requests`` or GitPython (the git attributes
-come from the on-disk git cache when it is warm).
+imports the SDK's exporters, ``requests`` or GitPython, and when nothing the
+detector read has changed since the last run, not even the detectors
+(:mod:`._env_cache`).
 
 Output safety: every value we add is percent-encoded down to the unreserved
 characters, every value is cleaned of control characters, and ``sh`` output
@@ -24,12 +25,14 @@ whatever a branch name or a user value contains.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
-from typing import TextIO
 
 from workspace_otel import _env_export as ex
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from typing import TextIO
 
 FORMATS = ("sh", "dotenv", "json")
 
@@ -58,7 +61,7 @@ def exported_variables(environ: Mapping[str, str]) -> dict[str, str | None]:
     Raises:
         ConfigurationError: a ``WORKSPACE_OTEL_*`` variable is invalid.
     """
-    from workspace_otel.resources._workspace import detect_with_sources
+    from workspace_otel.cli._env_cache import detected_attributes
 
     users = [ex.clean_text(item) for item in ex.user_items(environ)]
     user_keys = {ex.item_key(item) for item in users}
@@ -67,7 +70,7 @@ def exported_variables(environ: Mapping[str, str]) -> dict[str, str | None]:
         bool(environ.get(ex.SERVICE_NAME_VARIABLE, "").strip()) and not own_service
     ) or ex.SERVICE_NAME in user_keys
 
-    detected, _sources = detect_with_sources(environ)
+    detected = detected_attributes(environ)
     added: list[str] = []
     service_name: str | None = None
     for key in sorted(detected):
@@ -122,6 +125,8 @@ def render(variables: Mapping[str, str | None], fmt: str) -> str:
     for a variable to unset.
     """
     if fmt == "json":
+        import json
+
         return json.dumps(dict(variables), sort_keys=False) + "\n"
     lines = []
     for name, value in variables.items():

@@ -16,11 +16,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -28,34 +26,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from workspace_otel.cli import _credentials
+from workspace_otel.cli._private_file import write_private_file
 
 if TYPE_CHECKING:
     from workspace_otel.credentials import Token
 
 MIN_CHECK = 0.1
 MAX_CHECK = 5.0
+STOP_LATENCY = 1.0
+"""Longest single wait of the watcher, in seconds: how soon SIGTERM / SIGINT take effect."""
 
 
 def write_secret_file(path: Path, value: str) -> None:
-    """Replace ``path`` atomically with ``value``, readable by the owner only (0600).
+    """Replace ``path`` atomically with the token, readable by the owner only (0600).
 
     Raises:
         OSError: the directory is missing or not writable.
     """
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, value.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_private_file(path, value.encode("utf-8"))
 
 
 def next_check(token: Token, now: float) -> float:
@@ -83,23 +71,34 @@ class _Stop:
 def _watch(
     config: _credentials.Configured, path: Path, timeout: float, stop: threading.Event
 ) -> int:
+    """Keep ``path`` current until ``stop`` is set.
+
+    Each wait for a token is at most :data:`STOP_LATENCY` seconds, so a stop
+    signal is honoured promptly even while the token service stalls; a
+    failure is reported once it has lasted ``timeout`` seconds (or at once
+    when it needs the user), and the recovery once.
+    """
     from workspace_otel.errors import TokenError
 
     written: str | None = None
-    failing: str | None = None
+    reported = False
+    failing_since: float | None = None
     while not stop.is_set():
         try:
-            token = _credentials.current_token(config, timeout)
+            token = _credentials.current_token(config, min(timeout, STOP_LATENCY))
         except TokenError as exc:
-            reason = _credentials.one_line_reason("token", exc)
-            if failing is None:
+            now = time.monotonic()
+            failing_since = now if failing_since is None else failing_since
+            if not reported and (exc.needs_user or now - failing_since >= timeout):
+                reason = _credentials.one_line_reason("token", exc)
                 print(f"{reason} (keeping {path.name}; retrying)", file=sys.stderr, flush=True)
-            failing = reason
-            stop.wait(1.0)
+                reported = True
+            stop.wait(STOP_LATENCY)
             continue
-        if failing is not None:
+        if reported:
             print("workspace-otel token: the token source works again", file=sys.stderr)
-            failing = None
+        reported = False
+        failing_since = None
         if token.value != written:
             try:
                 write_secret_file(path, token.value)

@@ -14,10 +14,11 @@ Entry points (group ``opentelemetry_resource_detector``): ``workspace``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from workspace_otel._lazy import lazy_names
 
+# Not `from typing import TYPE_CHECKING`: importing typing costs an empty interpreter
+# start's worth of time, and `workspace-otel env` imports this at every shell start.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from workspace_otel.resources._ci import GitHubActionsResourceDetector, GitLabCIResourceDetector
     from workspace_otel.resources._coder import CoderResourceDetector

@@ -8,7 +8,9 @@ a variable that is not named here never becomes an attribute.
 
 from __future__ import annotations
 
-from typing import Final, TypeAlias
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from typing import Final, TypeAlias
 
 AttrValue: TypeAlias = str | bool | int | float
 """The attribute value types the detectors produce (never sequences)."""

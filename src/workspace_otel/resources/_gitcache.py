@@ -28,17 +28,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from workspace_otel._guards import safe_read
 from workspace_otel.resources import _attributes as a
 
-_logger = logging.getLogger("workspace_otel.resources")
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _debug(message: str) -> None:
+    # logging is imported only when there is something to say: `workspace-otel env`
+    # reads this module at every shell start.
+    import logging
+
+    logging.getLogger("workspace_otel.resources").debug(message)
+
 
 FORMAT = "workspace-otel/git-attributes"
 VERSION = 1
@@ -100,7 +109,7 @@ def load(path: Path, key: str) -> dict[str, a.AttrValue] | None:
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
-        _logger.debug("ignoring a corrupt git attribute cache file")
+        _debug("ignoring a corrupt git attribute cache file")
         return None
     if (
         not isinstance(data, dict)
@@ -149,7 +158,7 @@ def store(path: Path, key: str, attrs: Mapping[str, a.AttrValue]) -> bool:
             handle.write(body)
         os.replace(tmp, path)
     except OSError:
-        _logger.debug("could not write the git attribute cache")
+        _debug("could not write the git attribute cache")
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

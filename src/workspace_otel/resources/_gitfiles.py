@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from workspace_otel._guards import safe_read
@@ -24,9 +23,8 @@ _MAX_SMALL_FILE = 4096
 _MAX_TAG_DIRS = 256
 
 
-@dataclass(frozen=True)
 class RepoLocation:
-    """Where a repository lives.
+    """Where a repository lives (immutable; a plain class: no typing or dataclass import).
 
     Attributes:
         start: the search start that led to it (GitPython searches from here too).
@@ -36,10 +34,36 @@ class RepoLocation:
             (``git_dir`` except in linked worktrees).
     """
 
+    __slots__ = ("common_dir", "git_dir", "start", "work_tree")
+
     start: Path
     work_tree: Path
     git_dir: Path
     common_dir: Path
+
+    def __init__(self, start: Path, work_tree: Path, git_dir: Path, common_dir: Path) -> None:
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "work_tree", work_tree)
+        object.__setattr__(self, "git_dir", git_dir)
+        object.__setattr__(self, "common_dir", common_dir)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"RepoLocation is immutable: cannot set {name}")
+
+    def _fields(self) -> tuple[Path, Path, Path, Path]:
+        return (self.start, self.work_tree, self.git_dir, self.common_dir)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RepoLocation) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"RepoLocation(start={str(self.start)!r}, work_tree={str(self.work_tree)!r}, "
+            f"git_dir={str(self.git_dir)!r}, common_dir={str(self.common_dir)!r})"
+        )
 
 
 def _read_small(path: Path | str, limit: int = _MAX_SMALL_FILE) -> bytes | None:
