@@ -13,6 +13,7 @@ from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
 from workspace_otel.credentials._shared import shared_cache
 from workspace_otel.credentials._source import TokenSource
+from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError, TokenError
 
 __all__ = ["TokenMetadataPlugin", "grpc_credentials"]
@@ -50,6 +51,8 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
         self.cache = source if isinstance(source, RefreshingTokenCache) else shared_cache(source)
         self.header = resolve_header(header)
         self.wait_timeout = wait_timeout
+        #: The token attached to the latest call (read by the UNAUTHENTICATED retry).
+        self.last_sent: Token | None = None
 
     def __call__(
         self, context: grpc.AuthMetadataContext, callback: grpc.AuthMetadataPluginCallback
@@ -58,6 +61,7 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
         try:
             token = self.cache.token(self.wait_timeout)
             metadata = ((self.header, format_value(self.header, token.value)),)
+            self.last_sent = token
         except TokenError as exc:
             callback((), TokenError(str(exc), needs_user=exc.needs_user))
             return
@@ -130,6 +134,13 @@ def grpc_credentials(
     Raises:
         ConfigurationError: invalid configuration or an unreadable certificate file.
     """
+    return grpc_credentials_and_plugin(source, header=header)[0]
+
+
+def grpc_credentials_and_plugin(
+    source: TokenSource | RefreshingTokenCache | None = None, *, header: str | None = None
+) -> tuple[grpc.ChannelCredentials, TokenMetadataPlugin | None]:
+    """Like :func:`grpc_credentials`, also returning the metadata plugin (``None``: no token)."""
     environ = os.environ
     channel = grpc.ssl_channel_credentials(
         root_certificates=_read(_setting(environ, "CERTIFICATE")),
@@ -143,9 +154,10 @@ def grpc_credentials(
         _logger.debug(
             "no token source configured (WORKSPACE_OTEL_TOKEN_SOURCE): OTLP/gRPC without a token"
         )
-        return channel
+        return channel, None
     warn_if_shadowed(header_name, "grpc")
     plugin = TokenMetadataPlugin(source, header=header_name)
-    return grpc.composite_channel_credentials(
+    credentials = grpc.composite_channel_credentials(
         channel, grpc.metadata_call_credentials(plugin, name="workspace_otel")
     )
+    return credentials, plugin
