@@ -127,3 +127,26 @@ def test_opentelemetry_instrument_exports_through_gateway(
         assert_verified(span.resource)
     assert upstream.wait_for_logs(1, timeout=20)
     assert "Authentication failed" not in gateway.process.log_text()
+
+
+@pytest.mark.parametrize(
+    ("protocol", "reason"),
+    [("http/protobuf", "expected audience"), ("grpc", "expected audience")],
+)
+def test_refused_workspace_says_why_once(
+    protocol: str,
+    reason: str,
+    gateway: Gateway,
+    issuers: Issuers,
+    upstream: GrpcOtlpReceiver,
+    tmp_path: Path,
+) -> None:
+    """A workspace asking for the wrong audience: one WARNING with the gateway's reason."""
+    env = workspace_env(gateway, issuers, tmp_path / "bin", protocol)
+    env["WORKSPACE_OTEL_TOKEN_AUDIENCE"] = "another-service"
+    _spans, stderr = run_workspace(env)
+    lines = [line for line in stderr.splitlines() if "refused the token" in line]
+    assert len(lines) == 1, stderr[-3000:]
+    assert reason in lines[0]
+    assert "WORKSPACE_OTEL_TOKEN_AUDIENCE" in lines[0]
+    assert upstream.spans == []

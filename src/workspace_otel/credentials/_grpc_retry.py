@@ -28,6 +28,7 @@ from typing import Any
 import grpc
 
 from workspace_otel.credentials._grpc import TokenMetadataPlugin
+from workspace_otel.credentials._rejections import note_rejection
 from workspace_otel.errors import TokenError
 
 __all__ = ["retry_unauthenticated"]
@@ -52,12 +53,23 @@ class _RetryingStub:
         except grpc.RpcError as error:
             if not _unauthenticated(error):
                 raise
-            if not self._refreshed():
-                raise
             left = None if timeout is None else timeout - (time.monotonic() - started)
-            if left is not None and left <= 0:
+            if not self._refreshed() or (left is not None and left <= 0):
+                self._note(error)
                 raise
+        try:
             return self._inner.Export(request=request, metadata=metadata, timeout=left, **kwargs)
+        except grpc.RpcError as error:
+            if _unauthenticated(error):
+                self._note(error)
+            raise
+
+    def _note(self, error: grpc.RpcError) -> None:
+        details = getattr(error, "details", None)
+        reason = details() if callable(details) else ""
+        note_rejection(
+            self._plugin.cache.source.describe(), "gRPC UNAUTHENTICATED", str(reason or "")
+        )
 
     def _refreshed(self) -> bool:
         """Invalidate the rejected token; ``True`` when a different one is ready."""
