@@ -95,3 +95,15 @@ def test_issuer_without_discovery_pinned_by_keys_file(
     # The pinned provider still checks the issuer, audience and expiry.
     with TokenServer(audience=AUDIENCE, tls=tls_material) as other:
         assert post_http(handle, other.mint(aud=AUDIENCE, issuer=issuer)) == 401
+
+
+def test_issuer_url_must_match_discovery_exactly(
+    issuers: Issuers, upstream: GrpcOtlpReceiver, tls_material: TlsMaterial
+) -> None:
+    """A trailing slash the issuer does not use: discovery is refused and the gateway exits."""
+    env = gateway_env(
+        issuers, upstream, tls_material, OTEL_GATEWAY_ONA_ISSUER=issuers.ona.issuer + "/"
+    )
+    code, log = CollectorProcess.run_to_exit(GATEWAY_YAML, env)
+    assert code not in (None, 0)
+    assert "did not match the issuer URL returned by provider" in log

@@ -119,3 +119,16 @@ def test_zero_leeway_on_expiry(gateway: Gateway, issuers: Issuers) -> None:
     assert post_http(gateway, token) == 200
     time.sleep(2.1)
     assert post_http(gateway, token) == 401
+
+
+def test_rotated_out_key_stays_trusted_until_a_new_key_is_seen(
+    gateway: Gateway, issuers: Issuers
+) -> None:
+    """The Collector keeps its cached JWKS until a token with an unknown key makes it refetch."""
+    old = issuers.ona.mint(aud=AUDIENCE, lifetime=600)
+    assert post_http(gateway, old) == 200
+    issuers.ona.rotate_key(keep_old=False)
+    # The issuer no longer publishes the old key, but the gateway has not asked again.
+    assert post_http(gateway, old) == 200
+    assert post_http(gateway, issuers.ona.mint(aud=AUDIENCE)) == 200  # refetch
+    assert post_http(gateway, old) == 401
