@@ -143,7 +143,7 @@ def _build_collector(session: nox.Session) -> None:
         str(COLLECTOR_BINARY.resolve()),
         ".",
         external=True,
-        env={"GOFLAGS": "-mod=mod", "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"},
+        env={"GOFLAGS": "-mod=mod -buildvcs=false", "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"},
     )
     stamp.write_text(wanted + "\n")
 

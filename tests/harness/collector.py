@@ -2,7 +2,7 @@
 
 :class:`CollectorProcess` runs the binary that ``nox -s collector`` builds from
 ``tests/collector`` (``.cache/otelcol/otelcol-workspace``; the
-``WORKSPACE_OTEL_TEST_OTELCOL`` variable points elsewhere) with a config file
+``OTELCOL_BINARY`` variable points elsewhere) with a config file
 and an environment, and waits until its ``health_check`` extension answers.
 
 The config must contain a ``health_check`` extension listed in
@@ -53,7 +53,7 @@ __all__ = [
 #: Where ``nox -s collector`` puts the binary.
 DEFAULT_BINARY = ROOT / ".cache" / "otelcol" / "otelcol-workspace"
 #: Test-only variable naming another Collector binary.
-BINARY_VARIABLE = "WORKSPACE_OTEL_TEST_OTELCOL"
+BINARY_VARIABLE = "OTELCOL_BINARY"
 
 _QUIET_TELEMETRY = "yaml:service::telemetry::metrics::level: none"
 _KEEP_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
@@ -70,7 +70,7 @@ class CollectorStartFailed(RuntimeError):
 def collector_binary() -> Path:
     """Return the Collector binary, or raise :class:`CollectorNotBuilt`.
 
-    ``WORKSPACE_OTEL_TEST_OTELCOL`` overrides the default
+    ``OTELCOL_BINARY`` overrides the default
     ``.cache/otelcol/otelcol-workspace``.
     """
     override = os.environ.get(BINARY_VARIABLE)
