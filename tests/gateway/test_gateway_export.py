@@ -60,9 +60,11 @@ def workspace_env(
     return env
 
 
-def run_workspace(env: dict[str, str], *, instrument: bool = False) -> tuple[int, str]:
+def run_workspace(
+    env: dict[str, str], *, instrument: bool = False, seconds: float = RUN_SECONDS
+) -> tuple[int, str]:
     """Run the workspace app; return ``(spans it made, stderr)``."""
-    args = [PYTHON, str(APP), str(RUN_SECONDS)]
+    args = [PYTHON, str(APP), str(seconds)]
     if instrument:
         args = [str(INSTRUMENT), *args, "api"]
         env = {
