@@ -107,3 +107,33 @@ def test_issuer_url_must_match_discovery_exactly(
     code, log = CollectorProcess.run_to_exit(GATEWAY_YAML, env)
     assert code not in (None, 0)
     assert "did not match the issuer URL returned by provider" in log
+
+
+ALIAS_OVERLAY = """\
+exporters:
+  otlp/lightstep:
+    endpoint: ${env:OTEL_GATEWAY_UPSTREAM}
+    tls:
+      ca_file: ${env:OTEL_GATEWAY_UPSTREAM_CA}
+    headers:
+      lightstep-access-token: ${env:LS_ACCESS_TOKEN}
+service:
+  pipelines:
+    traces:
+      exporters: [otlp/lightstep]
+"""
+
+
+def test_otlp_is_a_deprecated_alias_of_otlp_grpc(
+    collector_factory: CollectorFactory,
+    issuers: Issuers,
+    upstream: GrpcOtlpReceiver,
+    tls_material: TlsMaterial,
+    tmp_path: Path,
+) -> None:
+    """The exporter's old name still works, with a deprecation warning naming otlp_grpc."""
+    overlay = tmp_path / "alias.yaml"
+    overlay.write_text(ALIAS_OVERLAY)
+    env = gateway_env(issuers, upstream, tls_material)
+    collector = collector_factory(GATEWAY_YAML, env, extra_configs=[str(overlay)])
+    collector.wait_for_log('"otlp" alias is deprecated; use "otlp_grpc" instead')
