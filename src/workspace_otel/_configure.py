@@ -272,6 +272,12 @@ def _configure(
             _logger.info("workspace_otel: OTEL_SDK_DISABLED is true; nothing was configured")
             return _HANDLE
         settings = resolve(args, environ, credentials_from_env=_token_from_env)
+        from workspace_otel._declarative import config_file, configure_from_file
+
+        path = config_file(environ)
+        if path is not None:
+            _HANDLE = configure_from_file(path, settings, origin)
+            return _HANDLE
         _HANDLE = _build(settings, environ, origin=origin, auto_version=auto_version)
         return _HANDLE
 

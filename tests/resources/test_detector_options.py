@@ -96,3 +96,72 @@ def test_declarative_configuration_file(gitpod: dict[str, str], tmp_path: Path) 
     assert attrs["workspace.provider"] == "gitpod"
     assert attrs["workspace.id"] == gitpod["GITPOD_WORKSPACE_ID"]
     assert not any(key.startswith("user.") for key in attrs)  # identity: "off"
+
+
+FULL_CONFIG = """\
+file_format: "1.0-rc.1"
+resource:
+  attributes:
+    - name: service.name
+      value: from-the-file
+  detection/development:
+    detectors:
+      - workspace:
+          identity: "off"
+tracer_provider:
+  processors:
+    - simple:
+        exporter:
+          otlp_http:
+            endpoint: ${RECEIVER_URL}
+"""
+
+
+def test_configure_honours_the_config_file(
+    gitpod: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With OTEL_CONFIG_FILE set, configure() builds what the file says, detectors included."""
+    pytest.importorskip("opentelemetry.configuration", reason="workspace-otel[declarative]")
+    from tests.harness.process import reset_otel_globals
+    from tests.harness.receivers import HttpOtlpReceiver
+    from workspace_otel import _configure, configure
+
+    path = tmp_path / "otel.yaml"
+    path.write_text(FULL_CONFIG)
+    with HttpOtlpReceiver() as receiver:
+        monkeypatch.setenv("RECEIVER_URL", receiver.traces_url)
+        monkeypatch.setenv("OTEL_CONFIG_FILE", str(path))
+        monkeypatch.setenv("OTEL_SERVICE_NAME", "ignored-when-the-file-rules")
+        _configure._reset_for_tests()
+        reset_otel_globals()
+        try:
+            telemetry = configure()
+            telemetry.tracer_provider.get_tracer("declarative").start_span("from-file").end()
+            telemetry.force_flush()
+            spans = receiver.wait_for_spans(1)
+        finally:
+            _configure._reset_for_tests()
+            reset_otel_globals()
+    assert telemetry.summary.startswith("workspace_otel configured from OTEL_CONFIG_FILE=")
+    assert [s.name for s in spans] == ["from-file"]
+    assert spans[0].resource["service.name"] == "from-the-file"
+    assert spans[0].resource["workspace.provider"] == "gitpod"
+    assert not any(key.startswith("user.") for key in spans[0].resource)
+
+
+def test_config_file_that_does_not_parse_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken file is a ConfigurationError naming OTEL_CONFIG_FILE, not a traceback."""
+    pytest.importorskip("opentelemetry.configuration", reason="workspace-otel[declarative]")
+    from workspace_otel import _configure, configure
+
+    path = tmp_path / "otel.yaml"
+    path.write_text("file_format: [not, a, version]\n")
+    monkeypatch.setenv("OTEL_CONFIG_FILE", str(path))
+    _configure._reset_for_tests()
+    try:
+        with pytest.raises(ConfigurationError, match="OTEL_CONFIG_FILE="):
+            configure()
+    finally:
+        _configure._reset_for_tests()
