@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -103,7 +104,8 @@ class CollectorProcess:
             set here to ``127.0.0.1:<free port>``.
         extra_configs: More ``--config`` values (files or ``yaml:`` snippets),
             merged after ``config``.
-        log_path: File for the Collector's log (default: beside ``config``).
+        log_path: File for the Collector's log (default: in a new temporary
+            folder, never beside ``config``).
         startup_timeout: Seconds to wait for the health endpoint.
 
     Attributes:
@@ -132,7 +134,9 @@ class CollectorProcess:
         self.env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
         self.env.update(env or {})
         self.env[health_variable] = f"127.0.0.1:{self.health_port}"
-        self.log_path = log_path or config.with_suffix(f".{self.health_port}.log")
+        if log_path is None:
+            log_path = Path(tempfile.mkdtemp(prefix="otelcol-")) / "collector.log"
+        self.log_path = log_path
         self._log = self.log_path.open("wb")
         args = [str(collector_binary()), f"--config={config}", f"--config={_QUIET_TELEMETRY}"]
         args += [f"--config={extra}" for extra in extra_configs]
