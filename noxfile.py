@@ -10,10 +10,13 @@ Sessions:
     bench        budgets P1-P8 of DESIGN.md section 8, side by side (not in the default set)
     bench_quick  the same measurements in a short mode: checks that they run, not their values
     docs         builds the documentation site strictly (broken links and references fail)
+    collector    builds the OpenTelemetry Collector of tests/collector (needs Go; cached)
+    gateway      examples/collector run by that real Collector (tests/gateway)
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -34,6 +37,7 @@ nox.options.sessions = [
     "reliability",
     "bench_quick",
     "docs",
+    "gateway",
 ]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -174,3 +178,61 @@ def docs(session: nox.Session) -> None:
     """Build the documentation with mkdocs --strict (warnings, broken links fail)."""
     session.install(".", "--group", "docs")
     session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+COLLECTOR_SOURCE = Path("tests/collector")
+COLLECTOR_BINARY = Path(".cache/otelcol/otelcol-workspace")
+
+
+def _build_collector(session: nox.Session) -> None:
+    """Build the test Collector unless the stamp says this source was built already."""
+    go = shutil.which("go")
+    if go is None:
+        session.error("the gateway tests need Go (>= 1.26) on PATH to build the Collector")
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "main.go"):
+        digest.update(name.encode() + b"\0" + (COLLECTOR_SOURCE / name).read_bytes())
+    stamp = COLLECTOR_BINARY.with_name("otelcol-workspace.sha256")
+    wanted = digest.hexdigest()
+    if COLLECTOR_BINARY.is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
+        session.log(f"{COLLECTOR_BINARY} is up to date ({wanted[:12]})")
+        return
+    COLLECTOR_BINARY.parent.mkdir(parents=True, exist_ok=True)
+    stamp.unlink(missing_ok=True)
+    session.run(
+        go,
+        "-C",
+        str(COLLECTOR_SOURCE),
+        "build",
+        "-trimpath",
+        "-o",
+        str(COLLECTOR_BINARY.resolve()),
+        ".",
+        external=True,
+        env={"GOFLAGS": "-mod=mod -buildvcs=false", "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"},
+    )
+    stamp.write_text(wanted + "\n")
+
+
+@nox.session(python=False)
+def collector(session: nox.Session) -> None:
+    """Build .cache/otelcol/otelcol-workspace from tests/collector when its source changed."""
+    _build_collector(session)
+
+
+@nox.session(python=LATEST)
+def gateway(session: nox.Session) -> None:
+    """Run examples/collector through the real Collector (tests/gateway).
+
+    Also runs the detector-options tests with the real opentelemetry-configuration
+    package, which pins the SDK exactly and so stays out of the plain test extra.
+    """
+    _build_collector(session)
+    session.install(".[test,declarative]")
+    session.run(
+        "pytest",
+        "tests/gateway",
+        "tests/resources/test_detector_options.py",
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )

@@ -204,8 +204,8 @@ def platform_files() -> None:
     gateway = (EXAMPLES / "collector" / "gateway.yaml").read_text(encoding="utf-8")
     for needle in (
         "authenticator: oidc",
-        "issuer_url: https://app.gitpod.io",
-        "issuer_url: https://token.actions.githubusercontent.com",
+        "-https://app.gitpod.io}",
+        "-https://token.actions.githubusercontent.com}",
         "from_context: auth.subject",
         "lightstep-access-token: ${env:LS_ACCESS_TOKEN}",
     ):

@@ -278,6 +278,12 @@ def _configure(
         if environ is not os.environ:
             check_headers_variables(os.environ)
         settings = resolve(args, environ, credentials_from_env=_token_from_env)
+        from workspace_otel._declarative import config_file, configure_from_file
+
+        path = config_file(environ)
+        if path is not None:
+            _HANDLE = configure_from_file(path, settings, origin)
+            return _HANDLE
         _HANDLE = _build(settings, environ, origin=origin, auto_version=auto_version)
         # After the exporters exist: their module loggers get the scrubbing filter too.
         install_log_filter()

@@ -141,12 +141,14 @@ def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
                 endpoint = sig.endpoint.value or ""
                 register_url(endpoint)
                 if sig.protocol.value == "grpc":
-                    creds = None
+                    creds = plugin = None
                     if source is not None:
                         if _grpc_secure(endpoint):
-                            from workspace_otel.credentials import grpc_credentials
+                            from workspace_otel.credentials._grpc import (
+                                grpc_credentials_and_plugin,
+                            )
 
-                            creds = grpc_credentials(
+                            creds, plugin = grpc_credentials_and_plugin(
                                 source, header=header, endpoint=endpoint or None
                             )
                         elif not warned_plaintext:
@@ -156,6 +158,10 @@ def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
                                 "attaches call credentials on TLS); use https:// or http/protobuf"
                             )
                     exporter = _otlp_grpc(sig.signal, sig, creds)
+                    if plugin is not None:
+                        from workspace_otel.credentials._grpc_retry import retry_unauthenticated
+
+                        exporter = retry_unauthenticated(exporter, plugin)
                 else:
                     if source is not None and not warned_plaintext and endpoint:
                         note = route_refusal(endpoint)

@@ -11,6 +11,7 @@ else the program's name: never ``unknown_service``.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from importlib.metadata import entry_points
@@ -83,6 +84,36 @@ def _detect(detector: ResourceDetector, label: str) -> Mapping[str, Any]:
         return {}
 
 
+def service_instance_id() -> str:
+    """Return this process's ``service.instance.id`` (a random UUID, new after a fork).
+
+    The SDK's ``ServiceInstanceIdResourceDetector`` (SDK >= 1.45) when present, so
+    the value equals the one the SDK's providers use after a fork; otherwise a
+    UUID kept per process id.
+    """
+    try:
+        from opentelemetry.sdk.resources import (  # type: ignore[attr-defined,unused-ignore]
+            ServiceInstanceIdResourceDetector,
+        )
+    except ImportError:
+        return _own_instance_id()
+    value = ServiceInstanceIdResourceDetector().detect().attributes.get("service.instance.id")
+    return str(value) if value else _own_instance_id()
+
+
+_INSTANCE: dict[int, str] = {}
+
+
+def _own_instance_id() -> str:
+    import uuid
+
+    pid = os.getpid()
+    if pid not in _INSTANCE:
+        _INSTANCE.clear()
+        _INSTANCE[pid] = str(uuid.uuid4())
+    return _INSTANCE[pid]
+
+
 def build_resource(
     settings: Settings,
     environ: Mapping[str, str],
@@ -117,6 +148,10 @@ def build_resource(
     )
     if auto_version:
         layer({"telemetry.auto.version": auto_version}, "opentelemetry-instrument")
+    # One per process, as the SDK's own Resource.create gives; detectors and
+    # OTEL_RESOURCE_ATTRIBUTES may override it. The SDK's providers replace it
+    # in a forked child (SDK >= 1.45, process-dependent detectors).
+    layer({"service.instance.id": service_instance_id()}, "sdk")
 
     for item in _detector_list(settings, environ):
         if isinstance(item, str):

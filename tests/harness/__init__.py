@@ -18,6 +18,9 @@ its threads. Modules:
                     executables for ``idp token --audience A``.
 ``actions_oidc``    :class:`ActionsOidcServer`: GitHub Actions ID-token requests.
 ``metadata_server`` :class:`GceMetadataServer`: GCE metadata identity tokens.
+``collector``       :class:`CollectorProcess`: the real OpenTelemetry Collector
+                    built by ``nox -s collector``, on free loopback ports, ready
+                    once its ``health_check`` answers (``tests/gateway``).
 ``fixtures``        pytest fixtures over all of the above (loaded by
                     ``tests/conftest.py``).
 ``platform_envs``   realistic environment dicts per platform (owned by the

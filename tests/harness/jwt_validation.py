@@ -5,14 +5,33 @@
 
 1. the first value of the configured header must split on a single space into
    exactly two parts (the scheme word is not checked);
-2. the JWT payload is parsed unverified; ``iss`` must equal the configured
-   issuer exactly; ``aud`` (string or list) must contain the audience;
-   ``exp`` is checked with **zero** leeway (missing ``exp`` counts as
-   expired); ``nbf`` with a 5-minute leeway;
-3. last, the RS256 signature is checked with keys from the JWKS URL. Keys are
-   cached; when no cached key with the token's ``kid`` verifies, the JWKS is
-   fetched again once (single flight) and the check repeated, like go-oidc's
-   ``RemoteKeySet``.
+2. with several accepted issuers, an unverified ``iss`` that is none of them
+   is refused first (the Collector picks its provider by that ``iss``);
+3. the RS256 signature is checked with keys from the JWKS URL **before any
+   claim** (go-oidc's order). Keys are cached; when no cached key with the
+   token's ``kid`` verifies, the JWKS is fetched again once (single flight) and
+   the check repeated, like go-oidc's ``RemoteKeySet``;
+4. then ``iss`` must equal the configured issuer exactly; ``aud`` (string or
+   list) must contain the audience; ``exp`` is checked with **zero** leeway
+   (missing ``exp`` counts as expired); ``nbf`` with a 5-minute leeway.
+
+``tests/gateway/test_validator_parity.py`` holds these rules against the real
+Collector (``nox -s gateway``). Where the real one behaves differently:
+
+* it fetches every provider's discovery document at start and exits if one
+  fails, and requires the document's ``issuer`` to equal ``issuer_url``
+  exactly; this validator reads the JWKS URL lazily and has no discovery;
+* with **one** provider it sends every token to that provider whatever its
+  ``iss`` (the refusal then names the signature or the issuer); with several
+  it refuses an unknown ``iss`` before anything else;
+* its JWKS cache keeps a key the issuer has dropped until a token with an
+  unknown ``kid`` forces a refetch; this validator forgets its keys at once on
+  :meth:`TokenServer.rotate_key` (harness-specific, below);
+* it accepts every algorithm the discovery document lists (RS256 if none),
+  and public_keys_file providers; this validator only RS256 from a JWKS URL;
+* a claim of the wrong JSON type (``exp: null``) fails its claim parsing
+  ("failed to unmarshal claims"); this validator calls a missing or null
+  ``exp`` expired.
 
 Any failure raises :class:`TokenRejected` with a short, non-secret reason.
 
@@ -289,6 +308,18 @@ class JwtValidator:
             TokenRejected: With the first failing check as reason.
         """
         header, claims = decode_unverified(token)
+        # With several providers the Collector picks one by the unverified iss
+        # first; then go-oidc verifies algorithm and signature before any claim.
+        several = not isinstance(self.issuer, str) and len(self.issuer) > 1
+        if several and claims.get("iss") not in self.issuer:
+            raise TokenRejected("issuer mismatch")
+        if header.get("alg") != "RS256":
+            raise TokenRejected(f"unsupported signing algorithm {header.get('alg')!r}")
+        keys, generation = self._cached()
+        if keys is None or not verify_signature(token, header, keys):
+            keys = self._refresh(generation)
+            if not verify_signature(token, header, keys):
+                raise TokenRejected("signature not verified by any JWKS key")
         check_claims(
             claims,
             issuer=self.issuer,
@@ -296,15 +327,7 @@ class JwtValidator:
             now=self._clock(),
             nbf_leeway=self._nbf_leeway,
         )
-        if header.get("alg") != "RS256":
-            raise TokenRejected(f"unsupported signing algorithm {header.get('alg')!r}")
-        keys, generation = self._cached()
-        if keys is not None and verify_signature(token, header, keys):
-            return claims
-        keys = self._refresh(generation)
-        if verify_signature(token, header, keys):
-            return claims
-        raise TokenRejected("signature not verified by any JWKS key")
+        return claims
 
     def validate_header(self, value: str | None) -> dict[str, Any]:
         """Validate a raw header value (``"Bearer <jwt>"``) and return the claims."""

@@ -430,6 +430,8 @@ def _profile_claims(profile: str, aud: Sequence[str]) -> tuple[str, dict[str, An
             "runner_id": "0196d4e5-f6a7-7b8c-1d2e-3f4a5b6c7d8e",
             "creator_principal": "user",
             "creator_id": "0195e5f6-a7b8-7c9d-2e3f-4a5b6c7d8e9f",
+            "creator_email": "developer@example.com",
+            "creator_name": "Example Developer",
         }
     return "test-subject", {}
 

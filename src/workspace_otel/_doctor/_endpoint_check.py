@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -293,7 +294,7 @@ def _interpret_http(
             Finding(
                 "fail",
                 f"credentials rejected ({label}): {_sent_description(ctx, token_sent)}",
-                _rejection_fix(ctx, token_sent, grpc_insecure=False),
+                _rejection_fix(ctx, token_sent, grpc_insecure=False, server_said=answer.body),
             )
         )
         return
@@ -444,7 +445,35 @@ def _issuer_kids(ctx: Context, issuer: str) -> list[str] | None:
         return None
 
 
-def _rejection_fix(ctx: Context, token_sent: bool, *, grpc_insecure: bool) -> str:
+def _oidc_reason_fix(ctx: Context, server_said: str) -> str | None:
+    """The fix for a refusal the Collector's ``oidc`` authenticator explained, if it did."""
+    claims = ctx.token_claims or {}
+    issuer = str(claims.get("iss") or "-")
+    expected = re.search(r'expected audience \\?"([^"\\]+)\\?"', server_said)
+    if expected:
+        return (
+            f"The gateway expects the audience {expected.group(1)}: set "
+            f"WORKSPACE_OTEL_TOKEN_AUDIENCE={expected.group(1)}."
+        )
+    if "no OIDC provider configured for the issuer" in server_said or (
+        "issued by a different provider" in server_said
+    ):
+        return (
+            f"The gateway does not trust the issuer {issuer}: add it to the oidc "
+            "authenticator's providers on the gateway, or use a token source whose issuer "
+            "it lists (WORKSPACE_OTEL_TOKEN_SOURCE)."
+        )
+    if "token is expired" in server_said:
+        return (
+            "The token had expired when the gateway checked it (the gateway allows no clock "
+            "leeway): sync this machine's clock with NTP, and use a refreshing token source."
+        )
+    return None
+
+
+def _rejection_fix(
+    ctx: Context, token_sent: bool, *, grpc_insecure: bool, server_said: str = ""
+) -> str:
     header = (ctx.settings.token_header.value or "authorization").lower()
     if grpc_insecure and ctx.token is not None:
         return (
@@ -468,6 +497,9 @@ def _rejection_fix(ctx: Context, token_sent: bool, *, grpc_insecure: bool) -> st
             f"Remove {header} from {ctx.settings.headers_source}: over gRPC that static value "
             "is sent first and the server judged it, not the token."
         )
+    explained = _oidc_reason_fix(ctx, server_said) if token_sent else None
+    if explained is not None:
+        return explained
     claims = ctx.token_claims
     if not claims:
         if header == "authorization" and (
@@ -554,7 +586,9 @@ def _interpret_grpc(
             Finding(
                 "fail",
                 f"credentials rejected ({code}): {_sent_description(ctx, token_sent)}",
-                _rejection_fix(ctx, token_sent, grpc_insecure=not secure),
+                _rejection_fix(
+                    ctx, token_sent, grpc_insecure=not secure, server_said=answer.details
+                ),
             )
         )
         return

@@ -302,7 +302,13 @@ def http_export(
         raise ProbeFailure("other", type(exc).__name__) from exc
     content_type = response.headers.get("Content-Type", "")
     if content_type.startswith(PROTOBUF):
-        body = f"<{len(response.content)} bytes of protobuf>"
+        from workspace_otel.credentials._rejections import http_reason
+
+        # An error answer is a google.rpc.Status: its message is the server's reason.
+        message = http_reason(response.content, content_type) if response.status_code >= 400 else ""
+        body = (
+            scrub(message, limit=300) if message else f"<{len(response.content)} bytes of protobuf>"
+        )
     else:
         body = scrub(response.text or "")
     location = response.headers.get("Location")

@@ -15,6 +15,7 @@ from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
 from workspace_otel.credentials._shared import shared_cache
 from workspace_otel.credentials._source import TokenSource
+from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError, TokenError
 
 __all__ = ["TokenMetadataPlugin", "grpc_credentials"]
@@ -66,6 +67,8 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
         self.origin = endpoint or None
         # service URL -> "do not attach", decided once per URL (a channel calls a few services).
         self._decisions: dict[str, bool] = {}
+        #: The token attached to the latest call (read by the UNAUTHENTICATED retry).
+        self.last_sent: Token | None = None
 
     def _refused(self, context: grpc.AuthMetadataContext | None) -> bool:
         url = getattr(context, "service_url", None)
@@ -90,6 +93,7 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
             if not self._refused(context):
                 token = self.cache.token(self.wait_timeout)
                 metadata = ((self.header, format_value(self.header, token.value)),)
+                self.last_sent = token
         except TokenError as exc:
             callback((), TokenError(str(exc), needs_user=exc.needs_user))
             return
@@ -168,6 +172,16 @@ def grpc_credentials(
     Raises:
         ConfigurationError: invalid configuration or an unreadable certificate file.
     """
+    return grpc_credentials_and_plugin(source, header=header, endpoint=endpoint)[0]
+
+
+def grpc_credentials_and_plugin(
+    source: TokenSource | RefreshingTokenCache | None = None,
+    *,
+    header: str | None = None,
+    endpoint: str | None = None,
+) -> tuple[grpc.ChannelCredentials, TokenMetadataPlugin | None]:
+    """Like :func:`grpc_credentials`, also returning the metadata plugin (``None``: no token)."""
     environ = os.environ
     channel = grpc.ssl_channel_credentials(
         root_certificates=_read(_setting(environ, "CERTIFICATE")),
@@ -181,10 +195,11 @@ def grpc_credentials(
         _logger.debug(
             "no token source configured (WORKSPACE_OTEL_TOKEN_SOURCE): OTLP/gRPC without a token"
         )
-        return channel
+        return channel, None
     warn_if_shadowed(header_name, "grpc")
     install_log_filter()
     plugin = TokenMetadataPlugin(source, header=header_name, endpoint=endpoint)
-    return grpc.composite_channel_credentials(
+    credentials = grpc.composite_channel_credentials(
         channel, grpc.metadata_call_credentials(plugin, name="workspace_otel")
     )
+    return credentials, plugin

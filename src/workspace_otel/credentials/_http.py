@@ -158,7 +158,13 @@ class BearerAuth(AuthBase):
         sent = getattr(response.request, _SENT, None)
         if sent is None:
             return response
-        return self._on_response(sent[0], sent[1], response, **kwargs)
+        final = self._on_response(sent[0], sent[1], response, **kwargs)
+        if final.status_code == 401:
+            from workspace_otel.credentials._rejections import http_reason, note_rejection
+
+            reason = http_reason(final.content, final.headers.get("Content-Type"))
+            note_rejection(self.cache.source.describe(), "HTTP 401", reason)
+        return final
 
     def _strip_for_redirect(self, response: requests.Response, proxies: Any) -> None:
         """Drop the token from a request about to be followed to another origin.

@@ -147,6 +147,9 @@ class _Detector(ResourceDetector):
             or ``/`` when ``None``).
         cwd: directory the git repository is searched from (the current
             directory when ``None``).
+        **options: ``WORKSPACE_OTEL_*`` settings by their short name
+            (``identity="hash"`` is ``WORKSPACE_OTEL_IDENTITY=hash``), as a
+            declarative configuration file (``OTEL_CONFIG_FILE``) passes them.
 
     A :class:`~workspace_otel.errors.ConfigurationError` (an invalid
     ``WORKSPACE_OTEL_*`` value) always propagates: it names the variable and
@@ -162,9 +165,12 @@ class _Detector(ResourceDetector):
         environ: Mapping[str, str] | None = None,
         root: str | os.PathLike[str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
+        **options: object,
     ) -> None:
+        from workspace_otel.resources._options import environ_with_options
+
         super().__init__(raise_on_error)
-        self._environ = environ
+        self._environ = environ_with_options(type(self).__name__, environ, options)
         self._root = root
         self._cwd = cwd
 

@@ -1,0 +1,118 @@
+"""The UNAUTHENTICATED refresh-and-resend of configure()'s gRPC exporters, without a network.
+
+tests/gateway/test_grpc_recovery.py proves the same against the real Collector.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import grpc
+import pytest
+
+from tests.credentials.helpers import FakeClock, ScriptedSource, token
+from workspace_otel.credentials import RefreshingTokenCache, TokenMetadataPlugin
+from workspace_otel.credentials._grpc_retry import retry_unauthenticated
+
+
+class FakeRpcError(grpc.RpcError):
+    def __init__(self, code: grpc.StatusCode, details: str = "") -> None:
+        self._code, self._details = code, details
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+
+class FakeStub:
+    """Runs the plugin like a channel does, then answers from a script."""
+
+    def __init__(self, plugin: TokenMetadataPlugin, answers: list[grpc.StatusCode]) -> None:
+        self.plugin = plugin
+        self.answers = answers
+        self.sent: list[str] = []
+        self.timeouts: list[float | None] = []
+
+    def Export(self, request: Any, metadata: Any = None, timeout: float | None = None) -> str:
+        attached: list[Any] = []
+        self.plugin(None, lambda md, err: attached.append(md))  # type: ignore[arg-type]
+        self.sent.append(attached[0][0][1])
+        self.timeouts.append(timeout)
+        code = self.answers.pop(0)
+        if code != grpc.StatusCode.OK:
+            raise FakeRpcError(code, "failed to verify token: oidc: expected audience")
+        return "ok"
+
+
+class FakeExporter:
+    def __init__(self, stub: FakeStub) -> None:
+        self._stub = lambda channel: stub
+        self._client = stub
+
+
+def make(clock: FakeClock, answers: list[grpc.StatusCode], tokens: int = 3) -> FakeStub:
+    source = ScriptedSource(
+        [token(f"tok-{n}", lifetime=600, now=clock.wall_now) for n in range(1, tokens + 1)]
+    )
+    cache = RefreshingTokenCache(source, clock=clock.clock, background=False)
+    return FakeStub(TokenMetadataPlugin(cache), answers)
+
+
+OK, UNAUTH = grpc.StatusCode.OK, grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_rejected_current_token_is_refreshed_and_resent_once(clock: FakeClock) -> None:
+    stub = make(clock, [UNAUTH, OK])
+    exporter = retry_unauthenticated(FakeExporter(stub), stub.plugin)
+    assert exporter._client.Export("req", timeout=10.0) == "ok"
+    assert stub.sent == ["Bearer tok-1", "Bearer tok-2"]
+    assert stub.timeouts[1] is not None
+    assert stub.timeouts[1] <= 10.0
+
+
+def test_second_rejection_is_final_and_logged_once(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    stub = make(clock, [UNAUTH, UNAUTH, UNAUTH, UNAUTH])
+    exporter = retry_unauthenticated(FakeExporter(stub), stub.plugin)
+    caplog.set_level(logging.WARNING, logger="workspace_otel")
+    with pytest.raises(FakeRpcError):
+        exporter._client.Export("req", timeout=10.0)
+    assert stub.sent == ["Bearer tok-1", "Bearer tok-2"]
+    # The next batch: the cache allows one forced refresh per 10 s, so no new token.
+    with pytest.raises(FakeRpcError):
+        exporter._client.Export("req", timeout=10.0)
+    assert stub.sent[2:] == ["Bearer tok-2"]
+    refused = [r for r in caplog.records if "refused the token" in r.getMessage()]
+    assert len(refused) == 1
+    assert "expected audience" in refused[0].getMessage()
+
+
+def test_other_codes_are_not_retried(clock: FakeClock) -> None:
+    stub = make(clock, [grpc.StatusCode.UNAVAILABLE, OK])
+    exporter = retry_unauthenticated(FakeExporter(stub), stub.plugin)
+    with pytest.raises(FakeRpcError):
+        exporter._client.Export("req", timeout=10.0)
+    assert stub.sent == ["Bearer tok-1"]
+
+
+def test_a_reconnected_stub_is_wrapped_too(clock: FakeClock) -> None:
+    stub = make(clock, [UNAUTH, OK])
+    exporter = retry_unauthenticated(FakeExporter(stub), stub.plugin)
+    fresh = exporter._stub("channel")  # what the SDK calls after UNAVAILABLE
+    assert fresh.Export("req", timeout=10.0) == "ok"
+    assert stub.sent == ["Bearer tok-1", "Bearer tok-2"]
+
+
+def test_exporter_without_a_stub_is_left_alone(clock: FakeClock) -> None:
+    stub = make(clock, [OK])
+
+    class Other:
+        pass
+
+    other = Other()
+    assert retry_unauthenticated(other, stub.plugin) is other
+    assert vars(other) == {}
