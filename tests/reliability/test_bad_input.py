@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -477,7 +477,7 @@ def _sdk_reading(name: str, monkeypatch: pytest.MonkeyPatch) -> object:
     if name.endswith("_LIMIT"):
         return SpanLimits._from_env_if_absent(None, name, -12345)
     processor = BatchSpanProcessor if name.startswith("OTEL_BSP_") else BatchLogRecordProcessor
-    reader = {
+    reader: Callable[[], object] = {
         "SCHEDULE_DELAY": processor._default_schedule_delay_millis,
         "EXPORT_TIMEOUT": processor._default_export_timeout_millis,
         "MAX_QUEUE_SIZE": processor._default_max_queue_size,
