@@ -38,7 +38,7 @@ from typing import Any
 from workspace_otel import _env
 from workspace_otel._version import __version__
 from workspace_otel.resources import _attributes as a
-from workspace_otel.resources import _gitcache, _gitrefs
+from workspace_otel.resources import _gitcache, _gitread, _gitrefs
 from workspace_otel.resources._base import Context, _Detector
 from workspace_otel.resources._gitfiles import (
     RepoLocation,
@@ -349,6 +349,7 @@ def read_repository(
     dirty: bool,
     raise_on_error: bool = False,
     deadline: _Deadline | None = None,
+    from_files: bool = True,
 ) -> Reading:
     """Read a repository's attributes through GitPython.
 
@@ -359,6 +360,8 @@ def read_repository(
         dirty: also compute ``workspace.git.dirty`` (``git status``).
         raise_on_error: re-raise a failing ``git status`` instead of noting it.
         deadline: the time left for the whole reading (default :data:`DEFAULT_TIMEOUT`).
+        from_files: answer from the files when they suffice (``_gitread``);
+            ``False`` always asks GitPython.
 
     Raises:
         ImportError: GitPython is not installed.
@@ -371,6 +374,11 @@ def read_repository(
         reading.problems.append(f"not reading the repository through GitPython: {unsafe[0]}")
         reading.complete = False
         return reading
+    if from_files:
+        attrs = _gitread.read_from_files(location, identity=identity, dirty=dirty)
+        if attrs is not None:  # the common layouts: no GitPython import, no git process
+            reading.attrs = attrs
+            return reading
     git = import_gitpython()
     repo = _open(git, location)
     try:

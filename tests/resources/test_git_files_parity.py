@@ -1,0 +1,122 @@
+"""The files-only reader and GitPython give the same attributes on every repository shape.
+
+The first start after a commit reads HEAD, refs, packed-refs and the remote
+from the files, without importing GitPython; what the files cannot answer
+(includes, identity ``full``, the dirty state) goes to GitPython. Both paths
+run here on the same real repositories and must agree.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.resources.test_git import _commit, _git, _repos  # noqa: F401 - the fixture
+from workspace_otel.resources import _gitread
+from workspace_otel.resources._git import read_repository
+from workspace_otel.resources._gitfiles import locate
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git executable")
+
+SHAPES = ["main", "scp", "empty", "shallow", "worktree", "submodule", "packed"]
+
+
+def _both(start: Path, identity: str = "login", dirty: bool = False) -> tuple[object, object]:
+    location = locate([start])
+    assert location is not None
+    files = _gitread.read_from_files(location, identity=identity, dirty=dirty)
+    gitpython = read_repository(
+        location, identity=identity, environ={}, dirty=dirty, from_files=False
+    )
+    return files, gitpython.attrs
+
+
+@pytest.fixture(autouse=True, name="home")
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Both readers read the same global configuration: a fresh HOME."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    return home
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_of_the_git_suite(repos: dict[str, Path], shape: str) -> None:
+    files, gitpython = _both(repos[shape])
+    assert files is not None, f"{shape}: the files should answer"
+    assert files == gitpython
+
+
+def _detached(tmp_path: Path) -> tuple[Path, str]:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _git(repo, "remote", "add", "upstream", "git@github.com:up/stream.git")
+    first = _commit(repo, "a")
+    _commit(repo, "b")
+    return repo, first
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ["tag z-light"],
+        ["tag -a -m m b-annotated", "tag c-light"],
+        ["tag -a -m m b-annotated", "pack-refs --all", "tag -a -m m a-loose"],
+        ["tag c-light", "pack-refs --all"],
+        [],
+    ],
+)
+def test_detached_heads_and_tags(tmp_path: Path, tags: list[str]) -> None:
+    repo, first = _detached(tmp_path)
+    for command in tags:
+        _git(repo, *command.split(), *(["HEAD~1"] if command.startswith("tag") else []))
+    _git(repo, "checkout", "-q", "--detach", first)
+    files, gitpython = _both(repo)
+    assert files == gitpython
+    assert isinstance(files, dict)
+    assert files["vcs.ref.head.revision"] == first
+
+
+def test_global_insteadof_branch_remote_and_old_section_syntax(tmp_path: Path, home: Path) -> None:
+    repo, _ = _detached(tmp_path)
+    _git(repo, "remote", "add", "origin", "https://example.invalid/x.git")
+    _git(repo, "config", "branch.main.remote", "upstream")
+    (home / ".gitconfig").write_text(
+        '[url "https://github.com/"]\n\tinsteadOf = git@github.com:\n'
+        "[Remote.Other]\n\turl = https://gitlab.com/g/other.git\n"
+    )
+    files, gitpython = _both(repo)
+    assert files == gitpython
+    assert isinstance(files, dict)
+    assert files["vcs.repository.url.full"] == "https://github.com/up/stream"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "[include]\n\tpath = other\n",
+        '[remote "origin"]\n\turl = "https://github.com/q/uoted.git"\n',
+        '[remote "origin"]\n\turl = https://github.com/o/r.git ; comment\n',
+    ],
+)
+def test_what_only_gitpython_reads_goes_to_gitpython(tmp_path: Path, config: str) -> None:
+    repo, _ = _detached(tmp_path)
+    with (repo / ".git" / "config").open("a") as handle:
+        handle.write(config)
+    files, gitpython = _both(repo)
+    assert files is None
+    assert isinstance(gitpython, dict)
+    assert "vcs.ref.head.name" in gitpython
+
+
+@pytest.mark.parametrize(("identity", "dirty"), [("full", False), ("login", True)])
+def test_identity_full_and_dirty_go_to_gitpython(
+    repos: dict[str, Path], identity: str, dirty: bool
+) -> None:
+    location = locate([repos["main"]])
+    assert location is not None
+    assert _gitread.read_from_files(location, identity=identity, dirty=dirty) is None
