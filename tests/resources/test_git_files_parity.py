@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.resources.test_git import _commit, _git, _repos  # noqa: F401 - the fixture
 from workspace_otel.resources import _gitread
@@ -120,3 +122,76 @@ def test_identity_full_and_dirty_go_to_gitpython(
     location = locate([repos["main"]])
     assert location is not None
     assert _gitread.read_from_files(location, identity=identity, dirty=dirty) is None
+
+
+_headers = st.sampled_from(
+    [
+        '[remote "origin"]',
+        '[remote "up"]',
+        '[Remote "origin"]',
+        "[remote.origin]",
+        '[branch "main"]',
+        '[url "https://github.com/"]',
+        '[url "ssh://git@gitlab.com/"]',
+        "[core]",
+        "[include]",
+        '[includeIf "gitdir:/x/"]',
+        '[remote "a b"]',
+        "[remote]",
+    ]
+)
+_keys = st.sampled_from(["url", "URL", "remote", "insteadOf", "insteadof", "pushurl", "bare"])
+_values = st.one_of(
+    st.sampled_from(
+        [
+            "git@github.com:o/r.git",
+            "https://github.com/o/r.git",
+            "git@gitlab.com:g/p.git",
+            "up",
+            "origin",
+            "",
+            "true",
+            "https://user:pw@github.com/o/r",
+            '"quoted"',
+            "a ; b",
+            "a # b",
+            "back\\slash",
+        ]
+    ),
+    st.text(alphabet="abc:/@.-_ ", max_size=12),
+)
+_lines = st.one_of(
+    _headers,
+    st.builds(
+        lambda k, v, sep: f"\t{k}{sep}{v}", _keys, _values, st.sampled_from([" = ", "=", " "])
+    ),
+    st.sampled_from(["", "# comment", "; comment", "garbage line ["]),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lines=st.lists(_lines, max_size=12))
+def test_any_config_the_files_answer_agrees_with_gitpython(
+    lines: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Whatever the repository's config holds: the files reader abstains or agrees."""
+    base = tmp_path_factory.mktemp("fuzz-config")
+    repo = base / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _commit(repo, "a")
+    config = repo / ".git" / "config"
+    config.write_text(config.read_text() + "\n".join(lines) + "\n")
+    location = locate([repo])
+    assert location is not None
+    files = _gitread.read_from_files(location, identity="login", dirty=False)
+    try:
+        gitpython = read_repository(
+            location, identity="login", environ={}, dirty=False, from_files=False
+        ).attrs
+    except Exception:  # GitPython refusing the file: the files must abstain too
+        assert files is None
+        return
+    assert files is None or files == gitpython, (lines, files, gitpython)

@@ -1,17 +1,17 @@
-"""The local git repository: which code is running, read through GitPython.
+"""The local git repository: which code is running, from its files or through GitPython.
 
 The repository is searched from the current directory upwards, then from
-``GITPOD_REPO_ROOT`` and ``CODESPACE_VSCODE_FOLDER``. GitPython is the reader
-of record: ``git.Repo(start, search_parent_directories=True)`` gives the
-branch, the tag at a detached HEAD (annotated or lightweight), the commit and
-the configuration (remote, ``insteadOf``, identity); ``Repo.is_dirty``
-answers ``workspace.git.dirty``. GitPython is imported inside detection only.
+``GITPOD_REPO_ROOT`` and ``CODESPACE_VSCODE_FOLDER``. The common layouts are
+read from their files (``_gitread``: HEAD, refs, ``packed-refs``, the remote
+with ``insteadOf``), which agree with GitPython by test. GitPython reads the
+rest: ``git.Repo(start, search_parent_directories=True)`` gives the branch,
+the tag at a detached HEAD, the commit and the configuration (includes,
+quoted values, identity); ``git status`` answers ``workspace.git.dirty``.
+GitPython is imported inside detection only, and only when needed.
 
-Reading through GitPython costs tens of milliseconds, so a start would pay
-that for attributes that rarely change. The normalised attributes
-are therefore cached on disk (``_gitcache``), keyed on the files that change
-when HEAD, refs, tags or the configuration change (``_gitfiles``): a start
-whose repository did not change neither imports GitPython nor runs ``git``.
+The normalised attributes are cached on disk (``_gitcache``), keyed on the
+files that change when HEAD, refs, tags or the configuration change
+(``_gitfiles``): a start whose repository did not change reads nothing else.
 
 A slow or hostile repository never hangs the start: the files GitPython will
 read are checked first with the safe reader (a FIFO, a device or a huge file
@@ -351,7 +351,7 @@ def read_repository(
     deadline: _Deadline | None = None,
     from_files: bool = True,
 ) -> Reading:
-    """Read a repository's attributes through GitPython.
+    """Read a repository's attributes: from its files when they suffice, else through GitPython.
 
     Args:
         location: the repository found by :func:`~._gitfiles.locate`.
@@ -463,7 +463,7 @@ def _bounded(call: Callable[[], Reading], seconds: float) -> Reading | None:
 
 
 class GitResourceDetector(_Detector):
-    """The local git repository, read through GitPython and cached between starts.
+    """The local git repository, read from its files or through GitPython, cached between starts.
 
     Attributes: ``vcs.repository.url.full`` (credentials stripped, scp-style
     remotes turned into https, no ``.git``), ``vcs.repository.name``,
