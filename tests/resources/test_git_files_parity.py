@@ -195,3 +195,18 @@ def test_any_config_the_files_answer_agrees_with_gitpython(
         assert files is None
         return
     assert files is None or files == gitpython, (lines, files, gitpython)
+
+
+def test_a_maze_of_tag_directories_goes_to_git(tmp_path: Path) -> None:
+    """Hundreds of nested, empty tag directories: the files reader gives up, git answers."""
+    repo, first = _detached(tmp_path)
+    _git(repo, "tag", "v1", first)
+    deep = repo / ".git" / "refs" / "tags"
+    for i in range(300):
+        deep = deep / f"d{i}"
+    deep.mkdir(parents=True)
+    _git(repo, "checkout", "-q", "--detach", first)
+    files, gitpython = _both(repo)
+    assert files is None
+    assert isinstance(gitpython, dict)
+    assert gitpython["vcs.ref.head.name"] == "v1"
