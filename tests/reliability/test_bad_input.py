@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from tests.harness.agent_envs import AGENT_ENVIRONMENTS
 from tests.harness.platform_envs import ENVIRONMENTS
 from tests.harness.process import reset_otel_globals
 from tests.reliability.conftest import examples
-from workspace_otel import _env, resources
+from workspace_otel import _env, _sdk_variables, resources
+from workspace_otel._guards import safe_read
 from workspace_otel.credentials import (
     CommandTokenSource,
     FileTokenSource,
@@ -36,6 +38,7 @@ from workspace_otel.credentials import (
     _jwt,
 )
 from workspace_otel.errors import ConfigurationError, TokenError
+from workspace_otel.resources._base import Context
 
 _ATTR_TYPES = (str, bool, int, float)
 DETECTORS = [
@@ -364,6 +367,7 @@ CONFIGURE_VARIABLES = [
     "OTEL_TRACES_SAMPLER_ARG",
     "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS",
     "OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER",
+    *sorted({row.name for row in _sdk_variables.ROWS} - {"OTEL_TRACES_SAMPLER_ARG"}),
 ]
 _CHOICES = {
     "WORKSPACE_OTEL_TOKEN_SOURCE": ["auto", "none", "env:NOPE", "file:/nonexistent", "oauth2",
@@ -382,6 +386,14 @@ _CHOICES = {
                                     "127.0.0.1:4318", "http://", "http://[::1", "not a url"],
     "OTEL_TRACES_EXPORTER": ["otlp", "console", "none", "zipkin", "otlp,console"],
     "OTEL_LOGS_EXPORTER": ["otlp", "console", "none", "bogus"],
+    "OTEL_BSP_MAX_QUEUE_SIZE": ["16", "2048", "-1", "0", " 4096 ", "1_000", ""],
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": ["512", "4096", "0", "x"],
+    "OTEL_BLRP_MAX_QUEUE_SIZE": ["16", "-1", "4096"],
+    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT": ["", "0", "-1", "128", "1e3"],
+    "OTEL_EXPORTER_OTLP_COMPRESSION": ["gzip", "GZIP", "none", "deflate", "zstd", ""],
+    "OTEL_EXPORTER_OTLP_TIMEOUT": ["1", "0", "-1", "10s", "inf", ""],
+    "OTEL_EXPORTER_OTLP_CERTIFICATE": ["/dev/zero", "/dev/null", "/nonexistent.pem", "/", ""],
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": ["/dev/zero", "/proc/self/fd/0", "/etc"],
 }  # fmt: skip
 configure_env = st.dictionaries(
     st.sampled_from(CONFIGURE_VARIABLES),
@@ -453,3 +465,161 @@ def test_bad_input_configure_refuses_or_works(
     finally:
         _configure._reset_for_tests()
         reset_otel_globals()
+
+
+# -- the SDK's own verdict on its variables ------------------------------------
+
+_INT_ROWS = [
+    row
+    for row in _sdk_variables.ROWS
+    if row.name.startswith(("OTEL_BSP_", "OTEL_BLRP_")) or row.name.endswith("_LIMIT")
+]
+sdk_numbers = st.one_of(
+    hostile_text,
+    st.integers(min_value=-(10**6), max_value=10**6).map(str),
+    st.sampled_from(["+5", " 7 ", "1_0", "0x10", "1.0", "1e3", "\t3\n", "-0", ""]),
+)
+
+
+def _sdk_reading(name: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    """What the installed SDK makes of the variable (or the exception it raises)."""
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.trace import SpanLimits
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    if name.endswith("_LIMIT"):
+        return SpanLimits._from_env_if_absent(None, name, -12345)
+    processor = BatchSpanProcessor if name.startswith("OTEL_BSP_") else BatchLogRecordProcessor
+    reader: Callable[[], object] = {
+        "SCHEDULE_DELAY": processor._default_schedule_delay_millis,
+        "EXPORT_TIMEOUT": processor._default_export_timeout_millis,
+        "MAX_QUEUE_SIZE": processor._default_max_queue_size,
+        "MAX_EXPORT_BATCH_SIZE": processor._default_max_export_batch_size,
+    }[name.split("_", 2)[2]]
+    return reader()
+
+
+@examples(150)
+@given(row=st.sampled_from(_INT_ROWS), raw=sdk_numbers)
+def test_bad_input_sdk_numbers_agree_with_the_sdk(
+    row: _sdk_variables.Row, raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Accepted values reach the SDK as we parsed them; refused ones the SDK fails on or ignores."""
+    if "\x00" in raw:
+        return  # not representable in a real environment
+    monkeypatch.setenv(row.name, raw)
+    logging.disable(logging.CRITICAL)  # the SDK logs a stack trace for what it ignores
+    try:
+        try:
+            sdk: object = _sdk_reading(row.name, monkeypatch)
+        except ValueError:
+            sdk = ValueError
+    finally:
+        logging.disable(logging.NOTSET)
+    blank = not raw.strip()
+    try:
+        ours = None if (blank and row.blank_ok) else row.parse(raw) if not blank else ValueError
+    except ValueError:
+        ours = ValueError
+    if ours is ValueError:
+        # Refused: the SDK raises, or silently uses something the user did not write.
+        assert sdk is ValueError or not _same_number(raw, sdk) or _below_floor(row, sdk), (raw, sdk)
+    elif ours is None:
+        assert sdk is None  # an empty limit: unlimited, as the SDK reads it
+    else:
+        assert sdk == ours, (raw, sdk, ours)
+
+
+def _same_number(raw: str, value: object) -> bool:
+    try:
+        return int(raw) == value
+    except ValueError:
+        return False
+
+
+def _below_floor(row: _sdk_variables.Row, value: object) -> bool:
+    return isinstance(value, int) and value <= 0
+
+
+special_kinds = st.sampled_from(["fifo", "device", "directory", "socket", "huge", "empty"])
+readers = st.sampled_from(["safe_read", "token file", "oauth2 secret", "platform json", "git"])
+
+
+def _make_special(kind: str, path: Path) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "socket":
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(path))  # the node stays after close: nobody listens
+    elif kind == "huge":
+        with open(path, "wb") as handle:
+            handle.truncate(3 * 1024 * 1024 * 1024)  # sparse
+    else:
+        path.write_bytes(b"")
+
+
+@examples(40)
+@given(kind=special_kinds, reader=readers)
+def test_bad_input_special_files_never_hang_any_reader(kind: str, reader: str) -> None:
+    """Every reader, every special file: an error (or fewer attributes) at once, never a hang."""
+    import threading
+
+    with tempfile.TemporaryDirectory(prefix="sp", dir="/tmp") as root_text:
+        root = Path(root_text)
+        outcome: dict[str, object] = {}
+
+        def read() -> None:
+            try:
+                outcome["value"] = _read_with(reader, kind, root)
+            except (TokenError, OSError) as exc:
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=read, daemon=True)
+        worker.start()
+        worker.join(20)
+        fifo = root / "target"
+        if worker.is_alive() and kind == "fifo":
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        assert not worker.is_alive(), f"{reader} hung on a {kind}"
+        if reader == "safe_read" and kind == "empty":
+            assert outcome == {"value": b""}  # the neighbour: an empty regular file is fine
+        elif reader in ("safe_read", "token file", "oauth2 secret"):
+            assert "error" in outcome, outcome
+        else:
+            assert outcome.get("value") in ({}, None), outcome
+
+
+def _read_with(reader: str, kind: str, root: Path) -> object:
+    target = root / "target"
+    if reader == "safe_read":
+        _make_special(kind, target)
+        return safe_read.read_bytes(target)
+    if reader == "token file":
+        _make_special(kind, target)
+        return FileTokenSource(target).fetch()
+    if reader == "oauth2 secret":
+        _make_special(kind, target)
+        return OAuth2ClientCredentialsSource(
+            "https://127.0.0.1:9/token", "client", client_secret_file=target
+        ).fetch()
+    if reader == "platform json":
+        relative = "workspaces/.codespaces/shared/environment-variables.json"
+        (root / relative).parent.mkdir(parents=True)
+        (root / relative).parent.joinpath("environment-variables.json").symlink_to(target)
+        _make_special(kind, target)
+        return Context(environ={}, root=root).read_json_object(relative, frozenset({"A"}))
+    repo = root / "repo"
+    (repo / ".git" / "refs" / "heads").mkdir(parents=True)
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (repo / ".git" / "config").symlink_to(target)
+    _make_special(kind, target)
+    det = resources.GitResourceDetector(
+        environ={"HOME": str(root), "WORKSPACE_OTEL_GIT_CACHE": "off"}, cwd=repo
+    )
+    det.timeout = 1.0
+    return {k: v for k, v in det.detect().attributes.items() if k.startswith("vcs.")}

@@ -290,17 +290,17 @@ def _child(repo: Path, path: str, cache: Path) -> dict[str, object]:
     return result
 
 
-def test_a_hit_imports_no_gitpython_and_needs_no_git(repo: Path, tmp_path: Path) -> None:
+def test_no_start_of_a_plain_repository_imports_gitpython(repo: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     empty_bin = tmp_path / "empty-bin"
     empty_bin.mkdir()
     miss = _child(repo, os.environ.get("PATH", ""), cache)
-    assert miss["gitpython"] is True
+    assert miss["gitpython"] is False  # a plain repository is read from its files
     hit = _child(repo, str(empty_bin), cache)  # git removed from PATH
     assert hit == {"attrs": miss["attrs"], "gitpython": False}
     _commit(repo, "b")
-    after = _child(repo, str(empty_bin), cache)  # a miss without git: GitPython reads files
-    assert after["gitpython"] is True
+    after = _child(repo, str(empty_bin), cache)  # the first start after a commit: a miss
+    assert after["gitpython"] is False
     attrs = after["attrs"]
     assert isinstance(attrs, dict)
     assert attrs["vcs.ref.head.revision"] == _git(repo, "rev-parse", "HEAD")

@@ -204,3 +204,24 @@ def test_files_and_git_agree_on_the_tag_at_head(tmp_path: Path) -> None:
     expected = min(_git(repo, "tag", "--points-at", "HEAD").split())
     attrs = dict(_detector(repo, WORKSPACE_OTEL_GIT_CACHE="off").detect().attributes)
     assert attrs["vcs.ref.head.name"] == expected == "b-annotated"
+
+
+def test_a_fifo_as_the_attribute_cache_file_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO planted where the git attribute cache lives: ignored, then replaced by a real file."""
+    from workspace_otel.resources import _gitcache
+
+    repo, sha = _repo(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    directory = _gitcache.cache_dir()
+    assert directory is not None
+    directory.mkdir(parents=True, mode=0o700)
+    cache_file = _gitcache.cache_path(directory, repo)
+    os.mkfifo(cache_file, 0o600)
+    try:
+        attrs = _finishes(lambda: dict(_detector(repo).detect().attributes))
+    finally:
+        _release(cache_file)
+    assert attrs["vcs.ref.head.revision"] == sha
+    assert cache_file.is_file()  # the next start has a real cache again

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,19 +72,15 @@ def check_platform(ctx: Context, check: Check) -> None:
         }
 
 
-def _load_gitpython() -> Any:
-    # GitPython raises ImportError at import when no git executable is found.
-    previous = os.environ.get("GIT_PYTHON_REFRESH")
-    os.environ["GIT_PYTHON_REFRESH"] = "quiet"
-    try:
-        import git
+_GIT_TIMEOUT = 3.0
+"""Seconds the doctor lets one ``git`` process run (a hanging ``git`` must not hang it)."""
 
-        return git
-    finally:
-        if previous is None:
-            os.environ.pop("GIT_PYTHON_REFRESH", None)
-        else:
-            os.environ["GIT_PYTHON_REFRESH"] = previous
+
+def _load_gitpython() -> Any:
+    # The detector's import: no ``git version`` without a timeout, none without git.
+    from workspace_otel.resources._git import import_gitpython
+
+    return import_gitpython()
 
 
 def check_git(ctx: Context, check: Check) -> None:
@@ -114,6 +109,19 @@ def check_git(ctx: Context, check: Check) -> None:
         )
         return
     check.evidence["directory"] = str(ctx.cwd)
+    from workspace_otel.resources._gitfiles import locate, unsafe_files
+
+    location = locate([Path(ctx.cwd)])
+    unsafe = unsafe_files(location) if location is not None else []
+    if unsafe:  # GitPython would block on it (a FIFO) or exhaust memory (a device)
+        check.add(
+            Finding(
+                "warn",
+                f"the repository is not read: {unsafe[0]}",
+                "Replace it with the regular file git writes, or set WORKSPACE_OTEL_GIT=off.",
+            )
+        )
+        return
     try:
         repo = git.Repo(ctx.cwd, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -155,7 +163,8 @@ def _read_repo(git: Any, repo: Any, check: Check) -> None:
             check.evidence["branch"] = None
         else:
             check.evidence["branch"] = repo.active_branch.name
-        check.evidence["commit"] = repo.head.commit.hexsha
+        # From the ref files: ``repo.head.commit`` would start ``git cat-file`` without a timeout.
+        check.evidence["commit"] = str(git.SymbolicReference.dereference_recursive(repo, "HEAD"))
     except ValueError:
         check.add(
             Finding(
@@ -184,9 +193,10 @@ def _read_repo(git: Any, repo: Any, check: Check) -> None:
                 )
             )
     remotes: dict[str, str] = {}
+    config = repo.config_reader()
     for remote in repo.remotes:
-        try:
-            urls = list(remote.urls)
+        try:  # the configuration, not ``git remote get-url`` (a process without a timeout)
+            urls = [str(u) for u in config.get_values(f'remote "{remote.name}"', "url")]
         except Exception:  # noqa: BLE001 - a broken remote is only evidence
             urls = []
         if urls:
@@ -207,7 +217,7 @@ def _read_repo(git: Any, repo: Any, check: Check) -> None:
 
 def _git_executable_works(git: Any) -> bool:
     try:
-        git.Git().version_info  # noqa: B018 - runs git --version once
+        git.Git().version(kill_after_timeout=_GIT_TIMEOUT)
     except Exception:  # noqa: BLE001 - any failure means the executable is unusable
         return False
     return True

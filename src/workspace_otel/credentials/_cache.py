@@ -38,6 +38,7 @@ from typing import Any
 
 from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel.credentials._clock import SYSTEM_CLOCK, Clock
+from workspace_otel.credentials._intervals import MIN_INTERVAL, floor_wait
 from workspace_otel.credentials._redact import redact
 from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token
@@ -332,7 +333,9 @@ class RefreshingTokenCache:
     ) -> TokenError | None:
         previous = self._entry
         uniform = self._clock.uniform
-        revalidate = float(getattr(self.source, "revalidate_interval", DEFAULT_REVALIDATE))
+        revalidate = floor_wait(
+            float(getattr(self.source, "revalidate_interval", DEFAULT_REVALIDATE))
+        )
         if previous is not None and previous.token.value == token.value:
             left = previous.usable_left(wall, mono)
             if left <= 0:
@@ -378,12 +381,14 @@ class RefreshingTokenCache:
                         )
             lifetime = token.lifetime if token.lifetime is not None else max(valid_for, 0.0)
             margin = margin_for(lifetime)
-            if valid_for - margin <= 0:
+            if valid_for - margin < MIN_INTERVAL:
                 return TokenError(
                     f"{self.source.describe()} returned a token that expires in "
                     f"{valid_for:.0f} s, too soon to use (is the clock right?)"
                 )
-            refresh_after = min(valid_for * uniform(*REFRESH_FRACTION), valid_for - margin)
+            refresh_after = floor_wait(
+                min(valid_for * uniform(*REFRESH_FRACTION), valid_for - margin)
+            )
             entry = _Entry(token, wall, mono, valid_for, margin, refresh_after)
         self._entry = entry
         if self._failures:

@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 from workspace_otel.credentials._command_output import parse_command_output
+from workspace_otel.credentials._intervals import check_interval
 from workspace_otel.credentials._run_command import DEFAULT_TIMEOUT, run_command
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError
@@ -70,7 +71,9 @@ class CommandTokenSource:
         self.argv: tuple[str, ...] = tuple(argv)
         self.timeout = timeout
         self._environ = None if environ is None else dict(environ)
-        self.revalidate_interval = revalidate_interval
+        self.revalidate_interval = check_interval(
+            revalidate_interval, "CommandTokenSource(revalidate_interval=...)"
+        )
 
     @property
     def cache_key(self) -> Hashable:

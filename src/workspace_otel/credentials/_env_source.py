@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Hashable, Mapping
 
+from workspace_otel.credentials._intervals import check_interval
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError, TokenError
 
@@ -46,7 +47,9 @@ class EnvTokenSource:
         self.name = name
         # os.environ itself counts as "live environment": same cache as the zero-arg path.
         self._environ = None if environ is os.environ else environ
-        self.revalidate_interval = revalidate_interval
+        self.revalidate_interval = check_interval(
+            revalidate_interval, "EnvTokenSource(revalidate_interval=...)"
+        )
 
     @property
     def cache_key(self) -> Hashable:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 
 from workspace_otel._guards import safe_read
+from workspace_otel.credentials._intervals import check_interval
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
@@ -54,8 +55,12 @@ class FileTokenSource:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = Path(path).expanduser()
-        self.revalidate_interval = revalidate_interval
-        self.force_reread_interval = force_reread_interval
+        self.revalidate_interval = check_interval(
+            revalidate_interval, "FileTokenSource(revalidate_interval=...)"
+        )
+        self.force_reread_interval = check_interval(
+            force_reread_interval, "FileTokenSource(force_reread_interval=...)", minimum=0.0
+        )
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._pid = os.getpid()

@@ -1,17 +1,17 @@
-"""The local git repository: which code is running, read through GitPython.
+"""The local git repository: which code is running, from its files or through GitPython.
 
 The repository is searched from the current directory upwards, then from
-``GITPOD_REPO_ROOT`` and ``CODESPACE_VSCODE_FOLDER``. GitPython is the reader
-of record: ``git.Repo(start, search_parent_directories=True)`` gives the
-branch, the tag at a detached HEAD (annotated or lightweight), the commit and
-the configuration (remote, ``insteadOf``, identity); ``Repo.is_dirty``
-answers ``workspace.git.dirty``. GitPython is imported inside detection only.
+``GITPOD_REPO_ROOT`` and ``CODESPACE_VSCODE_FOLDER``. The common layouts are
+read from their files (``_gitread``: HEAD, refs, ``packed-refs``, the remote
+with ``insteadOf``), which agree with GitPython by test. GitPython reads the
+rest: ``git.Repo(start, search_parent_directories=True)`` gives the branch,
+the tag at a detached HEAD, the commit and the configuration (includes,
+quoted values, identity); ``git status`` answers ``workspace.git.dirty``.
+GitPython is imported inside detection only, and only when needed.
 
-Reading through GitPython costs tens of milliseconds, so a start would pay
-that for attributes that rarely change. The normalised attributes
-are therefore cached on disk (``_gitcache``), keyed on the files that change
-when HEAD, refs, tags or the configuration change (``_gitfiles``): a start
-whose repository did not change neither imports GitPython nor runs ``git``.
+The normalised attributes are cached on disk (``_gitcache``), keyed on the
+files that change when HEAD, refs, tags or the configuration change
+(``_gitfiles``): a start whose repository did not change reads nothing else.
 
 A slow or hostile repository never hangs the start: the files GitPython will
 read are checked first with the safe reader (a FIFO, a device or a huge file
@@ -38,7 +38,7 @@ from typing import Any
 from workspace_otel import _env
 from workspace_otel._version import __version__
 from workspace_otel.resources import _attributes as a
-from workspace_otel.resources import _gitcache, _gitrefs
+from workspace_otel.resources import _gitcache, _gitread, _gitrefs
 from workspace_otel.resources._base import Context, _Detector
 from workspace_otel.resources._gitfiles import (
     RepoLocation,
@@ -349,8 +349,9 @@ def read_repository(
     dirty: bool,
     raise_on_error: bool = False,
     deadline: _Deadline | None = None,
+    from_files: bool = True,
 ) -> Reading:
-    """Read a repository's attributes through GitPython.
+    """Read a repository's attributes: from its files when they suffice, else through GitPython.
 
     Args:
         location: the repository found by :func:`~._gitfiles.locate`.
@@ -359,6 +360,8 @@ def read_repository(
         dirty: also compute ``workspace.git.dirty`` (``git status``).
         raise_on_error: re-raise a failing ``git status`` instead of noting it.
         deadline: the time left for the whole reading (default :data:`DEFAULT_TIMEOUT`).
+        from_files: answer from the files when they suffice (``_gitread``);
+            ``False`` always asks GitPython.
 
     Raises:
         ImportError: GitPython is not installed.
@@ -371,6 +374,11 @@ def read_repository(
         reading.problems.append(f"not reading the repository through GitPython: {unsafe[0]}")
         reading.complete = False
         return reading
+    if from_files:
+        attrs = _gitread.read_from_files(location, identity=identity, dirty=dirty)
+        if attrs is not None:  # the common layouts: no GitPython import, no git process
+            reading.attrs = attrs
+            return reading
     git = import_gitpython()
     repo = _open(git, location)
     try:
@@ -455,7 +463,7 @@ def _bounded(call: Callable[[], Reading], seconds: float) -> Reading | None:
 
 
 class GitResourceDetector(_Detector):
-    """The local git repository, read through GitPython and cached between starts.
+    """The local git repository, read from its files or through GitPython, cached between starts.
 
     Attributes: ``vcs.repository.url.full`` (credentials stripped, scp-style
     remotes turned into https, no ``.git``), ``vcs.repository.name``,

@@ -5,7 +5,8 @@ uses ``os`` calls only (no ``git`` process, no GitPython import). It finds
 the repository the way git and GitPython do (``.git`` directories and
 ``.git`` files of worktrees and submodules, ``commondir``) and computes the
 :func:`state_fingerprint` that keys the attribute cache (``_gitcache``).
-Reading HEAD, refs, tags and remotes is GitPython's job (``_git``).
+Reading HEAD, refs, tags and remotes is ``_gitread``'s job (from the files)
+or GitPython's (``_git``).
 
 Nothing here logs and nothing raises :class:`OSError` to the caller.
 """

@@ -31,6 +31,7 @@ PACKED_REFS_LIMIT = 64 * 1024 * 1024
 """Largest ``packed-refs`` read (64 MiB: about a million refs)."""
 
 _REF_LIMIT = 4096
+_MAX_TAG_DIRECTORIES = 256
 _OBJECT_LIMIT = 1024 * 1024
 _PEEL_DEPTH = 8
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -102,8 +103,12 @@ def _loose_tags(common_dir: Path) -> tuple[dict[str, str], bool]:
     root = common_dir / "refs" / "tags"
     pending = [root]
     complete = True
+    directories = 0
     while pending:
         directory = pending.pop()
+        directories += 1
+        if directories > _MAX_TAG_DIRECTORIES:
+            return found, False
         try:
             with os.scandir(directory) as entries:
                 items = list(entries)
