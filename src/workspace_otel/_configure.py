@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel._options import Arguments, Settings, disabled_settings, is_disabled, resolve
 from workspace_otel.errors import WorkspaceOtelWarning
 
@@ -38,6 +39,15 @@ _logger = logging.getLogger("workspace_otel")
 
 _LOCK = threading.RLock()
 _HANDLE: Telemetry | None = None
+
+
+def _new_lock_after_fork() -> None:
+    # A thread of the parent may have held it at fork; shutdown() takes it at exit.
+    global _LOCK
+    _LOCK = threading.RLock()
+
+
+on_fork_in_child(__name__, _new_lock_after_fork)
 
 
 @dataclass(eq=False)
@@ -220,7 +230,8 @@ def configure(
 
     Returns:
         The :class:`Telemetry` handle. A second call returns the same handle
-        with a :class:`~workspace_otel.errors.WorkspaceOtelWarning`.
+        with a :class:`~workspace_otel.errors.WorkspaceOtelWarning`; after
+        ``telemetry.shutdown()`` a call builds a new pipeline.
 
     Raises:
         ConfigurationError: an option or variable is invalid; the message
@@ -255,6 +266,10 @@ def _configure(
 ) -> Telemetry:
     global _HANDLE
     with _LOCK:
+        if _HANDLE is not None and _HANDLE._shut:
+            # Shut down on purpose: a notebook or a test starts again.
+            _retire(_HANDLE)
+            _HANDLE = None
         if _HANDLE is not None:
             given = [name for name in args._FIELDS if getattr(args, name) is not None]
             extra = f"; these arguments were ignored: {', '.join(given)}" if given else ""
@@ -274,6 +289,37 @@ def _configure(
         settings = resolve(args, environ, credentials_from_env=_token_from_env)
         _HANDLE = _build(settings, environ, origin=origin, auto_version=auto_version)
         return _HANDLE
+
+
+def _retire(handle: Telemetry) -> None:
+    """Undo what a shut-down handle installed, so a new pipeline can take its place.
+
+    Its exit and signal hooks are removed, and the API's set-once globals that
+    still point at its (dead) providers are released; a global installed by
+    other code is never touched.
+    """
+    if handle._lifecycle is not None:
+        handle._lifecycle.uninstall()
+    try:
+        from opentelemetry import trace
+        from opentelemetry._logs import _internal as logs_internal
+        from opentelemetry.metrics import _internal as metrics_internal
+        from opentelemetry.util._once import Once
+
+        if trace._TRACER_PROVIDER is handle.tracer_provider:
+            trace._TRACER_PROVIDER = None
+            trace._TRACER_PROVIDER_SET_ONCE = Once()
+        if metrics_internal._METER_PROVIDER is handle.meter_provider:
+            metrics_internal._METER_PROVIDER = None
+            metrics_internal._METER_PROVIDER_SET_ONCE = Once()
+        if (
+            handle.logger_provider is not None
+            and logs_internal._LOGGER_PROVIDER is handle.logger_provider
+        ):
+            logs_internal._LOGGER_PROVIDER = None
+            logs_internal._LOGGER_PROVIDER_SET_ONCE = Once()
+    except Exception:  # an API without these internals: the old globals stay
+        _logger.debug("could not release the global providers", exc_info=True)
 
 
 def _disabled_handle(settings: Settings, origin: str) -> Telemetry:
