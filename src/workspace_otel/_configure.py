@@ -393,7 +393,7 @@ def _build(
 
     resource, sources = build_resource(settings, environ, auto_version=auto_version)
     printer = ConsolePrinter(trace_url=settings.trace_url.value)
-    built = build_exporters(settings, printer)
+    built = build_exporters(settings, printer, environ)
 
     open_spans = OpenSpans()
     tracer_provider = SdkTracerProvider(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -57,16 +58,20 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def _grpc_secure(endpoint: str) -> bool:
+def _grpc_secure(endpoint: str, signal: Signal, environ: Mapping[str, str]) -> bool:
+    """Whether the gRPC channel of ``signal`` uses TLS, as the SDK decides it.
+
+    The scheme wins; then ``OTEL_EXPORTER_OTLP_<SIGNAL>_INSECURE``, then
+    ``OTEL_EXPORTER_OTLP_INSECURE``; TLS otherwise.
+    """
     if endpoint.startswith("https://"):
         return True
     if endpoint.startswith("http://"):
         return False
-    import os
-
-    for var in ("OTEL_EXPORTER_OTLP_INSECURE",):
-        if os.environ.get(var, "").strip().lower() == "true":
-            return False
+    for var in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"):
+        value = environ.get(var, "").strip().lower()
+        if value:
+            return value != "true"
     return True
 
 
@@ -96,12 +101,16 @@ def _otlp_http(signal: Signal, sig: SignalSettings, session: requests.Session) -
 
 
 def _otlp_grpc(signal: Signal, sig: SignalSettings, credentials: Any) -> Any:
+    """``credentials=None`` means a plaintext channel; both are always passed explicitly.
+
+    Explicit credentials keep the SDK from loading the provider named by
+    ``OTEL_PYTHON_EXPORTER_OTLP_GRPC_CREDENTIAL_PROVIDER`` on its own.
+    """
     endpoint = sig.endpoint.value
     assert endpoint is not None
-    kwargs: dict[str, Any] = {"endpoint": endpoint}
+    kwargs: dict[str, Any] = {"endpoint": endpoint, "insecure": credentials is None}
     if credentials is not None:
         kwargs["credentials"] = credentials
-        kwargs["insecure"] = False
     if signal == "traces":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
@@ -134,12 +143,24 @@ def _console_exporter(signal: Signal, printer: ConsolePrinter) -> Any:
     return ConsoleMetricExporter(printer)
 
 
-def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
+def build_exporters(
+    settings: Settings, printer: ConsolePrinter, environ: Mapping[str, str] | None = None
+) -> Built:
     """Create every configured exporter; the token source is shared by all of them.
+
+    Args:
+        settings: the resolved settings.
+        printer: the console printer of the console exporters.
+        environ: the environment configure() reads (default ``os.environ``),
+            for the gRPC ``OTEL_EXPORTER_OTLP_[<SIGNAL>_]INSECURE`` and
+            certificate variables.
 
     Raises:
         ConfigurationError: from the credentials factories (bad token configuration).
     """
+    import os
+
+    env = os.environ if environ is None else environ
     built = Built()
     source = settings.credentials.value
     header = settings.token_header.value
@@ -153,17 +174,23 @@ def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
                 endpoint = sig.endpoint.value or ""
                 if sig.protocol.value == "grpc":
                     creds = None
-                    if source is not None:
-                        if _grpc_secure(endpoint):
-                            from workspace_otel.credentials import grpc_credentials
+                    if _grpc_secure(endpoint, sig.signal, env):
+                        from workspace_otel.credentials._grpc import (
+                            grpc_credentials,
+                            tls_channel_credentials,
+                        )
 
-                            creds = grpc_credentials(source, header=header)
-                        elif not warned_plaintext:
-                            warned_plaintext = True
-                            built.notes.append(
-                                "gRPC endpoint is plaintext: the token is NOT sent (gRPC only "
-                                "attaches call credentials on TLS); use https:// or http/protobuf"
-                            )
+                        creds = (
+                            tls_channel_credentials(env)
+                            if source is None
+                            else grpc_credentials(source, header=header)
+                        )
+                    elif source is not None and not warned_plaintext:
+                        warned_plaintext = True
+                        built.notes.append(
+                            "gRPC endpoint is plaintext: the token is NOT sent (gRPC only "
+                            "attaches call credentials on TLS); use https:// or http/protobuf"
+                        )
                     exporter = _otlp_grpc(sig.signal, sig, creds)
                 else:
                     if (
