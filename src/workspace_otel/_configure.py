@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
     from workspace_otel._lifecycle import Lifecycle
+    from workspace_otel._outage import CollectorWatch
     from workspace_otel.credentials import TokenSource
 
 __all__ = ["Telemetry", "configure"]
@@ -85,6 +86,7 @@ class Telemetry:
     disabled: bool = False
     _lifecycle: Lifecycle | None = field(default=None, repr=False)
     _shut: bool = field(default=False, repr=False)
+    _watch: CollectorWatch | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -137,6 +139,8 @@ class Telemetry:
             logging.getLogger().removeHandler(self.log_handler)
         if self._lifecycle is not None:
             self._lifecycle.active = False
+        if self._watch is not None:
+            self._watch.stop_waiting()  # collector known down: no waiting
         from workspace_otel._lifecycle import run_bounded
 
         limit = self.settings.flush_timeout.value if timeout is None else timeout
@@ -152,7 +156,10 @@ class Telemetry:
                 else:
                     stop()
 
-        return run_bounded(shutdown, limit, "shutdown")
+        finished = run_bounded(shutdown, limit, "shutdown")
+        if self._watch is not None:
+            self._watch.report_exit()
+        return finished
 
 
 def _token_from_env(environ: Mapping[str, str]) -> TokenSource | None:
@@ -460,6 +467,7 @@ def _build(
         log_handler=log_handler,
         installed=installed,
         origin=origin,
+        _watch=built.watch,
     )
 
     def after_fork() -> None:

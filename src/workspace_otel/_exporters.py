@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from workspace_otel._console import ConsolePrinter
     from workspace_otel._options import Settings, Signal, SignalSettings
+    from workspace_otel._outage import CollectorWatch
     from workspace_otel.credentials import TokenSource
 
 _logger = logging.getLogger("workspace_otel")
@@ -43,6 +44,7 @@ class Built:
     logs: list[tuple[str, Any]] = field(default_factory=list)
     sessions: list[requests.Session] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    watch: CollectorWatch | None = None
 
 
 def _is_loopback(url: str) -> bool:
@@ -207,10 +209,23 @@ def build_exporters(
                     session = _session(source, header)
                     built.sessions.append(session)
                     exporter = _otlp_http(sig.signal, sig, session)
+                    _watch(built, settings, session, exporter, sig.signal, endpoint)
             else:
                 exporter = _from_entry_point(sig.signal, name)
             target.append((name, exporter))
     return built
+
+
+def _watch(
+    built: Built, settings: Settings, session: Any, exporter: Any, signal: Signal, endpoint: str
+) -> None:
+    """Put an OTLP/HTTP exporter under the collector watch (one per configuration)."""
+    from workspace_otel._outage import CollectorWatch
+
+    if built.watch is None:
+        built.watch = CollectorWatch(settings.flush_timeout.value)
+    built.watch.watch_session(session, endpoint)
+    built.watch.watch_exporter(exporter, signal)
 
 
 def reset_sessions_after_fork(sessions: list[requests.Session]) -> None:
