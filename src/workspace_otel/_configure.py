@@ -288,6 +288,9 @@ def _configure(
                 stacklevel=3,
             )
             return _HANDLE
+        from workspace_otel._typos import warn_unknown_variables
+
+        warn_unknown_variables(environ)
         disabled = is_disabled(environ)
         if disabled.value:
             _HANDLE = _disabled_handle(disabled_settings(disabled), origin)

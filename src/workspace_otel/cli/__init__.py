@@ -10,10 +10,13 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    from workspace_otel._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="workspace-otel",
         description="Inspect what workspace_otel detects and check that telemetry gets through.",
     )
+    parser.add_argument("--version", action="version", version=f"workspace-otel {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     detect = commands.add_parser(
         "detect", help="print the resource attributes this process would export"
@@ -31,8 +34,33 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status."""
-    args = _parser().parse_args(argv)
+    """Run the command line and return its exit status.
+
+    All output passes one gate (:class:`~workspace_otel.cli._output.SafeText`:
+    control characters are shown as escapes, never interpreted); a reader
+    that goes away (``workspace-otel detect | head -1``) ends the command
+    quietly with status 141, as for any Unix tool killed by SIGPIPE.
+    """
+    from workspace_otel.cli._output import (
+        SafeText,
+        closed_pipe_status,
+        silence_stdout,
+    )
+
+    real_out, real_err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeText(real_out), SafeText(real_err)
+    try:
+        status = _run(_parser().parse_args(argv))
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        silence_stdout()
+        return closed_pipe_status()
+    finally:
+        sys.stdout, sys.stderr = real_out, real_err
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "detect":
         from workspace_otel.cli._detect import run_detect
 
