@@ -405,6 +405,12 @@ def _build(
     printer = ConsolePrinter(trace_url=settings.trace_url.value)
     built = build_exporters(settings, printer, environ)
 
+    # The SDK's TracerProvider re-detects its resource in a forked child with a
+    # thread pool. The pool module frees its global lock in the child with an
+    # at-fork hook; that hook must be registered before the provider's, or a
+    # fork deadlocks in the provider's hook on a lock still held.
+    import concurrent.futures.thread  # noqa: F401
+
     open_spans = OpenSpans()
     tracer_provider = SdkTracerProvider(
         resource=resource, sampler=settings.sampler.value, shutdown_on_exit=False

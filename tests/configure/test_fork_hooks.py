@@ -61,3 +61,28 @@ def test_child_can_take_the_locks_a_parent_thread_held_at_fork() -> None:
     holder.join(5)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.slow
+def test_fork_after_the_app_imports_the_thread_pool_late_does_not_hang() -> None:
+    """configure(), a late `import concurrent.futures.thread`, fork: the child runs.
+
+    The SDK's TracerProvider uses a thread pool in its at-fork child hook; if
+    the pool module's lock-freeing hook is registered after it, every fork
+    deadlocks in the child.
+    """
+    import subprocess
+
+    from tests.configure.conftest import APPS
+    from tests.harness.process import PYTHON, subprocess_env
+
+    result = subprocess.run(
+        [PYTHON, str(APPS / "fork_after_late_import.py")],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
+        check=False,
+    )
+    assert "PRECONDITION" not in result.stdout
+    assert "CHILD OK" in result.stdout, (result.stdout, result.stderr)
