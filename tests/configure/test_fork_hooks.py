@@ -26,9 +26,8 @@ def test_reconfiguring_adds_no_fork_hook(monkeypatch: pytest.MonkeyPatch) -> Non
     real = os.register_at_fork
 
     def counting(**kwargs: Callable[[], object]) -> None:
-        registered.extend(
-            f.__module__ for f in kwargs.values() if f.__module__.startswith("workspace_otel")
-        )
+        modules = [getattr(f, "__module__", None) or "" for f in kwargs.values()]
+        registered.extend(m for m in modules if m.startswith("workspace_otel"))
         real(**kwargs)
 
     monkeypatch.setattr(os, "register_at_fork", counting)
