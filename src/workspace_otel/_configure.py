@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel._guards.redaction import install_log_filter
 from workspace_otel._options import Arguments, Settings, disabled_settings, is_disabled, resolve
 from workspace_otel._otlp_headers import check_headers_variables
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
     from workspace_otel._lifecycle import Lifecycle
+    from workspace_otel._outage import CollectorWatch
     from workspace_otel.credentials import TokenSource
 
 __all__ = ["Telemetry", "configure"]
@@ -40,6 +42,15 @@ _logger = logging.getLogger("workspace_otel")
 
 _LOCK = threading.RLock()
 _HANDLE: Telemetry | None = None
+
+
+def _new_lock_after_fork() -> None:
+    # A thread of the parent may have held it at fork; shutdown() takes it at exit.
+    global _LOCK
+    _LOCK = threading.RLock()
+
+
+on_fork_in_child(__name__, _new_lock_after_fork)
 
 
 @dataclass(eq=False)
@@ -77,6 +88,7 @@ class Telemetry:
     disabled: bool = False
     _lifecycle: Lifecycle | None = field(default=None, repr=False)
     _shut: bool = field(default=False, repr=False)
+    _watch: CollectorWatch | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
@@ -129,6 +141,8 @@ class Telemetry:
             logging.getLogger().removeHandler(self.log_handler)
         if self._lifecycle is not None:
             self._lifecycle.active = False
+        if self._watch is not None:
+            self._watch.stop_waiting()  # collector known down: no waiting
         from workspace_otel._lifecycle import run_bounded
 
         limit = self.settings.flush_timeout.value if timeout is None else timeout
@@ -144,7 +158,10 @@ class Telemetry:
                 else:
                     stop()
 
-        return run_bounded(shutdown, limit, "shutdown")
+        finished = run_bounded(shutdown, limit, "shutdown")
+        if self._watch is not None:
+            self._watch.report_exit()
+        return finished
 
 
 def _token_from_env(environ: Mapping[str, str]) -> TokenSource | None:
@@ -222,7 +239,8 @@ def configure(
 
     Returns:
         The :class:`Telemetry` handle. A second call returns the same handle
-        with a :class:`~workspace_otel.errors.WorkspaceOtelWarning`.
+        with a :class:`~workspace_otel.errors.WorkspaceOtelWarning`; after
+        ``telemetry.shutdown()`` a call builds a new pipeline.
 
     Raises:
         ConfigurationError: an option or variable is invalid; the message
@@ -257,6 +275,10 @@ def _configure(
 ) -> Telemetry:
     global _HANDLE
     with _LOCK:
+        if _HANDLE is not None and _HANDLE._shut:
+            # Shut down on purpose: a notebook or a test starts again.
+            _retire(_HANDLE)
+            _HANDLE = None
         if _HANDLE is not None:
             given = [name for name in args._FIELDS if getattr(args, name) is not None]
             extra = f"; these arguments were ignored: {', '.join(given)}" if given else ""
@@ -268,6 +290,9 @@ def _configure(
                 stacklevel=3,
             )
             return _HANDLE
+        from workspace_otel._typos import warn_unknown_variables
+
+        warn_unknown_variables(environ)
         disabled = is_disabled(environ)
         if disabled.value:
             _HANDLE = _disabled_handle(disabled_settings(disabled), origin)
@@ -288,6 +313,37 @@ def _configure(
         # After the exporters exist: their module loggers get the scrubbing filter too.
         install_log_filter()
         return _HANDLE
+
+
+def _retire(handle: Telemetry) -> None:
+    """Undo what a shut-down handle installed, so a new pipeline can take its place.
+
+    Its exit and signal hooks are removed, and the API's set-once globals that
+    still point at its (dead) providers are released; a global installed by
+    other code is never touched.
+    """
+    if handle._lifecycle is not None:
+        handle._lifecycle.uninstall()
+    try:
+        from opentelemetry import trace
+        from opentelemetry._logs import _internal as logs_internal
+        from opentelemetry.metrics import _internal as metrics_internal
+        from opentelemetry.util._once import Once
+
+        if trace._TRACER_PROVIDER is handle.tracer_provider:
+            trace._TRACER_PROVIDER = None
+            trace._TRACER_PROVIDER_SET_ONCE = Once()
+        if metrics_internal._METER_PROVIDER is handle.meter_provider:
+            metrics_internal._METER_PROVIDER = None
+            metrics_internal._METER_PROVIDER_SET_ONCE = Once()
+        if (
+            handle.logger_provider is not None
+            and logs_internal._LOGGER_PROVIDER is handle.logger_provider
+        ):
+            logs_internal._LOGGER_PROVIDER = None
+            logs_internal._LOGGER_PROVIDER_SET_ONCE = Once()
+    except Exception:  # an API without these internals: the old globals stay
+        _logger.debug("could not release the global providers", exc_info=True)
 
 
 def _disabled_handle(settings: Settings, origin: str) -> Telemetry:
@@ -363,7 +419,13 @@ def _build(
     baggage = _baggage.settings_from(environ)  # invalid lists fail before anything is built
     resource, sources = build_resource(settings, environ, auto_version=auto_version)
     printer = ConsolePrinter(trace_url=settings.trace_url.value)
-    built = build_exporters(settings, printer)
+    built = build_exporters(settings, printer, environ)
+
+    # The SDK's TracerProvider re-detects its resource in a forked child with a
+    # thread pool. The pool module frees its global lock in the child with an
+    # at-fork hook; that hook must be registered before the provider's, or a
+    # fork deadlocks in the provider's hook on a lock still held.
+    import concurrent.futures.thread  # noqa: F401
 
     open_spans = OpenSpans()
     tracer_provider = SdkTracerProvider(
@@ -431,6 +493,7 @@ def _build(
         log_handler=log_handler,
         installed=installed,
         origin=origin,
+        _watch=built.watch,
     )
 
     def after_fork() -> None:

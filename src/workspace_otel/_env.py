@@ -217,3 +217,27 @@ def get_bool(name: str, environ: Mapping[str, str] | None = None) -> bool:
 def unknown(environ: Mapping[str, str] | None = None) -> list[str]:
     """Return the ``WORKSPACE_OTEL_*`` variables set but not known (likely typos)."""
     return sorted(k for k in _environ(environ) if k.startswith(PREFIX) and k not in BY_NAME)
+
+
+def likely_typos(environ: Mapping[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """Return ``(unknown variable, closest known name or None)`` for likely typos.
+
+    A name given as a token's home (``WORKSPACE_OTEL_TOKEN_SOURCE=env:NAME``) is
+    not a typo.
+    """
+    import difflib
+
+    env = _environ(environ)
+    homes = set()
+    for spec_name in ("WORKSPACE_OTEL_TOKEN_SOURCE", "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"):
+        spec = env.get(spec_name, "").strip()
+        if spec.lower().startswith("env:"):
+            homes.add(spec[4:].strip())
+    known = list(BY_NAME)
+    found: list[tuple[str, str | None]] = []
+    for name in unknown(env):
+        if name in homes:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        found.append((name, close[0] if close else None))
+    return found

@@ -12,6 +12,7 @@ ours: that bypasses ``OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER``, so
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from workspace_otel._console import ConsolePrinter
     from workspace_otel._options import Settings, Signal, SignalSettings
+    from workspace_otel._outage import CollectorWatch
     from workspace_otel.credentials import TokenSource
 
 _logger = logging.getLogger("workspace_otel")
@@ -43,18 +45,23 @@ class Built:
     logs: list[tuple[str, Any]] = field(default_factory=list)
     sessions: list[requests.Session] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    watch: CollectorWatch | None = None
 
 
-def _grpc_secure(endpoint: str) -> bool:
+def _grpc_secure(endpoint: str, signal: Signal, environ: Mapping[str, str]) -> bool:
+    """Whether the gRPC channel of ``signal`` uses TLS, as the SDK decides it.
+
+    The scheme wins; then ``OTEL_EXPORTER_OTLP_<SIGNAL>_INSECURE``, then
+    ``OTEL_EXPORTER_OTLP_INSECURE``; TLS otherwise.
+    """
     if endpoint.startswith("https://"):
         return True
     if endpoint.startswith("http://"):
         return False
-    import os
-
-    for var in ("OTEL_EXPORTER_OTLP_INSECURE",):
-        if os.environ.get(var, "").strip().lower() == "true":
-            return False
+    for var in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"):
+        value = environ.get(var, "").strip().lower()
+        if value:
+            return value != "true"
     return True
 
 
@@ -84,12 +91,16 @@ def _otlp_http(signal: Signal, sig: SignalSettings, session: requests.Session) -
 
 
 def _otlp_grpc(signal: Signal, sig: SignalSettings, credentials: Any) -> Any:
+    """``credentials=None`` means a plaintext channel; both are always passed explicitly.
+
+    Explicit credentials keep the SDK from loading the provider named by
+    ``OTEL_PYTHON_EXPORTER_OTLP_GRPC_CREDENTIAL_PROVIDER`` on its own.
+    """
     endpoint = sig.endpoint.value
     assert endpoint is not None
-    kwargs: dict[str, Any] = {"endpoint": endpoint}
+    kwargs: dict[str, Any] = {"endpoint": endpoint, "insecure": credentials is None}
     if credentials is not None:
         kwargs["credentials"] = credentials
-        kwargs["insecure"] = False
     if signal == "traces":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
@@ -122,12 +133,24 @@ def _console_exporter(signal: Signal, printer: ConsolePrinter) -> Any:
     return ConsoleMetricExporter(printer)
 
 
-def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
+def build_exporters(
+    settings: Settings, printer: ConsolePrinter, environ: Mapping[str, str] | None = None
+) -> Built:
     """Create every configured exporter; the token source is shared by all of them.
+
+    Args:
+        settings: the resolved settings.
+        printer: the console printer of the console exporters.
+        environ: the environment configure() reads (default ``os.environ``),
+            for the gRPC ``OTEL_EXPORTER_OTLP_[<SIGNAL>_]INSECURE`` and
+            certificate variables.
 
     Raises:
         ConfigurationError: from the credentials factories (bad token configuration).
     """
+    import os
+
+    env = os.environ if environ is None else environ
     built = Built()
     source = settings.credentials.value
     header = settings.token_header.value
@@ -142,21 +165,24 @@ def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
                 register_url(endpoint)
                 if sig.protocol.value == "grpc":
                     creds = plugin = None
-                    if source is not None:
-                        if _grpc_secure(endpoint):
-                            from workspace_otel.credentials._grpc import (
-                                grpc_credentials_and_plugin,
-                            )
+                    if _grpc_secure(endpoint, sig.signal, env):
+                        from workspace_otel.credentials._grpc import (
+                            grpc_credentials_and_plugin,
+                            tls_channel_credentials,
+                        )
 
+                        if source is None:
+                            creds = tls_channel_credentials(env)
+                        else:
                             creds, plugin = grpc_credentials_and_plugin(
                                 source, header=header, endpoint=endpoint or None
                             )
-                        elif not warned_plaintext:
-                            warned_plaintext = True
-                            built.notes.append(
-                                "gRPC endpoint is plaintext: the token is NOT sent (gRPC only "
-                                "attaches call credentials on TLS); use https:// or http/protobuf"
-                            )
+                    elif source is not None and not warned_plaintext:
+                        warned_plaintext = True
+                        built.notes.append(
+                            "gRPC endpoint is plaintext: the token is NOT sent (gRPC only "
+                            "attaches call credentials on TLS); use https:// or http/protobuf"
+                        )
                     exporter = _otlp_grpc(sig.signal, sig, creds)
                     if plugin is not None:
                         from workspace_otel.credentials._grpc_retry import retry_unauthenticated
@@ -171,10 +197,23 @@ def build_exporters(settings: Settings, printer: ConsolePrinter) -> Built:
                     session = _session(source, header)
                     built.sessions.append(session)
                     exporter = _otlp_http(sig.signal, sig, session)
+                    _watch(built, settings, session, exporter, sig.signal, endpoint)
             else:
                 exporter = _from_entry_point(sig.signal, name)
             target.append((name, exporter))
     return built
+
+
+def _watch(
+    built: Built, settings: Settings, session: Any, exporter: Any, signal: Signal, endpoint: str
+) -> None:
+    """Put an OTLP/HTTP exporter under the collector watch (one per configuration)."""
+    from workspace_otel._outage import CollectorWatch
+
+    if built.watch is None:
+        built.watch = CollectorWatch(settings.flush_timeout.value)
+    built.watch.watch_session(session, endpoint)
+    built.watch.watch_exporter(exporter, signal)
 
 
 def reset_sessions_after_fork(sessions: list[requests.Session]) -> None:

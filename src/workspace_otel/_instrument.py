@@ -9,11 +9,16 @@ first found), logging a warning for the others; then it loads the
 instrumentors. Exceptions there are logged and swallowed.
 
 * :class:`WorkspaceOtelDistro` only sets environment defaults (``setdefault``,
-  like ``opentelemetry-distro``) and says when another configurator is about
-  to win.
+  like ``opentelemetry-distro``), including ``OTEL_PYTHON_CONFIGURATOR`` so
+  its own configurator runs whatever the entry-point order.
 * :class:`WorkspaceOtelConfigurator` subclasses the SDK's private
   ``_OTelSDKConfigurator`` and runs the same code as :func:`workspace_otel.configure`
   from the environment alone; it says when another distro won.
+* :func:`report_other_setup` (an ``opentelemetry_pre_instrument`` hook) says
+  when another distribution's distro and configurator both ran instead.
+
+Whatever happens, at most one warning names ``OTEL_PYTHON_DISTRO`` and
+``OTEL_PYTHON_CONFIGURATOR``.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
 from workspace_otel.errors import ConfigurationError
 
-__all__ = ["WorkspaceOtelConfigurator", "WorkspaceOtelDistro"]
+__all__ = ["WorkspaceOtelConfigurator", "WorkspaceOtelDistro", "report_other_setup"]
 
 _logger = logging.getLogger("workspace_otel")
 
@@ -53,31 +58,60 @@ def _winner(group: str, variable: str) -> str | None:
     return names[0] if names else None
 
 
+_FIX = (
+    "Set OTEL_PYTHON_DISTRO=workspace_otel and OTEL_PYTHON_CONFIGURATOR=workspace_otel to use "
+    "workspace_otel (or unset both and uninstall the other distro)"
+)
+_state = {"configurator_ran": False, "warned": False}
+_LAUNCHER_LOGGER = "opentelemetry.instrumentation.auto_instrumentation._load"
+
+
+def _warn_once(message: str, *args: object) -> None:
+    """The one warning about the launcher's choice (distro, configurator and the hook agree)."""
+    if _state["warned"]:
+        return
+    _state["warned"] = True
+    _logger.warning(message, *args)
+
+
+class _DropOurOwnChoice(logging.Filter):
+    """Hides the launcher's notice that it skipped another configurator for ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (
+            str(record.msg).startswith("Configuration of %s not loaded")
+            and len(args) >= 2
+            and args[1] == NAME
+        )
+
+
 class WorkspaceOtelDistro(BaseDistro):  # type: ignore[misc]
-    """Distro for ``opentelemetry-instrument``: environment defaults only."""
+    """Distro for ``opentelemetry-instrument``: environment defaults, and our configurator.
+
+    When ``OTEL_PYTHON_CONFIGURATOR`` is unset it is set to ``workspace_otel``:
+    whatever order the installed distributions are found in, the configurator
+    that matches these defaults runs, and only one configurator runs.
+    """
 
     def _configure(self, **kwargs: Any) -> None:
         for variable, value in DISTRO_DEFAULTS.items():
             if variable not in os.environ:
                 os.environ[variable] = value
                 _SET_BY_DISTRO.add(variable)
-        winner = _winner("opentelemetry_configurator", "OTEL_PYTHON_CONFIGURATOR")
-        if winner == NAME:
+        chosen = os.environ.get("OTEL_PYTHON_CONFIGURATOR", "").strip()
+        if not chosen:
+            os.environ["OTEL_PYTHON_CONFIGURATOR"] = NAME
+            logging.getLogger(_LAUNCHER_LOGGER).addFilter(_DropOurOwnChoice())
             return
-        explicit = os.environ.get("OTEL_PYTHON_CONFIGURATOR")
-        if explicit:
-            _logger.info(
-                "workspace_otel: OTEL_PYTHON_CONFIGURATOR=%s configures the SDK, "
-                "not workspace_otel",
-                explicit,
-            )
-        else:
-            _logger.warning(
-                "workspace_otel: opentelemetry-instrument will run the %r configurator, not "
-                "workspace_otel's: no workspace resource or token refresh. Set "
-                "OTEL_PYTHON_CONFIGURATOR=workspace_otel to use workspace_otel.",
-                winner,
-            )
+        if chosen == NAME:
+            return
+        _warn_once(
+            "workspace_otel: OTEL_PYTHON_CONFIGURATOR=%s: opentelemetry-instrument runs that "
+            "configurator, not workspace_otel's (no workspace resource or token refresh). %s.",
+            chosen,
+            _FIX,
+        )
         self._help_other_configurator()
 
     @staticmethod
@@ -105,12 +139,31 @@ def _check_distro() -> None:
     winner = _winner("opentelemetry_distro", "OTEL_PYTHON_DISTRO")
     if winner is None or winner == NAME:
         return
-    _logger.warning(
+    _warn_once(
         "workspace_otel: opentelemetry-instrument loaded the %r distro instead of "
         "workspace_otel's; its environment defaults apply (check OTEL_EXPORTER_OTLP_PROTOCOL "
-        "and OTEL_LOGS_EXPORTER in the summary). Set OTEL_PYTHON_DISTRO=workspace_otel to "
-        "use workspace_otel's.",
+        "and OTEL_LOGS_EXPORTER in the summary). %s.",
         winner,
+        _FIX,
+    )
+
+
+def report_other_setup() -> None:
+    """``opentelemetry_pre_instrument`` hook: say so when another distro set everything up.
+
+    It runs after the configurator; when ours did not run (another distribution
+    was found first and neither variable chose ours), this is the one warning.
+    """
+    if _state["configurator_ran"]:
+        return
+    distro = _winner("opentelemetry_distro", "OTEL_PYTHON_DISTRO")
+    configurator = _winner("opentelemetry_configurator", "OTEL_PYTHON_CONFIGURATOR")
+    _warn_once(
+        "workspace_otel: opentelemetry-instrument ran the %r distro and the %r configurator, "
+        "not workspace_otel's: no workspace resource or token refresh. %s.",
+        distro,
+        configurator,
+        _FIX,
     )
 
 
@@ -118,6 +171,7 @@ class WorkspaceOtelConfigurator(_OTelSDKConfigurator):
     """Configurator for ``opentelemetry-instrument``: the same code path as configure()."""
 
     def _configure(self, **kwargs: Any) -> None:
+        _state["configurator_ran"] = True
         if os.environ.get("OTEL_CONFIG_FILE"):
             _logger.info(
                 "workspace_otel: OTEL_CONFIG_FILE is set; the SDK's file configuration runs"

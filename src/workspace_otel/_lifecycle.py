@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
+from workspace_otel._guards.fork import on_fork_in_child
+
 if TYPE_CHECKING:
     from opentelemetry.context import Context
 
@@ -154,8 +156,8 @@ class Lifecycle:
     def install(self) -> None:
         """Register atexit, SIGTERM (main thread only) and fork hooks."""
         atexit.register(self._at_exit)
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._in_child)
+        # One key: a new configuration replaces the old hook instead of adding one.
+        on_fork_in_child(__name__, self._in_child)
         self._install_sigterm()
 
     def _install_sigterm(self) -> None:

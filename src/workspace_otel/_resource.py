@@ -128,12 +128,14 @@ def build_resource(
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.version import __version__ as sdk_version
 
+    from workspace_otel.resources._attributes import clean_value
+
     attrs: dict[str, Any] = {}
     sources: dict[str, str] = {}
 
     def layer(values: Mapping[str, Any], source: str | Mapping[str, str]) -> None:
         for key, value in values.items():
-            attrs[key] = value
+            attrs[key] = clean_value(value)  # every source passes here
             sources[key] = source if isinstance(source, str) else source.get(key, "detector")
 
     layer(

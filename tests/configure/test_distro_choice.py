@@ -75,12 +75,26 @@ def test_another_distro_won_is_reported_with_the_fix(tmp_path: Path) -> None:
     assert "OTEL_PYTHON_DISTRO=workspace_otel" in result.stderr
 
 
-def test_another_configurator_about_to_win_is_reported_with_the_fix(tmp_path: Path) -> None:
-    """Our distro runs and warns that the other configurator will configure the SDK."""
+def test_our_distro_brings_our_configurator_whatever_the_order(tmp_path: Path) -> None:
+    """Another configurator found first does not win over the distro that ran: ours runs."""
     result = _run(_fake_site(tmp_path, distro=False, configurator=True), tmp_path)
+    assert "OTHER CONFIGURATOR" not in result.stdout
+    assert "APP RAN" in result.stdout
+    assert "not loaded" not in result.stderr
+    assert "OTEL_PYTHON_CONFIGURATOR" not in result.stderr
+
+
+def test_another_configurator_chosen_explicitly_is_reported_with_the_fix(tmp_path: Path) -> None:
+    """OTEL_PYTHON_CONFIGURATOR names the other one: it runs, and one warning says how to choose."""
+    result = _run(
+        _fake_site(tmp_path, distro=False, configurator=True),
+        tmp_path,
+        OTEL_PYTHON_CONFIGURATOR="other",
+    )
     assert "OTHER CONFIGURATOR" in result.stdout
-    assert "will run the 'other' configurator" in result.stderr
-    assert "OTEL_PYTHON_CONFIGURATOR=workspace_otel" in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "OTEL_PYTHON_DISTRO" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "OTEL_PYTHON_CONFIGURATOR=workspace_otel" in warnings[0]
 
 
 def test_explicit_choice_runs_ours_without_warnings(tmp_path: Path) -> None:

@@ -44,8 +44,13 @@ def find_interpreter(version: str) -> str | None:
     return None
 
 
-def build_venv(where: Path, python: str, extra: Sequence[str] = ()) -> Path:
+def build_venv(
+    where: Path, python: str, extra: Sequence[str] = (), *, extras: Sequence[str] = ()
+) -> Path:
     """Create a venv at ``where`` for ``python`` with this checkout and ``extra`` installed.
+
+    ``extras`` names optional-dependency groups of this checkout to install with it
+    (e.g. ``peers``).
 
     Raises:
         RuntimeError: ``uv`` is missing or an install failed (the output says why).
@@ -55,8 +60,9 @@ def build_venv(where: Path, python: str, extra: Sequence[str] = ()) -> Path:
         raise RuntimeError("uv is not installed (pip install uv)")
     subprocess.run([uv, "venv", "-q", "--python", python, str(where)], check=True)
     venv_python = where / "bin" / "python"
+    target = f"{ROOT}[{','.join(extras)}]" if extras else str(ROOT)
     result = subprocess.run(
-        [uv, "pip", "install", "-q", "--python", str(venv_python), str(ROOT), *extra],
+        [uv, "pip", "install", "-q", "--python", str(venv_python), target, *extra],
         capture_output=True,
         text=True,
         check=False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -227,27 +226,14 @@ _HEADER_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HE
 
 
 def _unknown_variables(ctx: Context, check: Check) -> None:
-    known = [v.name for v in _env.VARIABLES]
-    # Read by the library but (not yet) in the _env table.
-    extra_known = {
-        "WORKSPACE_OTEL_FLUSH_TIMEOUT",
-        "WORKSPACE_OTEL_OAUTH2_TIMEOUT",
-    }
-    # Variables the user named as a token's home (env:NAME) are not typos.
-    for spec_name in ("WORKSPACE_OTEL_TOKEN_SOURCE", "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"):
-        spec = ctx.environ.get(spec_name, "").strip()
-        if spec.lower().startswith("env:"):
-            extra_known.add(spec[4:].strip())
-    for name in _env.unknown(ctx.environ):
-        if name in extra_known:
-            continue
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-        if close:
+    # The same rule configure() warns with at start (one home: _env.likely_typos).
+    for name, closest in _env.likely_typos(ctx.environ):
+        if closest:
             check.add(
                 Finding(
                     "fail",
-                    f"unknown variable {name} is ignored (did you mean {close[0]}?)",
-                    f"Rename {name} to {close[0]}.",
+                    f"unknown variable {name} is ignored (did you mean {closest}?)",
+                    f"Rename {name} to {closest}.",
                 )
             )
         else:

@@ -19,10 +19,13 @@ _TOKEN_TIMEOUT = 15.0  # seconds; the default of headers and token --timeout
 def _parser() -> argparse.ArgumentParser:
     import argparse
 
+    from workspace_otel._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="workspace-otel",
         description="Inspect what workspace_otel detects and check that telemetry gets through.",
     )
+    parser.add_argument("--version", action="version", version=f"workspace-otel {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     detect = commands.add_parser(
         "detect", help="print the resource attributes this process would export"
@@ -108,15 +111,39 @@ def _shell_start_path(argv: list[str]) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status."""
+    """Run the command line and return its exit status.
+
+    All output passes one gate (:class:`~workspace_otel.cli._output.SafeText`:
+    control characters are shown as escapes, never interpreted); a reader
+    that goes away (``workspace-otel detect | head -1``) ends the command
+    quietly with status 141, as for any Unix tool killed by SIGPIPE.
+    """
+    from workspace_otel.cli._output import (
+        SafeText,
+        closed_pipe_status,
+        silence_stdout,
+    )
+
     arguments = sys.argv[1:] if argv is None else list(argv)
-    status = _shell_start_path(arguments)
-    if status is not None:
+    real_out, real_err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeText(real_out), SafeText(real_err)
+    try:
+        status = _shell_start_path(arguments)
+        if status is None:
+            args = _parser().parse_args(arguments)
+            status = _run_other_language_command(args)
+            if status is None:
+                status = _run(args)
+        sys.stdout.flush()
         return status
-    args = _parser().parse_args(arguments)
-    status = _run_other_language_command(args)
-    if status is not None:
-        return status
+    except BrokenPipeError:
+        silence_stdout()
+        return closed_pipe_status()
+    finally:
+        sys.stdout, sys.stderr = real_out, real_err
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "detect":
         from workspace_otel.cli._detect import run_detect
 

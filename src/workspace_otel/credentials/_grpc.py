@@ -139,6 +139,25 @@ def _read(setting: tuple[str, str] | None) -> bytes | None:
         raise ConfigurationError(f"{name}: cannot read {path}: {exc.strerror}") from None
 
 
+def tls_channel_credentials(environ: Mapping[str, str] | None = None) -> grpc.ChannelCredentials:
+    """Return TLS channel credentials without a token, honouring the certificate variables.
+
+    Root CAs from ``OTEL_EXPORTER_OTLP_CERTIFICATE``, client key and
+    certificate from ``OTEL_EXPORTER_OTLP_CLIENT_KEY`` /
+    ``OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`` (or their per-signal variants),
+    system roots otherwise.
+
+    Raises:
+        ConfigurationError: an unreadable certificate file.
+    """
+    env = os.environ if environ is None else environ
+    return grpc.ssl_channel_credentials(
+        root_certificates=_read(_setting(env, "CERTIFICATE")),
+        private_key=_read(_setting(env, "CLIENT_KEY")),
+        certificate_chain=_read(_setting(env, "CLIENT_CERTIFICATE")),
+    )
+
+
 def grpc_credentials(
     source: TokenSource | RefreshingTokenCache | None = None,
     *,
@@ -182,12 +201,7 @@ def grpc_credentials_and_plugin(
     endpoint: str | None = None,
 ) -> tuple[grpc.ChannelCredentials, TokenMetadataPlugin | None]:
     """Like :func:`grpc_credentials`, also returning the metadata plugin (``None``: no token)."""
-    environ = os.environ
-    channel = grpc.ssl_channel_credentials(
-        root_certificates=_read(_setting(environ, "CERTIFICATE")),
-        private_key=_read(_setting(environ, "CLIENT_KEY")),
-        certificate_chain=_read(_setting(environ, "CLIENT_CERTIFICATE")),
-    )
+    channel = tls_channel_credentials()
     if source is None:
         source = token_source_from_env()
     header_name = resolve_header(header)

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Mapping
 from urllib.parse import unquote
 
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["format_value", "resolve_header", "warn_if_shadowed"]
@@ -26,6 +27,14 @@ OTEL_HEADER_VARIABLES = (
 _TOKEN_CHARS = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _warned: set[tuple[str, str, str]] = set()
 _warned_lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    global _warned_lock
+    _warned_lock = threading.Lock()
+
+
+on_fork_in_child(__name__, _new_lock_after_fork)
 
 
 def resolve_header(header: str | None, environ: Mapping[str, str] | None = None) -> str:

@@ -8,12 +8,38 @@ a variable that is not named here never becomes an attribute.
 
 from __future__ import annotations
 
+import re
+
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
     from typing import Final, TypeAlias
 
 AttrValue: TypeAlias = str | bool | int | float
 """The attribute value types the detectors produce (never sequences)."""
+
+REPLACEMENT: Final = "\ufffd"
+# C0 controls, DEL, C1 controls, and the bidirectional overrides/isolates that
+# reorder what a terminal or a UI shows.
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_value(value: object) -> object:
+    """Return ``value`` with control characters replaced by U+FFFD (strings only).
+
+    Git allows terminal escapes in branch names, and platform variables are
+    not ours: no attribute carries a control character, whatever its source.
+    """
+    if isinstance(value, str) and _CONTROL.search(value):
+        return _CONTROL.sub(REPLACEMENT, value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(clean_value(item) for item in value)
+    return value
+
+
+def clean_attributes(attrs: dict[str, AttrValue]) -> dict[str, AttrValue]:
+    """Return ``attrs`` with :func:`clean_value` applied to every value."""
+    return {key: clean_value(value) for key, value in attrs.items()}  # type: ignore[misc]
+
 
 # -- workspace.* (no semantic convention exists for development workspaces) --
 WORKSPACE_PROVIDER: Final = "workspace.provider"

@@ -188,7 +188,7 @@ class _Detector(ResourceDetector):
     def collect_safely(self, ctx: Context) -> dict[str, a.AttrValue]:
         """Run :meth:`collect` behind the detector boundary (style rule 3)."""
         try:
-            return self.collect(ctx)
+            return a.clean_attributes(self.collect(ctx))
         except ConfigurationError:
             raise
         except Exception as exc:  # detector boundary

@@ -62,7 +62,7 @@ def collect_with_sources(
     if isinstance(repo_name, str) and repo_name:
         attrs[a.SERVICE_NAME] = repo_name
         sources[a.SERVICE_NAME] = a.WORKSPACE
-    return attrs, sources
+    return a.clean_attributes(attrs), sources
 
 
 def detect_with_sources(

@@ -1,0 +1,55 @@
+"""The one gate for CLI text: no control characters, and quiet on a closed pipe."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+
+TYPE_CHECKING = False  # typing is not imported at run time (the env fast path)
+if TYPE_CHECKING:
+    from typing import TextIO
+
+__all__ = ["SafeText", "closed_pipe_status", "silence_stdout"]
+
+# Everything a terminal could interpret except newline and tab: C0, DEL, C1,
+# and the bidirectional overrides/isolates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+class SafeText:
+    """Wraps a text stream; every control character is written as a visible escape."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        """Write ``text`` with every control character shown as an escape, never interpreted."""
+        self.stream.write(_CONTROL.sub(_visible, text))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the underlying stream."""
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+    finally:
+        os.close(devnull)
+
+
+def closed_pipe_status() -> int:
+    """The status a Unix tool has when its reader went away: 128 + SIGPIPE."""
+    return 128 + int(getattr(signal, "SIGPIPE", 13))

@@ -1,0 +1,125 @@
+"""An unreachable collector: one clear warning, no raw SDK lines, no long wait at exit.
+
+The collector is a loopback port nobody listens on; the exit deadline
+(WORKSPACE_OTEL_FLUSH_TIMEOUT=60) is far longer than the exporter's own
+(OTEL_EXPORTER_OTLP_TIMEOUT=20), and the child must exit well before either.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.configure.conftest import APPS
+from tests.harness.process import PYTHON, subprocess_env
+from workspace_otel._outage import CollectorWatch
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["early", "exit-only"])
+def test_unreachable_collector_one_warning_and_no_long_exit(mode: str) -> None:
+    """One outage warning naming the endpoint and fixes, no SDK lines, losses counted."""
+    port = _closed_port()
+    spans = 7
+    started = time.monotonic()
+    result = subprocess.run(
+        [PYTHON, str(APPS / "unreachable_collector.py"), mode, str(spans)],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(
+            OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
+            OTEL_BSP_SCHEDULE_DELAY="100",
+            OTEL_BSP_MAX_EXPORT_BATCH_SIZE="3",
+            OTEL_EXPORTER_OTLP_TIMEOUT="20",
+            WORKSPACE_OTEL_FLUSH_TIMEOUT="60",
+        ),
+        timeout=120,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    err = result.stderr
+    assert result.returncode == 0, err
+    assert "DONE" in result.stdout
+    outage = [line for line in err.splitlines() if "cannot reach the collector" in line]
+    assert len(outage) == 1, err
+    assert f"127.0.0.1:{port}" in outage[0]
+    assert "workspace-otel doctor" in outage[0]
+    assert "WORKSPACE_OTEL_FLUSH_TIMEOUT" in outage[0]
+    for raw in ("Transient error", "Failed to export", "Exporter already shutdown", "retry"):
+        assert raw not in err, err
+    lost = [line for line in err.splitlines() if "were not delivered" in line]
+    assert len(lost) == 1, err
+    assert f"{spans} span(s)" in lost[0]
+    assert "1 metric point(s)" in lost[0]
+    # Far below the exporter's 20 s deadline: nobody waited for a collector known down.
+    assert elapsed < 15, (elapsed, err)
+
+
+class _FlakySession:
+    """Stands in for the exporter's requests.Session: refuses, then answers."""
+
+    def __init__(self) -> None:
+        self.refuse = True
+
+    def request(self, *args: object, **kwargs: object) -> str:
+        if self.refuse:
+            raise requests.ConnectionError("connection refused")
+        return "200 OK"
+
+
+def test_one_warning_per_outage_and_one_info_on_recovery(caplog: pytest.LogCaptureFixture) -> None:
+    """Many failed batches: one WARNING; the first success: one INFO; a new outage warns again."""
+    caplog.set_level(logging.INFO, logger="workspace_otel")
+    watch = CollectorWatch(flush_timeout=5)
+    session = _FlakySession()
+    watch.watch_session(session, "http://127.0.0.1:4318/v1/traces")
+    for _ in range(5):
+        with pytest.raises(requests.ConnectionError):
+            session.request("POST", "x")
+    states = [watch.down]
+    session.refuse = False
+    for _ in range(3):
+        assert session.request("POST", "x") == "200 OK"
+    states.append(watch.down)
+    assert states == [True, False]
+    session.refuse = True
+    with pytest.raises(requests.ConnectionError):
+        session.request("POST", "x")
+    records = [r for r in caplog.records if r.name == "workspace_otel"]
+    levels = [r.levelname for r in records]
+    watch.close()
+    assert levels == ["WARNING", "INFO", "WARNING"], [r.getMessage() for r in records]
+    assert "answers again" in records[1].getMessage()
+
+
+def test_sdk_exporter_lines_are_dropped_only_during_an_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The raw exporter lines are hidden while down and shown again once it answers."""
+    sdk = logging.getLogger("opentelemetry.exporter.otlp.proto.http.trace_exporter")
+    caplog.set_level(logging.WARNING)
+    watch = CollectorWatch(flush_timeout=5)
+    session = _FlakySession()
+    watch.watch_session(session, "http://127.0.0.1:4318/v1/traces")
+    with pytest.raises(requests.ConnectionError):
+        session.request("POST", "x")
+    sdk.warning("Transient error during the outage")
+    session.refuse = False
+    session.request("POST", "x")
+    sdk.warning("a line after recovery")
+    watch.close()
+    text = caplog.text
+    assert "during the outage" not in text
+    assert "after recovery" in text
