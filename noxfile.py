@@ -9,6 +9,9 @@ Sessions:
     fuzz         the long hypothesis run of the bad-input tests (not in the default set)
     bench        budgets P1-P8 of DESIGN.md section 8, side by side (not in the default set)
     bench_quick  the same measurements in a short mode: checks that they run, not their values
+    lowest       the suite on the oldest Python with the lowest versions pyproject.toml allows
+    soak_short   a Flask app under opentelemetry-instrument and gunicorn, ~90 s of load
+    soak         the same for 10 minutes at 200 requests/s (not in the default set)
 """
 
 from __future__ import annotations
@@ -19,13 +22,23 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "examples", "reliability", "bench_quick"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "examples",
+    "reliability",
+    "bench_quick",
+    "lowest",
+    "soak_short",
+]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 LATEST = PYTHONS[-1]
@@ -157,3 +170,88 @@ def bench_quick(session: nox.Session) -> None:
     """Run every benchmark briefly; values are printed, not judged."""
     session.install(".[test]")
     session.run("python", "-m", "benchmarks", "--quick", *session.posargs)
+
+
+def _pyproject() -> dict[str, Any]:
+    return nox.project.load_toml("pyproject.toml")
+
+
+# Extras that are tools for developers, not features of the package.
+_TOOL_EXTRAS = {"lint", "typecheck"}
+# Test folders that need more than the package and its extras (the Collector build).
+_NEEDS_COLLECTOR = ("tests/collector", "tests/gateway")
+
+
+@nox.session(python=OLDEST, reuse_venv=False)
+def lowest(session: nox.Session) -> None:
+    """Run the suite with the lowest versions pyproject.toml allows, on the oldest Python.
+
+    uv's lowest-direct resolution takes the floor of every requirement the package
+    and its extras name (whatever extras exist when this runs), and the package is
+    built with the lowest build backend its build-system table allows. The
+    environment is made anew each time: uv keeps installed versions that satisfy a
+    requirement, so a reused one would drift above the floors.
+    """
+    project = _pyproject()
+    extras = sorted(set(project["project"]["optional-dependencies"]) - _TOOL_EXTRAS)
+    build_requires = project["build-system"]["requires"]
+    session.install("--resolution", "lowest-direct", *build_requires)
+    # tests/packaging builds in isolated environments: hold the backend at its floor there too.
+    constraints = Path(session.create_tmp()).resolve() / "build-floors.txt"
+    constraints.write_text("".join(f"{r.replace('>=', '==')}\n" for r in build_requires))
+    session.install(
+        "--resolution",
+        "lowest-direct",
+        "--no-build-isolation-package",
+        "workspace-otel",
+        f".[{','.join(extras)}]",
+    )
+    session.run(
+        "python",
+        "-c",
+        "import importlib.metadata as m; "
+        "print(*sorted(f'{d.name}=={d.version}' for d in m.distributions()), sep=' ')",
+    )
+    ignored = ["tests/reliability", "tests/soak", *_NEEDS_COLLECTOR]
+    session.run(
+        "pytest",
+        *(f"--ignore={path}" for path in ignored),
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1", "UV_CONSTRAINT": str(constraints)},
+    )
+
+
+def _soak(session: nox.Session, settings: dict[str, str]) -> None:
+    session.install(".[test]")
+    figures = Path(session.create_tmp()).resolve() / "soak-figures.json"
+    figures.unlink(missing_ok=True)
+    session.run(
+        "pytest",
+        "tests/soak",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1", "SOAK_FIGURES": str(figures), **settings},
+    )
+    session.log(f"soak figures: {figures}")
+
+
+@nox.session(python=LATEST)
+def soak_short(session: nox.Session) -> None:
+    """A Flask app under opentelemetry-instrument and gunicorn: 2 x 40 s of load, then SIGTERM."""
+    _soak(session, {})
+
+
+@nox.session(python=LATEST)
+def soak(session: nox.Session) -> None:
+    """The 10-minute soak: 200 requests/s, 4-second tokens, growth from minute 2 to minute 10."""
+    _soak(
+        session,
+        {
+            "SOAK_SECONDS": "600",
+            "SOAK_RATE": "200",
+            "SOAK_TOKEN_LIFETIME": "4",
+            "SOAK_WARMUP": "120",
+            "SOAK_WINDOW": "30",
+        },
+    )
