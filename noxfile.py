@@ -172,6 +172,13 @@ def bench_quick(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", "--quick", *session.posargs)
 
 
+def _venv_dir(session: nox.Session) -> str:
+    location = getattr(session.virtualenv, "location", None)
+    if not isinstance(location, str):
+        session.error("this session needs a virtual environment")
+    return os.path.abspath(location)
+
+
 def _pyproject() -> dict[str, Any]:
     return nox.project.load_toml("pyproject.toml")
 
@@ -197,7 +204,9 @@ def lowest(session: nox.Session) -> None:
     build_requires = project["build-system"]["requires"]
     session.install("--resolution", "lowest-direct", *build_requires)
     # tests/packaging builds in isolated environments: hold the backend at its floor there too.
-    constraints = Path(session.create_tmp()).resolve() / "build-floors.txt"
+    # (Not session.create_tmp(): it moves TMPDIR into the checkout, where every test's
+    # temporary folder would sit inside this git repository.)
+    constraints = Path(_venv_dir(session)) / "build-floors.txt"
     constraints.write_text("".join(f"{r.replace('>=', '==')}\n" for r in build_requires))
     session.install(
         "--resolution",
@@ -223,7 +232,7 @@ def lowest(session: nox.Session) -> None:
 
 def _soak(session: nox.Session, settings: dict[str, str]) -> None:
     session.install(".[test]")
-    figures = Path(session.create_tmp()).resolve() / "soak-figures.json"
+    figures = Path(_venv_dir(session)) / "soak-figures.json"
     figures.unlink(missing_ok=True)
     session.run(
         "pytest",
