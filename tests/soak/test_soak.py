@@ -220,7 +220,7 @@ def test_flask_app_stays_flat_and_delivers_every_span_once(kind: str, tmp_path: 
             finally:
                 if proc.poll() is None:
                     proc.kill()
-        total = int(settings.rate * settings.seconds)
+        total = load.sent
         received = receiver.wait_for_work_spans(total, timeout=15)
         threading.Event().wait(0.5)  # anything sent twice would arrive now
         seqs, names, duplicate_ids, rejected, tokens = receiver.snapshot()
@@ -228,13 +228,15 @@ def test_flask_app_stays_flat_and_delivers_every_span_once(kind: str, tmp_path: 
 
     printed = out_path.read_text(errors="replace") + err_path.read_text(errors="replace")
     problems = [line for line in printed.splitlines() if _PRINTED_PROBLEM.search(line)]
-    lost = sum(1 for seq in range(total) if seqs[seq] == 0)
+    lost = sum(1 for seq in load.answered if seqs[seq] == 0)
+    unexpected = sum(count for seq, count in seqs.items() if seq not in load.answered)
     duplicated = sum(count - 1 for count in seqs.values() if count > 1) + duplicate_ids
     growth = _growth(load.samples, settings, load.seconds)
     figures = {
         "app": kind,
         "workers": workers,
         "requests": total,
+        "requests_planned": int(settings.rate * settings.seconds),
         "requests_failed": load.failed,
         "load_seconds": round(load.seconds, 1),
         "achieved_rate": round(load.sent / load.seconds, 1),
@@ -246,6 +248,7 @@ def test_flask_app_stays_flat_and_delivers_every_span_once(kind: str, tmp_path: 
         "server_spans_received": names.get("GET /work", 0),
         "spans_lost": lost,
         "spans_duplicated": duplicated,
+        "spans_unexpected": unexpected,
         "tokens_rejected": rejected,
         "exit_status": returncode,
         "stop_seconds": round(stop_seconds, 2),
@@ -256,6 +259,11 @@ def test_flask_app_stays_flat_and_delivers_every_span_once(kind: str, tmp_path: 
     _record(kind, figures)
 
     assert load.failed == 0, load.failures
+    assert load.seconds >= settings.seconds - 1, "the load stopped early"
+    # A machine too busy to send a quarter of the planned load proves nothing.
+    assert total >= settings.rate * settings.seconds / 4, figures
+    assert len(load.answered) == total, figures
+    assert unexpected == 0, figures
     assert sorted(workers_after) == sorted(served_by), "a worker was restarted"
     assert returncode == (0 if workers else -signal.SIGTERM), printed[-3000:]
     assert lost <= settings.max_lost, figures
