@@ -12,6 +12,9 @@ Sessions:
     docs         builds the documentation site strictly (broken links and references fail)
     collector    builds the OpenTelemetry Collector of tests/collector (needs Go; cached)
     gateway      examples/collector run by that real Collector (tests/gateway)
+    lowest       the suite on the oldest Python with the lowest versions pyproject.toml allows
+    soak_short   a Flask app under opentelemetry-instrument and gunicorn, ~90 s of load
+    soak         the same for 10 minutes at 200 requests/s (not in the default set)
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import nox
 
@@ -38,6 +42,8 @@ nox.options.sessions = [
     "bench_quick",
     "docs",
     "gateway",
+    "lowest",
+    "soak_short",
 ]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -235,4 +241,100 @@ def gateway(session: nox.Session) -> None:
         "tests/resources/test_detector_options.py",
         *session.posargs,
         env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+def _venv_dir(session: nox.Session) -> str:
+    location = getattr(session.virtualenv, "location", None)
+    if not isinstance(location, str):
+        session.error("this session needs a virtual environment")
+    return os.path.abspath(location)
+
+
+def _pyproject() -> dict[str, Any]:
+    return nox.project.load_toml("pyproject.toml")
+
+
+# Extras that are tools for developers, not features of the package.
+# `declarative` pins one SDK release exactly (it has its own session, gateway) and
+# `peers` is installed only in throw-away environments beside the package.
+_TOOL_EXTRAS = {"lint", "typecheck", "declarative", "peers"}
+# Test folders that need more than the package and its extras (the Collector build).
+_NEEDS_COLLECTOR = ("tests/collector", "tests/gateway")
+
+
+@nox.session(python=OLDEST, reuse_venv=False)
+def lowest(session: nox.Session) -> None:
+    """Run the suite with the lowest versions pyproject.toml allows, on the oldest Python.
+
+    uv's lowest-direct resolution takes the floor of every requirement the package
+    and its extras name (whatever extras exist when this runs), and the package is
+    built with the lowest build backend its build-system table allows. The
+    environment is made anew each time: uv keeps installed versions that satisfy a
+    requirement, so a reused one would drift above the floors.
+    """
+    project = _pyproject()
+    extras = sorted(set(project["project"]["optional-dependencies"]) - _TOOL_EXTRAS)
+    build_requires = project["build-system"]["requires"]
+    session.install("--resolution", "lowest-direct", *build_requires)
+    # tests/packaging builds in isolated environments: hold the backend at its floor there too.
+    # (Not session.create_tmp(): it moves TMPDIR into the checkout, where every test's
+    # temporary folder would sit inside this git repository.)
+    constraints = Path(_venv_dir(session)) / "build-floors.txt"
+    constraints.write_text("".join(f"{r.replace('>=', '==')}\n" for r in build_requires))
+    session.install(
+        "--resolution",
+        "lowest-direct",
+        "--no-build-isolation-package",
+        "workspace-otel",
+        f".[{','.join(extras)}]",
+    )
+    session.run(
+        "python",
+        "-c",
+        "import importlib.metadata as m; "
+        "print(*sorted(f'{d.name}=={d.version}' for d in m.distributions()), sep=' ')",
+    )
+    ignored = ["tests/reliability", "tests/soak", *_NEEDS_COLLECTOR]
+    session.run(
+        "pytest",
+        *(f"--ignore={path}" for path in ignored),
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1", "UV_CONSTRAINT": str(constraints)},
+    )
+
+
+def _soak(session: nox.Session, settings: dict[str, str]) -> None:
+    session.install(".[test]")
+    figures = Path(_venv_dir(session)) / "soak-figures.json"
+    figures.unlink(missing_ok=True)
+    session.run(
+        "pytest",
+        "tests/soak",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1", "SOAK_FIGURES": str(figures), **settings},
+    )
+    session.log(f"soak figures: {figures}")
+
+
+@nox.session(python=LATEST)
+def soak_short(session: nox.Session) -> None:
+    """A Flask app under opentelemetry-instrument and gunicorn: 2 x 40 s of load, then SIGTERM."""
+    _soak(session, {})
+
+
+@nox.session(python=LATEST)
+def soak(session: nox.Session) -> None:
+    """The 10-minute soak: 200 requests/s, 4-second tokens, growth from minute 2 to minute 10."""
+    _soak(
+        session,
+        {
+            "SOAK_SECONDS": "600",
+            "SOAK_RATE": "200",
+            "SOAK_TOKEN_LIFETIME": "4",
+            "SOAK_WARMUP": "120",
+            "SOAK_WINDOW": "30",
+        },
     )

@@ -12,6 +12,7 @@ in isolated environments with the backend ``pyproject.toml`` names.
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,9 @@ _ENTRY_POINTS = {
 }
 
 
+_UV_TARGETS = {"UV_PYTHON", "UV_PROJECT_ENVIRONMENT", "UV_SYSTEM_PYTHON", "VIRTUAL_ENV"}
+
+
 @dataclass(frozen=True)
 class Built:
     sdist: list[PurePosixPath]
@@ -130,8 +134,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     dist = tmp_path_factory.mktemp("dist")
     # No --sdist/--wheel: build makes the sdist, then the wheel from the unpacked
     # sdist, which also proves that the sdist holds everything the wheel needs.
+    # nox points UV_PYTHON at the session's environment; build's uv installer would
+    # then put the backend there instead of into the isolated build environment.
+    env = {k: v for k, v in os.environ.items() if k not in _UV_TARGETS}
     proc = subprocess.run(
         [sys.executable, "-m", "build", "--installer", "uv", "--outdir", str(dist), str(tree)],
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -174,6 +182,15 @@ def test_wheel_holds_the_package_typed_with_its_entry_points(built: Built) -> No
 
     with zipfile.ZipFile(built.wheel_file) as whl:
         text = whl.read(f"{dist_info}/entry_points.txt").decode()
+        metadata = whl.read(f"{dist_info}/METADATA").decode().split("\n\n", 1)[0]
+    # The license as an SPDX expression with its file (PEP 639): hatchling >= 1.27.
+    headers = metadata.splitlines()
+    (version,) = [h.split(": ", 1)[1] for h in headers if h.startswith("Metadata-Version: ")]
+    assert tuple(int(part) for part in version.split(".")) >= (2, 4), version
+    assert "License-Expression: Apache-2.0" in headers
+    assert "License-File: LICENSE" in headers
+    assert f"{dist_info}/licenses/LICENSE" in names
+    assert "Requires-Python: >=3.10" in headers
     parser = configparser.ConfigParser(delimiters=("=",))
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(text)

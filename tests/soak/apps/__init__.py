@@ -1,0 +1,1 @@
+"""Applications the soak test runs (no OpenTelemetry code of their own)."""
