@@ -31,7 +31,6 @@ import json
 import os
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -90,6 +89,8 @@ def _proxied(url: str, environ: Mapping[str, str]) -> bool:
     parts = urlsplit(url)
     if not (proxies.get(parts.scheme) or proxies.get("all")):
         return False
+    import urllib.request  # here: it costs a start that configures no proxy
+
     bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
     return not bypass(parts.hostname or "", proxies)
 
