@@ -31,12 +31,13 @@ import json
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from workspace_otel._guards import egress, redaction
+from workspace_otel._guards import egress, fork, redaction
 from workspace_otel.credentials import _jwt
 from workspace_otel.credentials._secret_store_support import (
     SecretStatus,
@@ -173,6 +174,15 @@ class AwsSecretsManagerSource:
         self._identity = ""
         self.assumptions = 0
         self.status: SecretStatus | None = None
+        _SOURCES.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        # Fresh lock, session and connections in the child; credentials are
+        # obtained again on its first fetch.
+        self._lock = threading.Lock()
+        self._session = None
+        self._client = None
+        self._credentials_end = self._credentials_lifetime = None
 
     # -- what the cache reads ---------------------------------------------
 
@@ -442,3 +452,14 @@ def _message(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     message = (response.get("Error") or {}).get("Message")
     return message if isinstance(message, str) else ""
+
+
+_SOURCES: weakref.WeakSet[AwsSecretsManagerSource] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for source in list(_SOURCES):
+        source._after_fork_in_child()
+
+
+fork.on_fork_in_child(__name__, _reset_after_fork)

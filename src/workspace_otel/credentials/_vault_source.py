@@ -29,11 +29,12 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
-from workspace_otel._guards import egress, redaction, safe_read
+from workspace_otel._guards import egress, fork, redaction, safe_read
 from workspace_otel.credentials import _jwt
 from workspace_otel.credentials._secret_store_support import (
     SecretStatus,
@@ -168,6 +169,13 @@ class VaultSecretSource:
         self.logins = 0
         self.renewals = 0
         self.status: SecretStatus | None = None
+        _SOURCES.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's lock may be held by a vanished thread, and its HTTP
+        # connections must not be shared: new ones, same Vault token.
+        self._lock = threading.Lock()
+        self._client = None
 
     # -- what the cache reads ---------------------------------------------
 
@@ -293,6 +301,8 @@ class VaultSecretSource:
             and self._lease_end - now <= self._lease_ttl * RENEW_AT_FRACTION
         ):
             self._renew_or_login(hvac)
+        if self._client is None:  # a forked child keeps the token, not the connections
+            self._client = self._new_client(hvac, self._vault_token)
         return self._client
 
     def _own_token(self) -> str:
@@ -506,3 +516,14 @@ class VaultSecretSource:
         options = data.get("options") or {}
         version = options.get("version") if isinstance(options, Mapping) else None
         return str(version) if version else "1"
+
+
+_SOURCES: weakref.WeakSet[VaultSecretSource] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for source in list(_SOURCES):
+        source._after_fork_in_child()
+
+
+fork.on_fork_in_child(__name__, _reset_after_fork)
