@@ -93,7 +93,7 @@ def p10(options: Options, endpoint: str) -> list[Row]:
         rows.append(
             Row(
                 "P10",
-                f"start with a {store} source vs env:",
+                f"start with the {store} source vs env:",
                 f"{ratio:.3f}x",
                 "<= 1.03x, no client imported",
                 ratio <= 1.03 and clean,
