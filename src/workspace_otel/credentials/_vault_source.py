@@ -77,6 +77,22 @@ def parse_secret_reference(value: str) -> tuple[str, str, str]:
     return mount, path.strip("/"), field.strip()
 
 
+def _document(answer: object, what: str) -> Mapping[str, Any]:
+    """Return Vault's JSON answer, or raise: hvac hands back the raw response otherwise.
+
+    Raises:
+        TokenError: the answer is not a JSON object (an HTML error page from a
+            proxy, an empty body, or a redirect, which is never followed).
+    """
+    if isinstance(answer, Mapping):
+        return answer
+    status = getattr(answer, "status_code", None)
+    detail = f"HTTP {status}" if isinstance(status, int) else type(answer).__name__
+    if isinstance(status, int) and 300 <= status < 400:
+        detail += ", a redirect (not followed: the Vault token stays with VAULT_ADDR)"
+    raise TokenError(f"Vault's answer to {what} is not a JSON object ({detail})")
+
+
 def _vault_message(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if isinstance(errors, list) and errors:
@@ -332,9 +348,11 @@ class VaultSecretSource:
 
     def _lookup_identity(self, hvac: Any, client: Any) -> str:
         try:
-            data = client.auth.token.lookup_self().get("data") or {}
-        except (hvac.exceptions.VaultError, OSError, ValueError):
+            data = _document(client.auth.token.lookup_self(), "lookup-self").get("data") or {}
+        except (hvac.exceptions.VaultError, OSError, ValueError, TokenError):
             return "a Vault token (lookup-self not allowed)"
+        if not isinstance(data, Mapping):
+            return "a Vault token"
         name = data.get("display_name") or "token"
         return f"{name} (Vault token, policies {','.join(data.get('policies') or [])})"
 
@@ -347,7 +365,9 @@ class VaultSecretSource:
             answer = client.auth.jwt.jwt_login(role=self.role, jwt=jwt, path=self.auth_mount)
         except hvac.exceptions.VaultError as exc:
             raise self._login_error(hvac, exc) from None
-        auth = answer.get("auth") or {}
+        auth = _document(answer, f"auth/{self.auth_mount}/login").get("auth") or {}
+        if not isinstance(auth, Mapping):
+            auth = {}
         token = auth.get("client_token")
         if not isinstance(token, str) or not token:
             raise TokenError(f"Vault's login at auth/{self.auth_mount} returned no client token")
@@ -379,7 +399,8 @@ class VaultSecretSource:
                 answer = self._client.auth.token.renew_self()
             except hvac.exceptions.VaultError:
                 answer = None
-            auth = (answer or {}).get("auth") or {}
+            auth = answer.get("auth") if isinstance(answer, Mapping) else None
+            auth = auth if isinstance(auth, Mapping) else {}
             granted = auth.get("lease_duration")
             if (
                 isinstance(granted, (int, float))
@@ -402,7 +423,7 @@ class VaultSecretSource:
         answer = client.secrets.kv.v2.read_secret_version(
             path=self.path, mount_point=self.mount, raise_on_deleted_version=True
         )
-        data = answer.get("data") if isinstance(answer, Mapping) else None
+        data = _document(answer, f"{self.mount}/data/{self.path}").get("data")
         if not isinstance(data, Mapping):
             raise TokenError(f"Vault answered {self.mount}/data/{self.path} without data")
         return data
