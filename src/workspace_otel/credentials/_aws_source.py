@@ -270,6 +270,15 @@ class AwsSecretsManagerSource:
                 f"AWS Secrets Manager call failed ({type(exc).__name__}: "
                 f"{redaction.scrub(str(exc), limit=_MESSAGE_LIMIT)})"
             ) from None
+        except (TokenError, ConfigurationError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - botocore's parsers fail in their own ways
+            # An answer botocore could not parse (a captive portal, a proxy's
+            # error page): retryable, and only the exception's type is shown.
+            raise TokenError(
+                f"AWS answered something botocore could not read ({type(exc).__name__}); "
+                "check AWS_REGION / AWS_ENDPOINT_URL"
+            ) from None
         return self._token_from(answer)
 
     def _client_now(self) -> Any:

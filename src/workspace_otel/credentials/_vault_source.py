@@ -281,6 +281,13 @@ class VaultSecretSource:
                 f"cannot reach Vault at {redaction.display_url(self.address)} "
                 f"({type(exc).__name__})"
             ) from None
+        except (TokenError, ConfigurationError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - hvac on an answer it did not expect
+            raise TokenError(
+                f"Vault at {redaction.display_url(self.address)} gave an answer hvac could not "
+                f"read ({type(exc).__name__})"
+            ) from None
         return self._token_from(document)
 
     def _new_client(self, hvac: Any, token: str | None) -> Any:

@@ -134,3 +134,22 @@ def test_a_non_json_aws_secret_with_a_field_needs_the_user(
         source.fetch()
     assert info.value.needs_user
     assert "PlainValueNotJson0123456789" not in str(info.value)
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_aws_endpoint_answering_garbage_is_a_retryable_token_error(
+    aws_setup: AwsSetup, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    """HTML where STS / Secrets Manager XML or JSON belongs: TokenError, nothing else."""
+    garbage = _Recorder(lambda _r: Response("<html>captive portal</html>", status))
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", garbage.server.base_url)
+        source = token_source_from_env()
+        assert isinstance(source, AwsSecretsManagerSource)
+        source.timeout = 2.0
+        with pytest.raises(TokenError) as info:
+            source.fetch()
+    finally:
+        garbage.server.stop()
+    assert not info.value.needs_user
+    assert garbage.headers
