@@ -273,7 +273,7 @@ class VaultSecretSource:
             raise self._translate(hvac, exc) from None
         except requests.exceptions.Timeout:
             raise TokenError(
-                f"Vault at {egress.origin_of(self.address + '/')} did not answer within "
+                f"Vault at {redaction.display_url(self.address)} did not answer within "
                 f"{self.timeout:g} s"
             ) from None
         except requests.exceptions.RequestException as exc:
@@ -294,9 +294,12 @@ class VaultSecretSource:
         import requests
 
         session = requests.Session()
-        # Plain http is loopback only and must not go through a proxy; https
-        # may (the token stays inside TLS).
-        session.trust_env = self.address.startswith("https:")
+        # No .netrc, no REQUESTS_CA_BUNDLE (VAULT_CACERT decides). Proxies from
+        # the environment only for https: plain http is loopback only and must
+        # not go through a proxy, while inside TLS the token may.
+        session.trust_env = False
+        if self.address.startswith("https:"):
+            session.proxies.update(requests.utils.get_environ_proxies(self.address))
         return hvac.Client(
             url=self.address,
             token=token,
