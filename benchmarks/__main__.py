@@ -118,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rows += _inprocess.p6(options, source, token, receiver)
         if wanted("P7", "P8"):
             rows += _tokens.p7_p8(options, receiver)
+        if wanted("P10"):
+            from benchmarks import _secret_stores
+
+            rows += _secret_stores.p10(options, receiver.endpoint)
     print()
     print_table(rows, judged=not options.quick)
     print(f"\n({time.monotonic() - began:.0f} s)")

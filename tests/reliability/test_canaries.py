@@ -436,3 +436,184 @@ def test_no_canary_on_the_egress_and_echo_paths(
         log_records=len(leak_scanner.handler.records),
         hits=0,
     )
+
+
+VAULT_SECRET_VALUE = canary("VaultKvLightstepKey")
+VAULT_OWN_TOKEN = canary("VaultOwnToken")
+AWS_SECRET_VALUE = canary("AwsSecretsManagerKey")
+AWS_ROTATED_VALUE = canary("AwsRotatedKey")
+AWS_CHAIN_KEY_ID = "AKIA" + canary("AwsChainKeyId")[-16:].upper()
+AWS_CHAIN_SECRET = canary("AwsChainSecretAccessKey")
+
+
+def test_no_secret_store_canary_anywhere(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    leak_scanner: LeakScanner,
+    figures: Figures,
+) -> None:
+    """Vault and Secrets Manager with botocore / hvac / urllib3 logging at DEBUG: 0 hits.
+
+    Planted: the secret values, a Vault token, the Vault token a JWT login
+    issues, AWS access keys, the STS session credentials, the identity JWT,
+    and every value the library registered with the redaction boundary.
+    """
+    from tests.harness.jwt_validation import StaticTokenValidator
+    from tests.harness.moto_server import REGION, ROLE_ARN, MotoServer
+    from tests.harness.openbao import AUDIENCE, REPOSITORY, ROLE, OpenBao
+    from workspace_otel._guards import redaction
+    from workspace_otel.credentials import AwsSecretsManagerSource, VaultSecretSource
+
+    leak_scanner.secret(VAULT_SECRET_VALUE, VAULT_OWN_TOKEN, AWS_SECRET_VALUE, AWS_ROTATED_VALUE)
+    leak_scanner.secret(AWS_CHAIN_KEY_ID, AWS_CHAIN_SECRET)
+    errors: list[str] = []
+    header = "lightstep-access-token"
+    with (
+        make_token_server(600.0) as issuer,
+        OpenBao(issuer.jwks_url, issuer.issuer, workdir=tmp_path) as bao,
+        MotoServer(workdir=tmp_path) as moto,
+        HttpOtlpReceiver(header=header, static_token=VAULT_SECRET_VALUE) as receiver,
+    ):
+        jwt = issuer.mint(
+            sub="repo:acme/shop", aud=AUDIENCE, extra_claims={"repository": REPOSITORY}
+        )
+        leak_scanner.secret(jwt)
+        jwt_file = tmp_path / "identity.jwt"
+        jwt_file.write_text(jwt)
+        # The harness's own admin calls (planting the secrets) are not the library's logging.
+        logging.disable(logging.DEBUG)
+        try:
+            bao.put_secret(VAULT_SECRET_VALUE)
+            bao.admin().auth.token.create(id=VAULT_OWN_TOKEN, policies=["otel-lightstep-read"])
+            moto.create_secret("otel/lightstep", f'{{"access_token": "{AWS_SECRET_VALUE}"}}')
+        finally:
+            logging.disable(logging.NOTSET)
+        environ = {
+            "WORKSPACE_OTEL_TOKEN_SOURCE": "vault",
+            "WORKSPACE_OTEL_TOKEN_HEADER": header,
+            "WORKSPACE_OTEL_VAULT_SECRET": "secret/otel/lightstep#access_token",
+            "WORKSPACE_OTEL_VAULT_ROLE": ROLE,
+            "WORKSPACE_OTEL_VAULT_JWT_SOURCE": f"file:{jwt_file}",
+            "VAULT_ADDR": bao.address,
+            "WORKSPACE_OTEL_GIT": "off",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        }
+        aws_env = {
+            "WORKSPACE_OTEL_AWS_SECRET_ID": "otel/lightstep",
+            "WORKSPACE_OTEL_AWS_SECRET_FIELD": "access_token",
+            "WORKSPACE_OTEL_AWS_ROLE_ARN": ROLE_ARN,
+            "WORKSPACE_OTEL_AWS_WEB_IDENTITY_SOURCE": f"file:{jwt_file}",
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": moto.endpoint,
+            "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        for name, value in {**environ, **aws_env}.items():
+            monkeypatch.setenv(name, value)
+
+        # 1. configure() with the vault source; the backend then accepts only the AWS key.
+        telemetry = workspace_otel.configure(
+            service_name="canary-shop", metrics=False, endpoint=receiver.endpoint
+        )
+        with trace.get_tracer("canary").start_as_current_span("vault-key"):
+            pass
+        telemetry.force_flush()
+        receiver.wait_for_spans(1, timeout=10)
+        from workspace_otel.credentials import token_source_from_env
+
+        vault_source = token_source_from_env()
+        assert isinstance(vault_source, VaultSecretSource)
+        leak_scanner.add_reprs(
+            "vault", [vault_source, shared_cache(vault_source), vault_source.status, telemetry]
+        )
+        telemetry.shutdown()
+
+        # 2. Vault's own token, a denied path and a KV v1 mount (error texts).
+        own = VaultSecretSource(
+            "secret/otel/lightstep#access_token",
+            address=bao.address,
+            environ={"VAULT_TOKEN": VAULT_OWN_TOKEN},
+        )
+        own.fetch()
+        for secret in ("secret/otel/other#access_token", "kv1/otel/lightstep#access_token"):
+            try:
+                VaultSecretSource(
+                    secret, address=bao.address, environ={"VAULT_TOKEN": VAULT_OWN_TOKEN}
+                ).fetch()
+            except TokenError as exc:
+                errors.append(str(exc))
+
+        # 3. Secrets Manager: assumed role, the standard chain, rotation after a 401.
+        aws = AwsSecretsManagerSource(
+            "otel/lightstep",
+            field="access_token",
+            role_arn=ROLE_ARN,
+            web_identity_source=FileTokenSource(jwt_file),
+        )
+        cache = shared_cache(aws)
+        session = workspace_otel.credentials.http_session()
+        auth = BearerAuth(cache, header=header)
+        receiver.validator = StaticTokenValidator(AWS_SECRET_VALUE)
+        assert cache.token().value == AWS_SECRET_VALUE
+        logging.disable(logging.DEBUG)
+        try:
+            moto.put_value("otel/lightstep", f'{{"access_token": "{AWS_ROTATED_VALUE}"}}')
+        finally:
+            logging.disable(logging.NOTSET)
+        receiver.validator = StaticTokenValidator(AWS_ROTATED_VALUE)
+        answer = session.post(
+            receiver.traces_url,
+            data=b"",
+            headers={"Content-Type": "application/x-protobuf"},
+            auth=auth,
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", AWS_CHAIN_KEY_ID)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_CHAIN_SECRET)
+        chain = AwsSecretsManagerSource("otel/lightstep", field="access_token")
+        chain.fetch()
+        try:
+            AwsSecretsManagerSource("otel/missing", field="access_token").fetch()
+        except TokenError as exc:
+            errors.append(str(exc))
+        leak_scanner.add_reprs("aws", [aws, chain, cache, cache.current, aws.status, chain.status])
+
+        # 4. doctor and headers-free CLI runs at DEBUG, for both stores.
+        cli_runs = [
+            _run_cli(["doctor"], subprocess_env(**environ), tmp_path),
+            _run_cli(
+                ["doctor", "--json"],
+                subprocess_env(
+                    **{**environ, **aws_env, "WORKSPACE_OTEL_TOKEN_SOURCE": "aws-secretsmanager"}
+                ),
+                tmp_path,
+            ),
+        ]
+        for label, out, err in cli_runs:
+            assert out, f"{label} printed nothing: {err[-2000:]}"
+            leak_scanner.add(f"cli {label} stdout", out)
+            leak_scanner.add(f"cli {label} stderr", err)
+            assert "botocore" in err or "hvac" in err or "urllib3" in err  # DEBUG really ran
+
+    # Everything the library knew was secret (Vault client tokens, STS keys) is a canary too.
+    with redaction._lock:
+        leak_scanner.secret(*redaction._secrets)
+    captured = capfd.readouterr()
+    leak_scanner.add("stdout", captured.out)
+    leak_scanner.add("stderr", captured.err)
+    leak_scanner.add("exceptions", "\n".join(errors))
+    client_records = [
+        r for r in leak_scanner.handler.records if r.name.split(".")[0] in ("botocore", "urllib3")
+    ]
+    assert client_records, "the clients' DEBUG logging did not run"
+    count, scanned = leak_scanner.scan("canary: secret stores")
+    figures.record(
+        "canaries_secret_stores",
+        canaries=count,
+        client_debug_records=len(client_records),
+        bytes_searched=scanned,
+        hits=0,
+    )

@@ -31,13 +31,13 @@ import json
 import os
 import threading
 import time
-import urllib.request
+import weakref
 from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from workspace_otel._guards import egress, redaction
+from workspace_otel._guards import egress, fork, redaction
 from workspace_otel.credentials import _jwt
 from workspace_otel.credentials._secret_store_support import (
     SecretStatus,
@@ -90,6 +90,8 @@ def _proxied(url: str, environ: Mapping[str, str]) -> bool:
     parts = urlsplit(url)
     if not (proxies.get(parts.scheme) or proxies.get("all")):
         return False
+    import urllib.request  # here: it costs a start that configures no proxy
+
     bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
     return not bypass(parts.hostname or "", proxies)
 
@@ -172,6 +174,15 @@ class AwsSecretsManagerSource:
         self._identity = ""
         self.assumptions = 0
         self.status: SecretStatus | None = None
+        _SOURCES.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        # Fresh lock, session and connections in the child; credentials are
+        # obtained again on its first fetch.
+        self._lock = threading.Lock()
+        self._session = None
+        self._client = None
+        self._credentials_end = self._credentials_lifetime = None
 
     # -- what the cache reads ---------------------------------------------
 
@@ -258,6 +269,15 @@ class AwsSecretsManagerSource:
             raise TokenError(
                 f"AWS Secrets Manager call failed ({type(exc).__name__}: "
                 f"{redaction.scrub(str(exc), limit=_MESSAGE_LIMIT)})"
+            ) from None
+        except (TokenError, ConfigurationError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - botocore's parsers fail in their own ways
+            # An answer botocore could not parse (a captive portal, a proxy's
+            # error page): retryable, and only the exception's type is shown.
+            raise TokenError(
+                f"AWS answered something botocore could not read ({type(exc).__name__}); "
+                "check AWS_REGION / AWS_ENDPOINT_URL"
             ) from None
         return self._token_from(answer)
 
@@ -441,3 +461,14 @@ def _message(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     message = (response.get("Error") or {}).get("Message")
     return message if isinstance(message, str) else ""
+
+
+_SOURCES: weakref.WeakSet[AwsSecretsManagerSource] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for source in list(_SOURCES):
+        source._after_fork_in_child()
+
+
+fork.on_fork_in_child(__name__, _reset_after_fork)

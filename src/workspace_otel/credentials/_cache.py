@@ -151,6 +151,9 @@ class RefreshingTokenCache:
         self._needs_user_until: float | None = None
         self._reported: set[str] = set()
         self._forced_at = -math.inf
+        # The value a server rejected while a fetch was already in flight: that
+        # fetch began before the rejection and may bring the same value back.
+        self._rejected_in_flight: str | None = None
         self._skew_reported = False
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -248,6 +251,7 @@ class RefreshingTokenCache:
             self._entry = None
             self._retry_at = None
             self._force_locked()
+            self._rejected_in_flight = token.value if self._fetching else None
             if self._background:
                 self._nudge_locked()
         _logger.info(
@@ -318,7 +322,16 @@ class RefreshingTokenCache:
                 self.fetch_count += 1
                 wall = self._clock.wall()
                 mono = self._clock.monotonic()
-                if token is not None:
+                rejected, self._rejected_in_flight = self._rejected_in_flight, None
+                if token is not None and token.value == rejected:
+                    # Started before the server rejected this value: never serve
+                    # it again; fetch once more (a rotated secret is there now).
+                    token = None
+                    error = None
+                    self._force = True
+                    if self._background:
+                        self._nudge_locked()
+                elif token is not None:
                     error = self._store_locked(token, wall, mono, logs)
                 elif error is None:
                     error = TokenError("the token fetch was interrupted")

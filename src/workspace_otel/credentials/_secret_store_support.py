@@ -18,7 +18,6 @@ import importlib
 import logging
 import re
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import ModuleType
 
@@ -129,13 +128,15 @@ def guard_client_logs() -> None:
                 logger.addFilter(_FILTER)
 
 
-@dataclass(frozen=True)
 class SecretStatus:
     """The non-secret facts about the last successful read of a secret.
 
+    A plain immutable class rather than a dataclass: generating a dataclass's
+    methods costs every process start that merely configures a secret store.
+
     Attributes:
         store: ``vault`` or ``aws-secretsmanager``.
-        identity: who read it (Vault entity / display name, AWS caller ARN).
+        identity: who read it (JWT subject and Vault entity, AWS caller ARN).
         login: how (``jwt role otel-reader at auth/jwt``, ``VAULT_TOKEN``,
             ``assumed role ...``, ``AWS credential chain``).
         location: the secret's path or id, and the field read.
@@ -143,12 +144,44 @@ class SecretStatus:
         created: when that version was written, when the store says.
     """
 
+    __slots__ = ("created", "identity", "location", "login", "store", "version")
+
     store: str
     identity: str
     login: str
     location: str
     version: str
-    created: datetime | None = None
+    created: datetime | None
+
+    def __init__(
+        self,
+        store: str,
+        identity: str,
+        login: str,
+        location: str,
+        version: str,
+        created: datetime | None = None,
+    ) -> None:
+        for name, value in (
+            ("store", store),
+            ("identity", identity),
+            ("login", login),
+            ("location", location),
+            ("version", version),
+            ("created", created),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"SecretStatus is immutable (cannot set {name})")
+
+    def __repr__(self) -> str:
+        created = None if self.created is None else self.created.isoformat(timespec="seconds")
+        return (
+            f"SecretStatus(store={self.store!r}, identity={self.identity!r}, "
+            f"login={self.login!r}, location={self.location!r}, version={self.version!r}, "
+            f"created={created!r})"
+        )
 
 
 _ISO = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$"

@@ -29,11 +29,12 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
-from workspace_otel._guards import egress, redaction, safe_read
+from workspace_otel._guards import egress, fork, redaction, safe_read
 from workspace_otel.credentials import _jwt
 from workspace_otel.credentials._secret_store_support import (
     SecretStatus,
@@ -74,6 +75,22 @@ def parse_secret_reference(value: str) -> tuple[str, str, str]:
             "e.g. secret/otel/lightstep#access_token"
         )
     return mount, path.strip("/"), field.strip()
+
+
+def _document(answer: object, what: str) -> Mapping[str, Any]:
+    """Return Vault's JSON answer, or raise: hvac hands back the raw response otherwise.
+
+    Raises:
+        TokenError: the answer is not a JSON object (an HTML error page from a
+            proxy, an empty body, or a redirect, which is never followed).
+    """
+    if isinstance(answer, Mapping):
+        return answer
+    status = getattr(answer, "status_code", None)
+    detail = f"HTTP {status}" if isinstance(status, int) else type(answer).__name__
+    if isinstance(status, int) and 300 <= status < 400:
+        detail += ", a redirect (not followed: the Vault token stays with VAULT_ADDR)"
+    raise TokenError(f"Vault's answer to {what} is not a JSON object ({detail})")
 
 
 def _vault_message(exc: Exception) -> str:
@@ -168,6 +185,13 @@ class VaultSecretSource:
         self.logins = 0
         self.renewals = 0
         self.status: SecretStatus | None = None
+        _SOURCES.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's lock may be held by a vanished thread, and its HTTP
+        # connections must not be shared: new ones, same Vault token.
+        self._lock = threading.Lock()
+        self._client = None
 
     # -- what the cache reads ---------------------------------------------
 
@@ -249,7 +273,7 @@ class VaultSecretSource:
             raise self._translate(hvac, exc) from None
         except requests.exceptions.Timeout:
             raise TokenError(
-                f"Vault at {egress.origin_of(self.address + '/')} did not answer within "
+                f"Vault at {redaction.display_url(self.address)} did not answer within "
                 f"{self.timeout:g} s"
             ) from None
         except requests.exceptions.RequestException as exc:
@@ -257,15 +281,25 @@ class VaultSecretSource:
                 f"cannot reach Vault at {redaction.display_url(self.address)} "
                 f"({type(exc).__name__})"
             ) from None
+        except (TokenError, ConfigurationError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - hvac on an answer it did not expect
+            raise TokenError(
+                f"Vault at {redaction.display_url(self.address)} gave an answer hvac could not "
+                f"read ({type(exc).__name__})"
+            ) from None
         return self._token_from(document)
 
     def _new_client(self, hvac: Any, token: str | None) -> Any:
         import requests
 
         session = requests.Session()
-        # Plain http is loopback only and must not go through a proxy; https
-        # may (the token stays inside TLS).
-        session.trust_env = self.address.startswith("https:")
+        # No .netrc, no REQUESTS_CA_BUNDLE (VAULT_CACERT decides). Proxies from
+        # the environment only for https: plain http is loopback only and must
+        # not go through a proxy, while inside TLS the token may.
+        session.trust_env = False
+        if self.address.startswith("https:"):
+            session.proxies.update(requests.utils.get_environ_proxies(self.address))
         return hvac.Client(
             url=self.address,
             token=token,
@@ -293,6 +327,8 @@ class VaultSecretSource:
             and self._lease_end - now <= self._lease_ttl * RENEW_AT_FRACTION
         ):
             self._renew_or_login(hvac)
+        if self._client is None:  # a forked child keeps the token, not the connections
+            self._client = self._new_client(hvac, self._vault_token)
         return self._client
 
     def _own_token(self) -> str:
@@ -322,9 +358,11 @@ class VaultSecretSource:
 
     def _lookup_identity(self, hvac: Any, client: Any) -> str:
         try:
-            data = client.auth.token.lookup_self().get("data") or {}
-        except (hvac.exceptions.VaultError, OSError, ValueError):
+            data = _document(client.auth.token.lookup_self(), "lookup-self").get("data") or {}
+        except (hvac.exceptions.VaultError, OSError, ValueError, TokenError):
             return "a Vault token (lookup-self not allowed)"
+        if not isinstance(data, Mapping):
+            return "a Vault token"
         name = data.get("display_name") or "token"
         return f"{name} (Vault token, policies {','.join(data.get('policies') or [])})"
 
@@ -337,7 +375,9 @@ class VaultSecretSource:
             answer = client.auth.jwt.jwt_login(role=self.role, jwt=jwt, path=self.auth_mount)
         except hvac.exceptions.VaultError as exc:
             raise self._login_error(hvac, exc) from None
-        auth = answer.get("auth") or {}
+        auth = _document(answer, f"auth/{self.auth_mount}/login").get("auth") or {}
+        if not isinstance(auth, Mapping):
+            auth = {}
         token = auth.get("client_token")
         if not isinstance(token, str) or not token:
             raise TokenError(f"Vault's login at auth/{self.auth_mount} returned no client token")
@@ -369,7 +409,8 @@ class VaultSecretSource:
                 answer = self._client.auth.token.renew_self()
             except hvac.exceptions.VaultError:
                 answer = None
-            auth = (answer or {}).get("auth") or {}
+            auth = answer.get("auth") if isinstance(answer, Mapping) else None
+            auth = auth if isinstance(auth, Mapping) else {}
             granted = auth.get("lease_duration")
             if (
                 isinstance(granted, (int, float))
@@ -392,7 +433,7 @@ class VaultSecretSource:
         answer = client.secrets.kv.v2.read_secret_version(
             path=self.path, mount_point=self.mount, raise_on_deleted_version=True
         )
-        data = answer.get("data") if isinstance(answer, Mapping) else None
+        data = _document(answer, f"{self.mount}/data/{self.path}").get("data")
         if not isinstance(data, Mapping):
             raise TokenError(f"Vault answered {self.mount}/data/{self.path} without data")
         return data
@@ -506,3 +547,14 @@ class VaultSecretSource:
         options = data.get("options") or {}
         version = options.get("version") if isinstance(options, Mapping) else None
         return str(version) if version else "1"
+
+
+_SOURCES: weakref.WeakSet[VaultSecretSource] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for source in list(_SOURCES):
+        source._after_fork_in_child()
+
+
+fork.on_fork_in_child(__name__, _reset_after_fork)

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,16 @@ from tests.harness.openbao import AUDIENCE, REPOSITORY, OpenBao
 from tests.harness.token_server import TokenServer
 
 SECRET_ID = "otel/lightstep"
+
+
+def record_figures(
+    tmp_path_factory: pytest.TempPathFactory, section: str, values: dict[str, Any]
+) -> None:
+    """Merge one section into ``secret-store-figures.json`` in pytest's base temporary folder."""
+    path = Path(tmp_path_factory.getbasetemp()) / "secret-store-figures.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[section] = values
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
 
 
 def new_key(label: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -212,3 +213,18 @@ def test_botocore_is_imported_only_at_the_first_fetch(aws_setup: AwsSetup, tmp_p
     )
     assert out.stdout.split() == ["False", "True"]
     assert aws_setup.key not in out.stdout + out.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_session(aws_setup: AwsSetup) -> None:
+    """After fork the child builds its own botocore session and reads the secret."""
+    source = _source()
+    source.fetch()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        ok = source._client is None and source._session is None
+        ok = ok and source.fetch().value == aws_setup.key
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert source.fetch().value == aws_setup.key

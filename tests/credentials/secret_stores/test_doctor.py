@@ -57,4 +57,4 @@ def test_doctor_reports_a_denied_path_with_the_policy_fix(
     env = {**vault_setup.env, "WORKSPACE_OTEL_VAULT_SECRET": "secret/otel/other#access_token"}
     check, _ = _doctor(env, tmp_path)
     assert check["verdict"] == "fail"
-    assert 'capabilities = ["read"]' in check["summary"]
+    assert 'capabilities = ["read"]' in str(check["summary"])

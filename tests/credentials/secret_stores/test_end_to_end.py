@@ -21,7 +21,7 @@ import pytest
 import requests
 
 import workspace_otel
-from tests.credentials.secret_stores.conftest import AwsSetup, VaultSetup, new_key
+from tests.credentials.secret_stores.conftest import AwsSetup, VaultSetup, new_key, record_figures
 from tests.harness.jwt_validation import StaticTokenValidator
 from tests.harness.openbao import _free_port
 from tests.harness.process import PYTHON, ROOT, reset_otel_globals, subprocess_env
@@ -116,6 +116,7 @@ def _outage(
     rotate: object,
     outage_seconds: float,
     caplog: pytest.LogCaptureFixture,
+    figures: tuple[pytest.TempPathFactory, str],
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="workspace_otel.credentials")
     with HttpOtlpReceiver(header=HEADER, static_token=key) as receiver:
@@ -140,9 +141,11 @@ def _outage(
         start()  # type: ignore[operator]
         new = rotate()  # type: ignore[operator]
         receiver.validator = StaticTokenValidator(new)
-        deadline = time.monotonic() + 60
+        back = time.monotonic()
+        deadline = back + 60
         while not _export(telemetry, "back") and time.monotonic() < deadline:
             time.sleep(0.5)
+        recovered = time.monotonic() - back
         assert receiver.wait_for_spans(2 + outage_exports, timeout=20)
         assert new in receiver.tokens_seen
         telemetry.shutdown()
@@ -156,10 +159,25 @@ def _outage(
     ]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    record_figures(
+        figures[0],
+        f"outage {figures[1]}",
+        {
+            "outage_s": outage_seconds,
+            "exports_during_outage_all_succeeded": outage_exports,
+            "fetch_attempts_during_outage": failed_fetches,
+            "warnings": len(warnings),
+            "errors": 0,
+            "seconds_from_restart_and_rotation_to_first_export_with_new_key": round(recovered, 2),
+        },
+    )
 
 
 def test_vault_outage_longer_than_a_lease(
-    vault_setup: VaultSetup, jwt_file: Path, caplog: pytest.LogCaptureFixture
+    vault_setup: VaultSetup,
+    jwt_file: Path,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """OpenBao down for longer than the Vault token's lease: exports go on, no raise, backoff."""
     bao = vault_setup.bao
@@ -202,11 +220,15 @@ def test_vault_outage_longer_than_a_lease(
         bao.put_secret(key)
         return key
 
-    _outage(source, vault_setup.key, bao.stop, start, rotate, 6.0, caplog)
+    _outage(
+        source, vault_setup.key, bao.stop, start, rotate, 6.0, caplog, (tmp_path_factory, "vault")
+    )
     assert source.logins >= 2  # the old Vault token died with the server: a fresh login
 
 
-def test_aws_outage(aws_setup: AwsSetup, caplog: pytest.LogCaptureFixture) -> None:
+def test_aws_outage(
+    aws_setup: AwsSetup, caplog: pytest.LogCaptureFixture, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """moto down and restarted: exports go on with the current key, then the rotated one."""
     source = AwsSecretsManagerSource(
         aws_setup.secret_id,
@@ -224,7 +246,10 @@ def test_aws_outage(aws_setup: AwsSetup, caplog: pytest.LogCaptureFixture) -> No
         aws_setup.moto.put_value(aws_setup.secret_id, json.dumps({"access_token": key}))
         return key
 
-    _outage(source, aws_setup.key, aws_setup.moto.stop, aws_setup.moto.start, rotate, 6.0, caplog)
+    moto = aws_setup.moto
+    _outage(
+        source, aws_setup.key, moto.stop, moto.start, rotate, 6.0, caplog, (tmp_path_factory, "aws")
+    )
 
 
 APP = ROOT / "examples" / "flask_app" / "app.py"

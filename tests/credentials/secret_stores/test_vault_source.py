@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -251,3 +252,20 @@ def test_hvac_is_imported_only_at_the_first_fetch(vault_setup: VaultSetup) -> No
     )
     assert out.stdout.split() == ["False", "True"]
     assert vault_setup.key not in out.stdout + out.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_connections_and_keeps_the_vault_token(
+    vault_setup: VaultSetup,
+) -> None:
+    """After fork the child opens new connections, logs in no more, and reads the secret."""
+    source = _source(vault_setup)
+    source.fetch()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        ok = source._client is None and source._vault_token is not None
+        ok = ok and source.fetch().value == vault_setup.key and source.logins == 1
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert source.fetch().value == vault_setup.key
