@@ -41,6 +41,7 @@ __all__ = [
     "forget_all",
     "holds_registered_secret",
     "install_log_filter",
+    "looks_like_credential",
     "register_basic_credentials",
     "register_secret",
     "register_url",
@@ -94,6 +95,12 @@ _PATTERNS = (
     re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}"),
 )
 _LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:%-]{12,}")
+# A run of 20+ token-alphabet characters mixing upper case, lower case and
+# digits: what random keys look like, and what ids (UUIDs, hex revisions,
+# timestamps, single-case words) never do.
+_MIXED_RUN = re.compile(
+    r"(?=[A-Za-z0-9_]*[A-Z])(?=[A-Za-z0-9_]*[a-z])(?=[A-Za-z0-9_]*[0-9])[A-Za-z0-9_]{20,}"
+)
 
 
 def fingerprint(secret: str) -> str:
@@ -365,3 +372,20 @@ def holds_registered_secret(text: str) -> bool:
     with _lock:
         known = tuple(_secrets)
     return any(secret in text for secret in known)
+
+
+def looks_like_credential(text: str) -> bool:
+    """Return whether ``text`` holds a registered secret or something credential-shaped.
+
+    For short values from outside that become data, not prose (an id read from
+    the environment, an incoming baggage value): they cannot be masked, only
+    dropped. Credential-shaped: a JWT, an authorization scheme with a
+    credential, a GitHub / GitLab token, ``key=value`` whose key says secret,
+    or a run of 20+ characters mixing upper case, lower case and digits. Ids
+    such as UUIDs and hex revisions are not credential-shaped.
+    """
+    if holds_registered_secret(text):
+        return True
+    if any(pattern.search(text) for pattern in _PATTERNS[:-1]):
+        return True
+    return any(_MIXED_RUN.fullmatch(run) for run in re.findall(r"[A-Za-z0-9_]{20,}", text))
