@@ -237,6 +237,42 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
+def usable_value(value: Any) -> str | None:
+    """Return a baggage value as span or baggage text, ``None`` when it must not be used.
+
+    Usable: a short printable scalar (at most 1024 characters) that is not
+    credential-shaped and holds no secret the library knows. The one rule for
+    both directions: what is sent and what an upstream service sent.
+    """
+    from workspace_otel._guards import redaction
+
+    text = _as_text(value)
+    if text is None or redaction.looks_like_credential(text):
+        return None
+    return text
+
+
+def _checked_processor(keys: KeyFilter) -> Any:
+    """Return the contrib ``BaggageSpanProcessor`` for ``keys`` that also checks each value.
+
+    The contrib processor copies whatever value an upstream service sent;
+    here a value with control characters, over the size limit or shaped like a
+    credential is left off the span.
+    """
+    from opentelemetry.baggage import get_all
+    from opentelemetry.processor.baggage import BaggageSpanProcessor
+
+    class _ValueCheckedBaggageSpanProcessor(BaggageSpanProcessor):
+        def on_start(self, span: Any, parent_context: Context | None = None) -> None:
+            for key, value in get_all(parent_context).items():
+                if keys(key):
+                    text = usable_value(value)
+                    if text is not None:
+                        span.set_attribute(key, text)
+
+    return _ValueCheckedBaggageSpanProcessor(keys)
+
+
 def entries_for(names: Sequence[str], attributes: Mapping[str, Any]) -> dict[str, str]:
     """Return the baggage entries for ``names`` from resource ``attributes``.
 
@@ -256,7 +292,7 @@ def entries_for(names: Sequence[str], attributes: Mapping[str, Any]) -> dict[str
                 name,
             )
             continue
-        if redaction.holds_registered_secret(text):
+        if redaction.looks_like_credential(text):
             _logger.warning(
                 "workspace_otel: the value of %s looks like a credential; it is not sent as "
                 "baggage (remove it from %s)",
@@ -329,9 +365,7 @@ def install(
     Calling it again replaces the previous wrapper instead of stacking one.
     """
     if settings.receive is not None and hasattr(tracer_provider, "add_span_processor"):
-        from opentelemetry.processor.baggage import BaggageSpanProcessor
-
-        tracer_provider.add_span_processor(BaggageSpanProcessor(settings.receive))
+        tracer_provider.add_span_processor(_checked_processor(settings.receive))
     if not set_global:
         return
     from opentelemetry.propagate import get_global_textmap, set_global_textmap

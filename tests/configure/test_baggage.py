@@ -239,6 +239,36 @@ def test_incoming_baggage_lands_on_spans_through_the_contrib_processor() -> None
     assert dict(span.attributes or {}) == {"workspace.id": "ws-1", "vcs.ref.head.revision": "abc"}
 
 
+def test_hostile_incoming_values_never_reach_spans() -> None:
+    """Control characters, oversized values, credential-shaped and known-secret values are dropped."""
+    secret = "s3cr3t-value-for-baggage-rx"
+    redaction.register_secret(secret)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    config = _baggage.settings_from({"WORKSPACE_OTEL_BAGGAGE_TO_SPANS": "workspace.*"})
+    _baggage.install(config, Resource.get_empty(), provider, set_global=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    header = ",".join(
+        [
+            "workspace.ok=a%2Cb%3Bc%20d%25e%C3%A9",
+            "workspace.ctl=line1%0Aline2%1B%5B31m",
+            "workspace.big=" + "x" * 2000,
+            f"workspace.known={secret}",
+            "workspace.jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+            "workspace.gh=ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        ]
+    )
+    token = context.attach(W3CBaggagePropagator().extract({"baggage": header}))
+    try:
+        with provider.get_tracer("t").start_as_current_span("server"):
+            pass
+    finally:
+        context.detach(token)
+        redaction.forget_all()
+    (span,) = exporter.get_finished_spans()
+    assert dict(span.attributes or {}) == {"workspace.ok": "a,b;c d%e\u00e9"}
+
+
 def test_configure_installs_both_directions(propagators: object) -> None:
     """configure() reads both variables: spans get incoming entries, requests get ours."""
     environ = {
