@@ -240,7 +240,7 @@ def test_incoming_baggage_lands_on_spans_through_the_contrib_processor() -> None
 
 
 def test_hostile_incoming_values_never_reach_spans() -> None:
-    """Control characters, oversized values, credential-shaped and known-secret values are dropped."""
+    """Control characters, oversized, credential-shaped and known-secret values are dropped."""
     secret = "s3cr3t-value-for-baggage-rx"
     redaction.register_secret(secret)
     exporter = InMemorySpanExporter()
