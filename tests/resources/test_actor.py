@@ -99,8 +99,18 @@ def test_actor_off_removes_the_attributes() -> None:
 
 def test_actor_with_a_bad_value_names_the_variable_and_the_fix() -> None:
     """Anything but on/off raises ConfigurationError naming WORKSPACE_OTEL_ACTOR."""
-    with pytest.raises(ConfigurationError, match=r"WORKSPACE_OTEL_ACTOR.*on, off"):
+    with pytest.raises(ConfigurationError, match=r"WORKSPACE_OTEL_ACTOR.*on or off"):
         detect_with_sources({"WORKSPACE_OTEL_ACTOR": "maybe"}, git=False)
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [("false", False), ("0", False), ("no", False), ("true", True), ("1", True), ("", True)],
+)
+def test_actor_switch_takes_the_spellings_of_every_other_switch(value: str, on: bool) -> None:
+    """WORKSPACE_OTEL_GIT=false works, so WORKSPACE_OTEL_ACTOR=false must not stop configure()."""
+    environ = {**CLAUDE_CODE.environ, "WORKSPACE_OTEL_ACTOR": value}
+    assert bool(_actor(environ)) is on
 
 
 def test_ai_agent_beats_product_markers_of_another_agent() -> None:

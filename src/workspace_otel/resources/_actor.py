@@ -191,10 +191,15 @@ def _version(ctx: Context, spec: m.AgentSpec) -> Iterator[str]:
 def enabled(ctx: Context) -> bool:
     """``WORKSPACE_OTEL_ACTOR``: ``on`` (default) or ``off``.
 
+    Read like every other on/off switch (``true``/``false``, ``1``/``0``,
+    ``yes``/``no`` too); unset or empty means on.
+
     Raises:
         ConfigurationError: the variable holds another value.
     """
-    return _env.get_choice("WORKSPACE_OTEL_ACTOR", ACTOR_MODES, ctx.environ) == "on"
+    if not _env.get("WORKSPACE_OTEL_ACTOR", ctx.environ):
+        return True
+    return _env.get_bool("WORKSPACE_OTEL_ACTOR", ctx.environ)
 
 
 def actor_attributes(ctx: Context) -> dict[str, a.AttrValue]:
