@@ -48,8 +48,9 @@ _USER_PREFIX = "user."
 _MAX_VALUE_CHARS = 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
-# A name whose segment (split on . _ -) is one of these, or contains one of the
-# fragments, could carry a credential: refused on both sides.
+# A name whose segment (split on . _ -) is one of these, or that contains one of
+# the fragments (separators ignored), could carry a credential: refused on both
+# sides.
 _SECRET_SEGMENTS = frozenset(
     {"key", "keys", "pwd", "pass", "jwt", "sas", "auth", "pat", "otp", "pin", "sig", "dsn"}
 )
@@ -69,6 +70,10 @@ _SECRET_FRAGMENTS = (
     "authoriz",
     "authent",
     "certificate",
+    "passphrase",
+    "passcode",
+    "connectionstring",
+    "webhook",
 )
 
 
@@ -79,7 +84,9 @@ def could_be_secret(name: str) -> bool:
     is a bearer credential in many services), ``vcs.ref.head.revision`` does not.
     """
     lowered = name.lower()
-    if any(fragment in lowered for fragment in _SECRET_FRAGMENTS):
+    # Fragments are matched across separators: connection_string, access.token.
+    compact = re.sub(r"[._\-]", "", lowered)
+    if any(fragment in compact for fragment in _SECRET_FRAGMENTS):
         return True
     return any(part in _SECRET_SEGMENTS for part in re.split(r"[._\-]", lowered))
 

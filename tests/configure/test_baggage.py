@@ -163,6 +163,13 @@ def test_a_value_equal_to_a_known_secret_is_never_sent(
         "client.credentials",
         "jwt",
         "GITHUB_TOKEN",
+        "app.passphrase",
+        "app.passcode",
+        "db.connection_string",
+        "db.connectionString",
+        "slack.webhook_url",
+        "api-key",
+        "x.access.token",
     ],
 )
 def test_a_name_that_could_carry_a_secret_is_refused(name: str) -> None:
