@@ -98,6 +98,8 @@ _LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:%-]{12,}")
 # A run of 20+ token-alphabet characters mixing upper case, lower case and
 # digits: what random keys look like, and what ids (UUIDs, hex revisions,
 # timestamps, single-case words) never do.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_]{20,}")
+_SPACE = re.compile(r"\s")
 _MIXED_RUN = re.compile(
     r"(?=[A-Za-z0-9_]*[A-Z])(?=[A-Za-z0-9_]*[a-z])(?=[A-Za-z0-9_]*[0-9])[A-Za-z0-9_]{20,}"
 )
@@ -386,6 +388,17 @@ def looks_like_credential(text: str) -> bool:
     """
     if holds_registered_secret(text):
         return True
-    if any(pattern.search(text) for pattern in _PATTERNS[:-1]):
+    # Each shape needs a character most ids lack: a cheap test first keeps this
+    # fit for a per-span path (the key=value search alone costs ~20 us).
+    jwt, scheme, github, gitlab, pair = _PATTERNS[:-1]
+    if "eyJ" in text and jwt.search(text):
         return True
-    return any(_MIXED_RUN.fullmatch(run) for run in re.findall(r"[A-Za-z0-9_]{20,}", text))
+    if _SPACE.search(text) and scheme.search(text):
+        return True
+    if "_" in text and github.search(text):
+        return True
+    if "glpat-" in text and gitlab.search(text):
+        return True
+    if ("=" in text or ":" in text) and pair.search(text):
+        return True
+    return any(_MIXED_RUN.fullmatch(run) for run in _TOKEN_RUN.findall(text))
