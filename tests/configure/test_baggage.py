@@ -276,6 +276,34 @@ def test_hostile_incoming_values_never_reach_spans() -> None:
     assert dict(span.attributes or {}) == {"workspace.ok": "a,b;c d%e\u00e9"}
 
 
+def test_hostile_incoming_keys_never_reach_spans() -> None:
+    """Keys decoded into control characters, bidi overrides or 3000 characters stay off spans."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    config = _baggage.settings_from({"WORKSPACE_OTEL_BAGGAGE_TO_SPANS": "workspace.*"})
+    _baggage.install(config, Resource.get_empty(), provider, set_global=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    header = ",".join(
+        [
+            "workspace.ok=1",
+            "workspace.a%0Ab%1B%5B31m=x",
+            "workspace.%E2%80%AEevil=x",
+            "workspace." + "k" * 3000 + "=x",
+            "workspace.t%6Fken=x",
+        ]
+    )
+    token = context.attach(W3CBaggagePropagator().extract({"baggage": header}))
+    try:
+        with provider.get_tracer("t").start_as_current_span("server"):
+            pass
+    finally:
+        context.detach(token)
+    (span,) = exporter.get_finished_spans()
+    assert dict(span.attributes or {}) == {"workspace.ok": "1"}
+    assert config.receive is not None
+    assert not config.receive("workspace.id\n")  # "$" would have matched before it
+
+
 def test_configure_installs_both_directions(propagators: object) -> None:
     """configure() reads both variables: spans get incoming entries, requests get ours."""
     environ = {
