@@ -390,3 +390,16 @@ def install(
         set_global_textmap(ResourceBaggagePropagator(inner, entries))
     elif inner is not current:
         set_global_textmap(inner)  # a new pipeline without WORKSPACE_OTEL_BAGGAGE
+
+
+def uninstall() -> None:
+    """Remove the propagator wrapper, if it is the global one (at ``Telemetry.shutdown``).
+
+    Once telemetry is shut down the resource stops travelling as baggage; the
+    wrapped propagator is global again.
+    """
+    from opentelemetry.propagate import get_global_textmap, set_global_textmap
+
+    current = get_global_textmap()
+    if isinstance(current, ResourceBaggagePropagator):
+        set_global_textmap(current.inner)

@@ -127,6 +127,9 @@ class Telemetry:
             self._shut = True
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
+        from workspace_otel import _baggage
+
+        _baggage.uninstall()
         if self._lifecycle is not None:
             self._lifecycle.active = False
         from workspace_otel._lifecycle import run_bounded

@@ -329,6 +329,22 @@ def test_configure_installs_both_directions(propagators: object) -> None:
     assert exporter.get_finished_spans()[0].attributes == {"tenant.id": "acme"}
 
 
+def test_shutdown_stops_sending_baggage(propagators: object) -> None:
+    """After telemetry.shutdown() requests no longer carry the resource as baggage."""
+    environ = {
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_RESOURCE_ATTRIBUTES": "workspace.id=ws-from-env",
+        "WORKSPACE_OTEL_BAGGAGE": "workspace.id",
+        "WORKSPACE_OTEL_GIT": "off",
+    }
+    telemetry = configure(environ=environ)
+    assert "baggage" in _outgoing()
+    telemetry.shutdown()
+    assert "baggage" not in _outgoing()
+    assert get_global_textmap() is propagators
+
+
 def test_configure_refuses_a_secret_before_building_anything() -> None:
     """An invalid list fails configure() with ConfigurationError; no provider is installed."""
     with pytest.raises(ConfigurationError, match=r"WORKSPACE_OTEL_BAGGAGE lists 'db\.password'"):
