@@ -46,6 +46,9 @@ SEND_VARIABLE = "WORKSPACE_OTEL_BAGGAGE"
 RECEIVE_VARIABLE = "WORKSPACE_OTEL_BAGGAGE_TO_SPANS"
 _USER_PREFIX = "user."
 _MAX_VALUE_CHARS = 1024
+# Our share of the W3C limit of 8192 bytes per baggage header; the rest is the
+# application's.
+_MAX_HEADER_BYTES = 4096
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")  # always fullmatch
 
 # A name whose segment (split on . _ -) is one of these, or that contains one of
@@ -290,11 +293,17 @@ def entries_for(names: Sequence[str], attributes: Mapping[str, Any]) -> dict[str
     """Return the baggage entries for ``names`` from resource ``attributes``.
 
     A name the resource does not have, or whose value is not a short printable
-    scalar or holds a secret the library knows, is left out (logged once).
+    scalar or holds a secret the library knows, is left out (logged once). So
+    is an entry past 4096 bytes of encoded ``baggage`` header in total: a
+    receiver drops a header over the W3C limit of 8192 bytes whole (the
+    application's own entries with it), and half is left to the application.
     """
+    from urllib.parse import quote_plus
+
     from workspace_otel._guards import redaction
 
     entries: dict[str, str] = {}
+    size = 0
     for name in names:
         text = _as_text(attributes.get(name))
         if text is None:
@@ -313,6 +322,17 @@ def entries_for(names: Sequence[str], attributes: Mapping[str, Any]) -> dict[str
                 SEND_VARIABLE,
             )
             continue
+        pair = len(quote_plus(name)) + 1 + len(quote_plus(text))
+        if size + pair + (1 if entries else 0) > _MAX_HEADER_BYTES:
+            _logger.warning(
+                "workspace_otel: %s is not sent as baggage: the entries listed in %s would "
+                "exceed %d bytes of the baggage header (list fewer or shorter attributes)",
+                name,
+                SEND_VARIABLE,
+                _MAX_HEADER_BYTES,
+            )
+            continue
+        size += pair + (1 if entries else 0)
         entries[name] = text
     return entries
 

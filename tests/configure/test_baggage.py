@@ -147,6 +147,25 @@ def test_a_value_equal_to_a_known_secret_is_never_sent(
     assert "looks like a credential" in caplog.text
 
 
+def test_our_entries_stay_within_half_the_w3c_header(
+    propagators: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Encoded entries beyond 4096 bytes are left out (said once): the app keeps its half.
+
+    A receiver drops a baggage header over 8192 bytes whole, the application's
+    own entries with it; old API versions send such a header unchecked.
+    """
+    big = "\u00e9," * 400  # 800 characters, 3600 bytes once percent-encoded
+    resource = Resource({"a.one": big, "a.two": big, "a.three": "small"})
+    config = _baggage.settings_from({"WORKSPACE_OTEL_BAGGAGE": "a.one,a.two,a.three"})
+    with caplog.at_level(logging.INFO, logger="workspace_otel"):
+        _baggage.install(config, resource, TracerProvider(), set_global=True)
+    header = _outgoing()["baggage"]
+    assert len(header.encode()) <= 4096
+    assert _parsed(header) == {"a.one": big, "a.three": "small"}
+    assert "a.two" in caplog.text
+
+
 @pytest.mark.parametrize(
     "name",
     [
