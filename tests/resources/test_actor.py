@@ -152,6 +152,9 @@ def test_product_markers_follow_the_documented_table_order() -> None:
         ("auggie", "augment", None),
         ("ona", "ona", None),
         ("codex@not a version", "codex", None),
+        ("qwen3-coder@0.1", "qwen3-coder", "0.1"),  # a digit in a short segment is a name
+        ("kimi-k2", "kimi-k2", None),
+        ("devin2", "devin2", None),
     ],
 )
 def test_ai_agent_values_are_normalised(value: str, name: str, version: str | None) -> None:

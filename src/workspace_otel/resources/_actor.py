@@ -44,9 +44,9 @@ _logger = logging.getLogger("workspace_otel.resources")
 ACTOR_MODES = ("on", "off")
 _MAX_NAME = 40
 _MAX_SEGMENT = 24
-# Longest segment of an unknown name that may hold a digit (v0, gpt5): longer
-# ones are hex or a key's body, never a product name.
-_MAX_DIGIT_SEGMENT = 4
+# Longest segment of an unknown name that may hold a digit (v0, qwen3, devin2):
+# longer ones are hex or a key's body, never a product name.
+_MAX_DIGIT_SEGMENT = 6
 _GENERIC = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
