@@ -46,10 +46,14 @@ SEND_VARIABLE = "WORKSPACE_OTEL_BAGGAGE"
 RECEIVE_VARIABLE = "WORKSPACE_OTEL_BAGGAGE_TO_SPANS"
 _USER_PREFIX = "user."
 _MAX_VALUE_CHARS = 1024
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+# Our share of the W3C limit of 8192 bytes per baggage header; the rest is the
+# application's.
+_MAX_HEADER_BYTES = 4096
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")  # always fullmatch
 
-# A name whose segment (split on . _ -) is one of these, or contains one of the
-# fragments, could carry a credential: refused on both sides.
+# A name whose segment (split on . _ -) is one of these, or that contains one of
+# the fragments (separators ignored), could carry a credential: refused on both
+# sides.
 _SECRET_SEGMENTS = frozenset(
     {"key", "keys", "pwd", "pass", "jwt", "sas", "auth", "pat", "otp", "pin", "sig", "dsn"}
 )
@@ -69,6 +73,10 @@ _SECRET_FRAGMENTS = (
     "authoriz",
     "authent",
     "certificate",
+    "passphrase",
+    "passcode",
+    "connectionstring",
+    "webhook",
 )
 
 
@@ -79,7 +87,9 @@ def could_be_secret(name: str) -> bool:
     is a bearer credential in many services), ``vcs.ref.head.revision`` does not.
     """
     lowered = name.lower()
-    if any(fragment in lowered for fragment in _SECRET_FRAGMENTS):
+    # Fragments are matched across separators: connection_string, access.token.
+    compact = re.sub(r"[._\-]", "", lowered)
+    if any(fragment in compact for fragment in _SECRET_FRAGMENTS):
         return True
     return any(part in _SECRET_SEGMENTS for part in re.split(r"[._\-]", lowered))
 
@@ -109,7 +119,7 @@ def send_names(environ: Mapping[str, str]) -> tuple[str, ...]:
                 "is a pattern",
                 "list resource attribute names exactly (e.g. workspace.id,vcs.ref.head.revision)",
             )
-        if not _NAME.match(item):
+        if not _NAME.fullmatch(item):
             raise _refuse(
                 SEND_VARIABLE, item, "is not an attribute name", "use names such as workspace.id"
             )
@@ -147,7 +157,13 @@ class KeyFilter:
         return ", ".join([*sorted(self.exact), *(f"{p}*" for p in self.prefixes)])
 
     def __call__(self, key: str) -> bool:
-        """Return whether an incoming baggage entry ``key`` is copied onto spans."""
+        """Return whether an incoming baggage entry ``key`` is copied onto spans.
+
+        Keys arrive percent-decoded: one that is not a plain attribute name
+        (control characters, a bidi override, over 128 characters) never is.
+        """
+        if not _NAME.fullmatch(key):
+            return False
         if key in self.exact:
             return True
         if not self.prefixes or key.lower().startswith(_USER_PREFIX) or could_be_secret(key):
@@ -172,7 +188,7 @@ def receive_filter(environ: Mapping[str, str]) -> KeyFilter | None:
                 "is not a key or a prefix* pattern",
                 "write keys, or prefixes ending in one * (e.g. workspace.*,vcs.ref.head.revision)",
             )
-        if not _NAME.match(prefix):
+        if not _NAME.fullmatch(prefix):
             raise _refuse(
                 RECEIVE_VARIABLE, item, "is not a baggage key", "use keys such as workspace.id"
             )
@@ -237,15 +253,57 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
+def usable_value(value: Any) -> str | None:
+    """Return a baggage value as span or baggage text, ``None`` when it must not be used.
+
+    Usable: a short printable scalar (at most 1024 characters) that is not
+    credential-shaped and holds no secret the library knows. The one rule for
+    both directions: what is sent and what an upstream service sent.
+    """
+    from workspace_otel._guards import redaction
+
+    text = _as_text(value)
+    if text is None or redaction.looks_like_credential(text):
+        return None
+    return text
+
+
+def _checked_processor(keys: KeyFilter) -> Any:
+    """Return the contrib ``BaggageSpanProcessor`` for ``keys`` that also checks each value.
+
+    The contrib processor copies whatever value an upstream service sent;
+    here a value with control characters, over the size limit or shaped like a
+    credential is left off the span.
+    """
+    from opentelemetry.baggage import get_all
+    from opentelemetry.processor.baggage import BaggageSpanProcessor
+
+    class _ValueCheckedBaggageSpanProcessor(BaggageSpanProcessor):
+        def on_start(self, span: Any, parent_context: Context | None = None) -> None:
+            for key, value in get_all(parent_context).items():
+                if keys(key):
+                    text = usable_value(value)
+                    if text is not None:
+                        span.set_attribute(key, text)
+
+    return _ValueCheckedBaggageSpanProcessor(keys)
+
+
 def entries_for(names: Sequence[str], attributes: Mapping[str, Any]) -> dict[str, str]:
     """Return the baggage entries for ``names`` from resource ``attributes``.
 
     A name the resource does not have, or whose value is not a short printable
-    scalar or holds a secret the library knows, is left out (logged once).
+    scalar or holds a secret the library knows, is left out (logged once). So
+    is an entry past 4096 bytes of encoded ``baggage`` header in total: a
+    receiver drops a header over the W3C limit of 8192 bytes whole (the
+    application's own entries with it), and half is left to the application.
     """
+    from urllib.parse import quote_plus
+
     from workspace_otel._guards import redaction
 
     entries: dict[str, str] = {}
+    size = 0
     for name in names:
         text = _as_text(attributes.get(name))
         if text is None:
@@ -256,7 +314,7 @@ def entries_for(names: Sequence[str], attributes: Mapping[str, Any]) -> dict[str
                 name,
             )
             continue
-        if redaction.holds_registered_secret(text):
+        if redaction.looks_like_credential(text):
             _logger.warning(
                 "workspace_otel: the value of %s looks like a credential; it is not sent as "
                 "baggage (remove it from %s)",
@@ -264,6 +322,17 @@ def entries_for(names: Sequence[str], attributes: Mapping[str, Any]) -> dict[str
                 SEND_VARIABLE,
             )
             continue
+        pair = len(quote_plus(name)) + 1 + len(quote_plus(text))
+        if size + pair + (1 if entries else 0) > _MAX_HEADER_BYTES:
+            _logger.warning(
+                "workspace_otel: %s is not sent as baggage: the entries listed in %s would "
+                "exceed %d bytes of the baggage header (list fewer or shorter attributes)",
+                name,
+                SEND_VARIABLE,
+                _MAX_HEADER_BYTES,
+            )
+            continue
+        size += pair + (1 if entries else 0)
         entries[name] = text
     return entries
 
@@ -329,9 +398,7 @@ def install(
     Calling it again replaces the previous wrapper instead of stacking one.
     """
     if settings.receive is not None and hasattr(tracer_provider, "add_span_processor"):
-        from opentelemetry.processor.baggage import BaggageSpanProcessor
-
-        tracer_provider.add_span_processor(BaggageSpanProcessor(settings.receive))
+        tracer_provider.add_span_processor(_checked_processor(settings.receive))
     if not set_global:
         return
     from opentelemetry.propagate import get_global_textmap, set_global_textmap
@@ -343,3 +410,16 @@ def install(
         set_global_textmap(ResourceBaggagePropagator(inner, entries))
     elif inner is not current:
         set_global_textmap(inner)  # a new pipeline without WORKSPACE_OTEL_BAGGAGE
+
+
+def uninstall() -> None:
+    """Remove the propagator wrapper, if it is the global one (at ``Telemetry.shutdown``).
+
+    Once telemetry is shut down the resource stops travelling as baggage; the
+    wrapped propagator is global again.
+    """
+    from opentelemetry.propagate import get_global_textmap, set_global_textmap
+
+    current = get_global_textmap()
+    if isinstance(current, ResourceBaggagePropagator):
+        set_global_textmap(current.inner)

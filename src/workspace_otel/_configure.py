@@ -139,6 +139,9 @@ class Telemetry:
             self._shut = True
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
+        from workspace_otel import _baggage
+
+        _baggage.uninstall()
         if self._lifecycle is not None:
             self._lifecycle.active = False
         if self._watch is not None:

@@ -147,6 +147,25 @@ def test_a_value_equal_to_a_known_secret_is_never_sent(
     assert "looks like a credential" in caplog.text
 
 
+def test_our_entries_stay_within_half_the_w3c_header(
+    propagators: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Encoded entries beyond 4096 bytes are left out (said once): the app keeps its half.
+
+    A receiver drops a baggage header over 8192 bytes whole, the application's
+    own entries with it; old API versions send such a header unchecked.
+    """
+    big = "\u00e9," * 400  # 800 characters, 3600 bytes once percent-encoded
+    resource = Resource({"a.one": big, "a.two": big, "a.three": "small"})
+    config = _baggage.settings_from({"WORKSPACE_OTEL_BAGGAGE": "a.one,a.two,a.three"})
+    with caplog.at_level(logging.INFO, logger="workspace_otel"):
+        _baggage.install(config, resource, TracerProvider(), set_global=True)
+    header = _outgoing()["baggage"]
+    assert len(header.encode()) <= 4096
+    assert _parsed(header) == {"a.one": big, "a.three": "small"}
+    assert "a.two" in caplog.text
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -163,6 +182,13 @@ def test_a_value_equal_to_a_known_secret_is_never_sent(
         "client.credentials",
         "jwt",
         "GITHUB_TOKEN",
+        "app.passphrase",
+        "app.passcode",
+        "db.connection_string",
+        "db.connectionString",
+        "slack.webhook_url",
+        "api-key",
+        "x.access.token",
     ],
 )
 def test_a_name_that_could_carry_a_secret_is_refused(name: str) -> None:
@@ -239,6 +265,64 @@ def test_incoming_baggage_lands_on_spans_through_the_contrib_processor() -> None
     assert dict(span.attributes or {}) == {"workspace.id": "ws-1", "vcs.ref.head.revision": "abc"}
 
 
+def test_hostile_incoming_values_never_reach_spans() -> None:
+    """Control characters, oversized, credential-shaped and known-secret values are dropped."""
+    secret = "s3cr3t-value-for-baggage-rx"
+    redaction.register_secret(secret)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    config = _baggage.settings_from({"WORKSPACE_OTEL_BAGGAGE_TO_SPANS": "workspace.*"})
+    _baggage.install(config, Resource.get_empty(), provider, set_global=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    header = ",".join(
+        [
+            "workspace.ok=a%2Cb%3Bc%20d%25e%C3%A9",
+            "workspace.ctl=line1%0Aline2%1B%5B31m",
+            "workspace.big=" + "x" * 2000,
+            f"workspace.known={secret}",
+            "workspace.jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+            "workspace.gh=ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        ]
+    )
+    token = context.attach(W3CBaggagePropagator().extract({"baggage": header}))
+    try:
+        with provider.get_tracer("t").start_as_current_span("server"):
+            pass
+    finally:
+        context.detach(token)
+        redaction.forget_all()
+    (span,) = exporter.get_finished_spans()
+    assert dict(span.attributes or {}) == {"workspace.ok": "a,b;c d%e\u00e9"}
+
+
+def test_hostile_incoming_keys_never_reach_spans() -> None:
+    """Keys decoded into control characters, bidi overrides or 3000 characters stay off spans."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    config = _baggage.settings_from({"WORKSPACE_OTEL_BAGGAGE_TO_SPANS": "workspace.*"})
+    _baggage.install(config, Resource.get_empty(), provider, set_global=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    header = ",".join(
+        [
+            "workspace.ok=1",
+            "workspace.a%0Ab%1B%5B31m=x",
+            "workspace.%E2%80%AEevil=x",
+            "workspace." + "k" * 3000 + "=x",
+            "workspace.t%6Fken=x",
+        ]
+    )
+    token = context.attach(W3CBaggagePropagator().extract({"baggage": header}))
+    try:
+        with provider.get_tracer("t").start_as_current_span("server"):
+            pass
+    finally:
+        context.detach(token)
+    (span,) = exporter.get_finished_spans()
+    assert dict(span.attributes or {}) == {"workspace.ok": "1"}
+    assert config.receive is not None
+    assert not config.receive("workspace.id\n")  # "$" would have matched before it
+
+
 def test_configure_installs_both_directions(propagators: object) -> None:
     """configure() reads both variables: spans get incoming entries, requests get ours."""
     environ = {
@@ -262,6 +346,22 @@ def test_configure_installs_both_directions(propagators: object) -> None:
     finally:
         context.detach(token)
     assert exporter.get_finished_spans()[0].attributes == {"tenant.id": "acme"}
+
+
+def test_shutdown_stops_sending_baggage(propagators: object) -> None:
+    """After telemetry.shutdown() requests no longer carry the resource as baggage."""
+    environ = {
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_RESOURCE_ATTRIBUTES": "workspace.id=ws-from-env",
+        "WORKSPACE_OTEL_BAGGAGE": "workspace.id",
+        "WORKSPACE_OTEL_GIT": "off",
+    }
+    telemetry = configure(environ=environ)
+    assert "baggage" in _outgoing()
+    telemetry.shutdown()
+    assert "baggage" not in _outgoing()
+    assert get_global_textmap() is propagators
 
 
 def test_configure_refuses_a_secret_before_building_anything() -> None:

@@ -200,3 +200,31 @@ def test_register_url_registers_secret_query_values_not_plain_settings() -> None
     assert "protobuf" in cleaned
     for hidden in ("k+y-123", "k%2By-123", "acme-corporation", "pass-word-1"):
         assert hidden not in cleaned
+
+
+@pytest.mark.parametrize(
+    ("value", "credential"),
+    [
+        ("3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b", False),  # a UUID id
+        ("a7b330d5c5b0b6e7f1d1f4c0d4b8e6a2f0c9d3e1", False),  # a git revision
+        ("20251201_093000", False),
+        ("feature/AddLoginPage", False),
+        ("fluffy-giggle-vw699r4p6p9cxx94", False),  # a Codespace name
+        ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", True),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl", True),
+        ("sk-ant-api03-AbCdEf0123456789AbCdEf0123456789", True),
+        ("1.0.63-AKIAIOSFODNN7EXAMPLEab12cd34", True),
+    ],
+)
+def test_looks_like_credential_tells_ids_from_keys(value: str, credential: bool) -> None:
+    """Values that become data (ids, baggage) are dropped when key-shaped, kept when id-shaped."""
+    assert redaction.looks_like_credential(value) is credential
+
+
+def test_looks_like_credential_knows_registered_secrets() -> None:
+    """A registered secret counts whatever its shape."""
+    redaction.register_secret("plain-words-secret")
+    try:
+        assert redaction.looks_like_credential("x plain-words-secret y")
+    finally:
+        redaction.forget_all()

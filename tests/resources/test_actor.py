@@ -99,8 +99,18 @@ def test_actor_off_removes_the_attributes() -> None:
 
 def test_actor_with_a_bad_value_names_the_variable_and_the_fix() -> None:
     """Anything but on/off raises ConfigurationError naming WORKSPACE_OTEL_ACTOR."""
-    with pytest.raises(ConfigurationError, match=r"WORKSPACE_OTEL_ACTOR.*on, off"):
+    with pytest.raises(ConfigurationError, match=r"WORKSPACE_OTEL_ACTOR.*on or off"):
         detect_with_sources({"WORKSPACE_OTEL_ACTOR": "maybe"}, git=False)
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [("false", False), ("0", False), ("no", False), ("true", True), ("1", True), ("", True)],
+)
+def test_actor_switch_takes_the_spellings_of_every_other_switch(value: str, on: bool) -> None:
+    """WORKSPACE_OTEL_GIT=false works, so WORKSPACE_OTEL_ACTOR=false must not stop configure()."""
+    environ = {**CLAUDE_CODE.environ, "WORKSPACE_OTEL_ACTOR": value}
+    assert bool(_actor(environ)) is on
 
 
 def test_ai_agent_beats_product_markers_of_another_agent() -> None:
@@ -142,6 +152,9 @@ def test_product_markers_follow_the_documented_table_order() -> None:
         ("auggie", "augment", None),
         ("ona", "ona", None),
         ("codex@not a version", "codex", None),
+        ("qwen3-coder@0.1", "qwen3-coder", "0.1"),  # a digit in a short segment is a name
+        ("kimi-k2", "kimi-k2", None),
+        ("devin2", "devin2", None),
     ],
 )
 def test_ai_agent_values_are_normalised(value: str, name: str, version: str | None) -> None:
@@ -175,6 +188,76 @@ def test_secret_or_garbage_in_ai_agent_is_not_exported(value: str) -> None:
     """A value that is not a short lower-case name never becomes an attribute."""
     attrs = _actor({"AI_AGENT": value})
     assert attrs == {}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b",  # a lower-case UUID: an API key in many services
+        "a3f9b2c8e1d04f7a9b6c",  # lower-case hex
+        "sk-proj-abcdefghij1234567890",
+    ],
+)
+def test_lower_case_keys_in_ai_agent_are_not_names(value: str) -> None:
+    """An unknown name's segments hold digits only when short (v0, gpt5): hex is never a name."""
+    assert _actor({"AI_AGENT": value}) == {}
+    assert _actor({"AI_AGENT": f"{value}@1.0"}) == {}
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        (
+            {"GOOSE_TERMINAL": "1", "AGENT": "goose"},
+            "AGENT_SESSION_ID",
+        ),
+        ({"CRUSH": "1", "AGENT": "crush"}, "CRUSH_SESSION_ID"),
+    ],
+)
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl",
+        "sk-ant-api03-AbCdEf0123456789AbCdEf0123456789AbCdEf0123456789",
+    ],
+)
+def test_a_token_pasted_in_a_session_variable_is_not_exported(
+    environ: dict[str, str], variable: str, secret: str
+) -> None:
+    """A session id variable holding a credential is left out; the agent is still reported."""
+    attrs = _actor({**environ, variable: secret})
+    assert attrs["workspace.actor.type"] == "agent"
+    assert "workspace.actor.agent.session.id" not in attrs
+    assert secret not in repr(attrs)
+
+
+def test_a_token_pasted_in_a_version_is_not_exported() -> None:
+    """A version whose build suffix is a key is left out (AI_AGENT and version variables)."""
+    key = "AKIAIOSFODNN7EXAMPLEab12cd34"
+    assert _actor({"AI_AGENT": f"crush@1.0.0-{key}"}) == {
+        "workspace.actor.type": "agent",
+        "workspace.actor.agent.name": "crush",
+    }
+    copilot = {
+        "COPILOT_CLI": "1",
+        "COPILOT_AGENT_SESSION_ID": "3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b",
+        "COPILOT_CLI_BINARY_VERSION": f"1.0.63-{key}",
+    }
+    assert "workspace.actor.agent.version" not in _actor(copilot)
+
+
+def test_a_registered_secret_is_never_a_session_id() -> None:
+    """A value the library knows as a secret is left out even when it has the id format."""
+    from workspace_otel._guards import redaction
+
+    secret = "20251201_093000"
+    redaction.register_secret(secret)
+    try:
+        attrs = _actor({"GOOSE_TERMINAL": "1", "AGENT": "goose", "AGENT_SESSION_ID": secret})
+    finally:
+        redaction.forget_all()
+    assert attrs == {"workspace.actor.type": "agent", "workspace.actor.agent.name": "goose"}
 
 
 def test_session_ids_of_the_wrong_shape_are_left_out() -> None:

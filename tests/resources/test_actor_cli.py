@@ -99,6 +99,18 @@ def test_doctor_shows_baggage_and_warns_when_propagators_drop_it(
     assert "OTEL_PROPAGATORS has no baggage" in json.dumps(check)
 
 
+@pytest.mark.parametrize("carrier", ["jaeger", "ottrace"])
+def test_doctor_does_not_claim_nothing_is_sent_when_another_format_carries_baggage(
+    bare: pytest.MonkeyPatch, carrier: str
+) -> None:
+    """Jaeger (uberctx-*) and OT (ot-baggage-*) send baggage entries too: no false all-clear."""
+    bare.setenv("WORKSPACE_OTEL_BAGGAGE", "workspace.id")
+    bare.setenv("OTEL_PROPAGATORS", f"tracecontext,{carrier}")
+    check = run().check("configuration")
+    assert "nothing is sent" not in json.dumps(check)
+    assert check["evidence"]["baggage"]["sent on every outgoing request"].startswith("workspace.id")
+
+
 def test_doctor_fails_an_invalid_baggage_list(bare: pytest.MonkeyPatch) -> None:
     """A user.* pattern fails the configuration check with the fix."""
     bare.setenv("WORKSPACE_OTEL_BAGGAGE_TO_SPANS", "user.*")

@@ -341,7 +341,9 @@ def _check_baggage(ctx: Context, check: Check) -> None:
             "third parties included, receives them)"
         )
         propagators = ctx.environ.get("OTEL_PROPAGATORS", "tracecontext,baggage")
-        if "baggage" not in {p.strip().lower() for p in propagators.split(",")}:
+        # Jaeger (uberctx-*) and OT (ot-baggage-*) carry baggage entries too.
+        carriers = {"baggage", "jaeger", "ottrace"}
+        if carriers.isdisjoint(p.strip().lower() for p in propagators.split(",")):
             check.add(
                 Finding(
                     "warn",

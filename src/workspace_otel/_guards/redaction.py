@@ -41,6 +41,7 @@ __all__ = [
     "forget_all",
     "holds_registered_secret",
     "install_log_filter",
+    "looks_like_credential",
     "register_basic_credentials",
     "register_secret",
     "register_url",
@@ -99,6 +100,14 @@ _PATTERNS = (
 _SECRET_KEY = re.compile(r"(?i)key|token|secret|passw|auth|sig|credential|session|code|jwt|bearer")
 _MIN_QUERY_SECRET_LEN = 12
 _LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:%-]{12,}")
+# A run of 20+ token-alphabet characters mixing upper case, lower case and
+# digits: what random keys look like, and what ids (UUIDs, hex revisions,
+# timestamps, single-case words) never do.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_]{20,}")
+_SPACE = re.compile(r"\s")
+_MIXED_RUN = re.compile(
+    r"(?=[A-Za-z0-9_]*[A-Z])(?=[A-Za-z0-9_]*[a-z])(?=[A-Za-z0-9_]*[0-9])[A-Za-z0-9_]{20,}"
+)
 
 
 def fingerprint(secret: str) -> str:
@@ -383,3 +392,31 @@ def holds_registered_secret(text: str) -> bool:
     with _lock:
         known = tuple(_secrets)
     return any(secret in text for secret in known)
+
+
+def looks_like_credential(text: str) -> bool:
+    """Return whether ``text`` holds a registered secret or something credential-shaped.
+
+    For short values from outside that become data, not prose (an id read from
+    the environment, an incoming baggage value): they cannot be masked, only
+    dropped. Credential-shaped: a JWT, an authorization scheme with a
+    credential, a GitHub / GitLab token, ``key=value`` whose key says secret,
+    or a run of 20+ characters mixing upper case, lower case and digits. Ids
+    such as UUIDs and hex revisions are not credential-shaped.
+    """
+    if holds_registered_secret(text):
+        return True
+    # Each shape needs a character most ids lack: a cheap test first keeps this
+    # fit for a per-span path (the key=value search alone costs ~20 us).
+    jwt, scheme, github, gitlab, pair = _PATTERNS[:-1]
+    if "eyJ" in text and jwt.search(text):
+        return True
+    if _SPACE.search(text) and scheme.search(text):
+        return True
+    if "_" in text and github.search(text):
+        return True
+    if "glpat-" in text and gitlab.search(text):
+        return True
+    if ("=" in text or ":" in text) and pair.search(text):
+        return True
+    return any(_MIXED_RUN.fullmatch(run) for run in _TOKEN_RUN.findall(text))

@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterator
 
 from workspace_otel import _env
+from workspace_otel._guards import redaction
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _agent_markers as m
 from workspace_otel.resources import _attributes as a
@@ -43,6 +44,9 @@ _logger = logging.getLogger("workspace_otel.resources")
 ACTOR_MODES = ("on", "off")
 _MAX_NAME = 40
 _MAX_SEGMENT = 24
+# Longest segment of an unknown name that may hold a digit (v0, qwen3, devin2):
+# longer ones are hex or a key's body, never a product name.
+_MAX_DIGIT_SEGMENT = 6
 _GENERIC = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -71,6 +75,11 @@ def _fits(value: str, format: str) -> bool:
     return bool(value) and _pattern(format).fullmatch(value) is not None
 
 
+def _exportable(value: str, format: str) -> bool:
+    """Return whether a value read for export has its format and is no credential."""
+    return _fits(value, format) and not redaction.looks_like_credential(value)
+
+
 def _present(ctx: Context, marker: m.Marker) -> bool:
     value = ctx.get(marker.variable)
     if marker.equals is not None:
@@ -93,8 +102,11 @@ def _normalise(name: str) -> str:
         return known.name
     if len(slug) > _MAX_NAME or not _fits(slug, "name"):
         return ""
-    if any(len(part) > _MAX_SEGMENT for part in re.split(r"[-.]", slug)):
-        return ""
+    for part in re.split(r"[-.]", slug):
+        if len(part) > _MAX_SEGMENT:
+            return ""
+        if len(part) > _MAX_DIGIT_SEGMENT and any(c.isdigit() for c in part):
+            return ""
     return slug
 
 
@@ -122,7 +134,7 @@ def _parse_declaration(raw: str) -> tuple[str, str] | None:
     slug = _normalise(name)
     if not slug:
         return None
-    return slug, version if _fits(version, "version") else ""
+    return slug, version if _exportable(version, "version") else ""
 
 
 def _matched_set(ctx: Context, spec: m.AgentSpec) -> tuple[m.Marker, ...] | None:
@@ -165,24 +177,29 @@ def _detect(ctx: Context) -> tuple[str, str, str] | None:
 def _session(ctx: Context, spec: m.AgentSpec) -> Iterator[str]:
     for variable, format in spec.session:
         value = ctx.get(variable)
-        if _fits(value, format):
+        if _exportable(value, format):
             yield value
 
 
 def _version(ctx: Context, spec: m.AgentSpec) -> Iterator[str]:
     for variable in spec.version:
         value = ctx.get(variable)
-        if _fits(value, "version"):
+        if _exportable(value, "version"):
             yield value
 
 
 def enabled(ctx: Context) -> bool:
     """``WORKSPACE_OTEL_ACTOR``: ``on`` (default) or ``off``.
 
+    Read like every other on/off switch (``true``/``false``, ``1``/``0``,
+    ``yes``/``no`` too); unset or empty means on.
+
     Raises:
         ConfigurationError: the variable holds another value.
     """
-    return _env.get_choice("WORKSPACE_OTEL_ACTOR", ACTOR_MODES, ctx.environ) == "on"
+    if not _env.get("WORKSPACE_OTEL_ACTOR", ctx.environ):
+        return True
+    return _env.get_bool("WORKSPACE_OTEL_ACTOR", ctx.environ)
 
 
 def actor_attributes(ctx: Context) -> dict[str, a.AttrValue]:
