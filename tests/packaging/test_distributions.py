@@ -53,12 +53,16 @@ _SDIST_TOP = {
     "CHANGELOG.md",
     "RELIABILITY.md",
     "BENCHMARKS.md",
+    "CONTRIBUTING.md",
+    "SECURITY.md",
     "LICENSE",
     "noxfile.py",
+    "mkdocs.yml",
     "src",
     "tests",
     "examples",
     "benchmarks",
+    "docs",
 }
 
 # Path components that mark tool output, anywhere in an archive.
