@@ -7,7 +7,7 @@ Sessions:
     examples     runs every example against the project's own local receivers
     reliability  fault, bad-input and canary suite (tests/reliability)
     fuzz         the long hypothesis run of the bad-input tests (not in the default set)
-    bench        budgets P1-P8 of DESIGN.md section 8, side by side (not in the default set)
+    bench        the performance budgets (docs/budgets.md), side by side (not in the default set)
     bench_quick  the same measurements in a short mode: checks that they run, not their values
     docs         builds the documentation site strictly (broken links and references fail)
     collector    builds the OpenTelemetry Collector of tests/collector (needs Go; cached)
@@ -167,7 +167,7 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(python=LATEST)
 def bench(session: nox.Session) -> None:
-    """Measure the budgets of DESIGN.md section 8 side by side and print one table."""
+    """Measure the performance budgets (docs/budgets.md) side by side and print one table."""
     session.install(".[test]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 

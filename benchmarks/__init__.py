@@ -1,4 +1,4 @@
-"""Budgets P1-P8 of DESIGN.md section 8, measured side by side in one run.
+"""The performance budgets of docs/budgets.md, measured side by side in one run.
 
 Run ``python -m benchmarks`` (``nox -s bench``) for the full run, or
 ``python -m benchmarks --quick`` in CI to check that every measurement runs

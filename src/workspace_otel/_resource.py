@@ -1,4 +1,4 @@
-"""Build the resource with DESIGN.md section 3 precedence and remember who set each attribute.
+"""Build the resource with the documented precedence (docs/attributes.md) and remember who set each attribute.
 
 Lowest first: the SDK's ``telemetry.*`` attributes, the detectors (workspace +
 git by default, plus any named in ``OTEL_EXPERIMENTAL_RESOURCE_DETECTORS``),

@@ -1,4 +1,4 @@
-"""Bad input (issue 8), with hypothesis: detection never raises, configuration errors are
+"""Bad input, with hypothesis: detection never raises, configuration errors are
 ConfigurationError naming the input, token parsing raises nothing but TokenError, and
 configure() under a hostile environment either refuses at configure time or works.
 

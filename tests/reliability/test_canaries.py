@@ -1,4 +1,4 @@
-"""Secrets canary (issue 8): distinct canaries everywhere a secret can be, every captured
+"""Secrets canary: distinct canaries everywhere a secret can be, every captured
 byte searched, zero hits.
 
 Planted: every secret variable of platforms.md section 12 (the platform

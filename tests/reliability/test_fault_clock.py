@@ -1,4 +1,4 @@
-"""Fault 7 of issue 8 (in process): the wall clock jumps 5 minutes forward and back.
+"""Fault 7 of RELIABILITY.md (in process): the wall clock jumps 5 minutes forward and back.
 
 The cache gets a fake clock whose wall time is the true time plus a skew that
 jumps; tokens are real signed JWTs minted at the true time and validated at

@@ -1,4 +1,4 @@
-"""Fault 4 of issue 8: the collector answers 503 / 429 in bursts, and 401 once after a key
+"""Fault 4 of RELIABILITY.md: the collector answers 503 / 429 in bursts, and 401 once after a key
 rotation. Real token server, real cache with its background refresher, the SDK's
 OTLP/HTTP exporter, a JWT-validating receiver; only HTTP requests are counted.
 """

@@ -1,4 +1,4 @@
-"""Faults 5-7 of issue 8 that need real processes: SIGTERM, pre-fork workers, SIGSTOP.
+"""Faults 5-7 of RELIABILITY.md that need real processes: SIGTERM, pre-fork workers, SIGSTOP.
 
 Each child is a real Python process running configure() against a receiver
 on loopback; everything is bounded by timeouts, and children are killed if a

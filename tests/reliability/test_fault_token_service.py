@@ -1,4 +1,4 @@
-"""Faults 1-3 of issue 8: the token service down (shorter / longer than a token's life), or
+"""Faults 1-3 of RELIABILITY.md: the token service down (shorter / longer than a token's life), or
 answering garbage, slowly, or with ``invalid_client``.
 
 Real parts: the Authlib token server, the OAuth2 source, the shared cache, the
@@ -73,7 +73,7 @@ def _count_fetches(
 def design_schedule(
     first: float, usable_until: float, end: float, tick: float = TICK
 ) -> list[float]:
-    """Attempt times DESIGN.md section 4 allows, jitter at its upper bound, polled every tick.
+    """Attempt times the refresh rules allow, jitter at its upper bound, polled every tick.
 
     Backoff from 1 s doubling, capped at min(60 s, usable time left / 4) (at
     least 0.25 s) while the current token is usable, else at 60 s.

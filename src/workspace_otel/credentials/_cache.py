@@ -1,6 +1,6 @@
 """The refreshing token cache that every exporter and thread shares.
 
-Rules (DESIGN.md section 4), with the constants below:
+Rules (docs/architecture.md names this module as their home), with the constants below:
 
 * A token is *usable* while ``min(wall expiry, monotonic expiry) - now`` is
   more than its margin, ``max(30 s, 5 % of lifetime)`` capped at a quarter of

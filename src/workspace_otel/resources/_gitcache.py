@@ -1,8 +1,8 @@
 """A small on-disk cache of the git-derived attributes, so a start needs no GitPython.
 
 Importing GitPython runs ``git version`` and reading a repository through it
-costs tens of milliseconds: more than a process start can afford (DESIGN.md
-section 8, P2). The attributes only change when HEAD, a ref, a tag or the
+costs tens of milliseconds: more than a process start can afford (budget P2
+of docs/budgets.md). The attributes only change when HEAD, a ref, a tag or the
 configuration changes, so they are cached per repository under
 ``$XDG_CACHE_HOME/workspace-otel/git-<sha256 of the work tree path>.json``
 (``~/.cache`` when ``XDG_CACHE_HOME`` is unset), keyed on

@@ -1,4 +1,4 @@
-"""Platform + git in one resource, with the precedence rules of DESIGN.md section 3."""
+"""Platform + git in one resource, with the precedence rules of docs/attributes.md."""
 
 from __future__ import annotations
 
