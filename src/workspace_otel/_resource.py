@@ -1,4 +1,4 @@
-"""Build the resource with the documented precedence (docs/attributes.md) and remember who set each attribute.
+"""Build the resource in the documented precedence (docs/attributes.md), noting who set each.
 
 Lowest first: the SDK's ``telemetry.*`` attributes, the detectors (workspace +
 git by default, plus any named in ``OTEL_EXPERIMENTAL_RESOURCE_DETECTORS``),
