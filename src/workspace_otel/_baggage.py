@@ -14,7 +14,9 @@ Receiving (``WORKSPACE_OTEL_BAGGAGE_TO_SPANS``, a comma list of keys or
 ``prefix*`` patterns): the contrib ``BaggageSpanProcessor`` copies the matching
 incoming entries onto every span this process starts. No pattern ever matches
 ``user.*`` (list such a key by its exact name) nor a name that looks like a
-secret, whatever an upstream service sends.
+secret, whatever an upstream service sends; a key that is not a plain
+attribute name, or a value that is not short printable non-credential text
+(:func:`usable_value`), is left off the span.
 """
 
 from __future__ import annotations
