@@ -13,8 +13,10 @@ crashing or being ignored, and the fix; :func:`check` raises
 value and the fix. ``configure()``'s option resolution and ``workspace-otel
 doctor``'s configuration check both call it.
 
-A variable set to an empty value is treated as the SDK treats it: unset where
-the SDK falls back (``or``), refused where the SDK would parse ``""`` and fail.
+A variable set to an empty value is refused ("unset it"), except the span and
+attribute limits, where every supported SDK reads ``""`` as "no limit": an
+empty exporter timeout or compression is read as unset by recent SDKs but
+makes 1.39 (the oldest supported) raise.
 """
 
 from __future__ import annotations
@@ -238,25 +240,17 @@ def _exporter_rows() -> Iterator[Row]:
             _positive_number,
             "set it to a positive number of seconds, e.g. 10",
             _otlp(signal),
-            blank_ok=True,  # HTTP falls back; gRPC's parse of "" is refused below
         )
         yield Row(
             f"OTEL_EXPORTER_OTLP_{upper}_COMPRESSION",
             _choice("none", "gzip", "deflate", fold=_lower),
             "use gzip, deflate or none over http/protobuf",
             _otlp(signal, "http/protobuf"),
-            blank_ok=True,
         )
         yield Row(
             f"OTEL_EXPORTER_OTLP_{upper}_COMPRESSION",
             _choice("gzip", fold=_lower),
             "over gRPC the exporter knows only gzip: set gzip, or unset it for none",
-            _otlp(signal, "grpc"),
-        )
-        yield Row(
-            f"OTEL_EXPORTER_OTLP_{upper}_TIMEOUT",
-            _positive_number,
-            "set it to a positive number of seconds, e.g. 10 (or unset it)",
             _otlp(signal, "grpc"),
         )
     for suffix, fix in (
@@ -270,20 +264,12 @@ def _exporter_rows() -> Iterator[Row]:
         _positive_number,
         "set it to a positive number of seconds, e.g. 10",
         _otlp(),
-        blank_ok=True,
-    )
-    yield Row(
-        "OTEL_EXPORTER_OTLP_TIMEOUT",
-        _positive_number,
-        "set it to a positive number of seconds, e.g. 10 (or unset it)",
-        _otlp(protocol="grpc"),
     )
     yield Row(
         "OTEL_EXPORTER_OTLP_COMPRESSION",
         _choice("none", "gzip", "deflate", fold=_lower),
         "use gzip, deflate or none over http/protobuf",
         _otlp(protocol="http/protobuf"),
-        blank_ok=True,
     )
     yield Row(
         "OTEL_EXPORTER_OTLP_COMPRESSION",

@@ -63,6 +63,12 @@ BAD: list[tuple[dict[str, str], str, str]] = [
         "seconds",
     ),
     ({**GRPC, "OTEL_EXPORTER_OTLP_TIMEOUT": ""}, "OTEL_EXPORTER_OTLP_TIMEOUT", "unset it"),
+    ({**HTTP, "OTEL_EXPORTER_OTLP_TIMEOUT": " "}, "OTEL_EXPORTER_OTLP_TIMEOUT", "unset it"),
+    (
+        {**HTTP, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": ""},
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "unset it",
+    ),
     ({**HTTP, "OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"}, "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
     ({**GRPC, "OTEL_EXPORTER_OTLP_COMPRESSION": "none"}, "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
     (
@@ -144,7 +150,7 @@ def test_certificate_naming_a_fifo_or_nothing_is_refused(
         {"OTEL_BSP_MAX_QUEUE_SIZE": " 4096 ", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4096"},
         {"OTEL_BSP_SCHEDULE_DELAY": "+250", "OTEL_BSP_EXPORT_TIMEOUT": "0"},
         {"OTEL_ATTRIBUTE_COUNT_LIMIT": "", "OTEL_SPAN_EVENT_COUNT_LIMIT": " 0 "},
-        {**HTTP, "OTEL_EXPORTER_OTLP_COMPRESSION": " GZIP ", "OTEL_EXPORTER_OTLP_TIMEOUT": ""},
+        {**HTTP, "OTEL_EXPORTER_OTLP_COMPRESSION": " GZIP ", "OTEL_EXPORTER_OTLP_TIMEOUT": "2"},
         {**GRPC, "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip", "OTEL_EXPORTER_OTLP_TIMEOUT": "2.5"},
         {**HTTP, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": " delta"},
         {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"},

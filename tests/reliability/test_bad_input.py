@@ -590,7 +590,7 @@ def test_bad_input_special_files_never_hang_any_reader(kind: str, reader: str) -
             assert outcome == {"value": b""}  # the neighbour: an empty regular file is fine
         elif reader in ("safe_read", "token file", "oauth2 secret"):
             assert "error" in outcome, outcome
-        else:
+        elif kind != "empty":  # an empty regular file is a legitimate (if odd) input
             assert outcome.get("value") in ({}, None), outcome
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -215,8 +216,11 @@ def _read_repo(git: Any, repo: Any, check: Check) -> None:
 
 
 def _git_executable_works(git: Any) -> bool:
-    try:
-        git.Git().version(kill_after_timeout=_GIT_TIMEOUT)
+    from workspace_otel.credentials._run_command import run_command
+
+    executable = os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
+    try:  # bounded: own process group, killed at the timeout
+        run_command([executable, "version"], timeout=_GIT_TIMEOUT, what="git")
     except Exception:  # noqa: BLE001 - any failure means the executable is unusable
         return False
     return True

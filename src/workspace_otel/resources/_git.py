@@ -68,6 +68,7 @@ yet read are left out and one WARNING says so. A warm start reads the
 cache and is not concerned.
 """
 _MIN_PROCESS_TIMEOUT = 0.05
+_MAX_GIT_OUTPUT = 16 * 1024 * 1024
 _MISSING_GIT = os.path.join(os.sep, "nonexistent", "workspace-otel", "git")
 
 ConfigKey = tuple[str, str | None]
@@ -177,6 +178,41 @@ class _Deadline:
         return max(_MIN_PROCESS_TIMEOUT, self.remaining())
 
 
+class _GitUnavailable(OSError):
+    """No usable ``git`` executable."""
+
+
+def _run_git(location: RepoLocation, args: tuple[str, ...], deadline: _Deadline) -> str:
+    """Run ``git -C <work tree> args`` with what is left of the deadline; return its output.
+
+    The bounded runner the command token sources use (no shell, stdin closed,
+    own process group killed as a whole at the timeout), not GitPython's
+    watchdog (which older GitPython releases run through ``ps`` and leak).
+
+    Raises:
+        _GitUnavailable: ``git`` is not installed or not executable.
+        OSError: it failed, timed out or printed too much.
+    """
+    from workspace_otel.credentials._run_command import run_command
+    from workspace_otel.errors import TokenError
+
+    executable = os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        out = run_command(
+            [executable, "-C", str(location.work_tree), *args],
+            timeout=deadline.process_timeout(),
+            max_stdout=_MAX_GIT_OUTPUT,
+            env=env,
+            what="git",
+        )
+    except TokenError as exc:
+        if exc.needs_user:
+            raise _GitUnavailable(str(exc)) from None
+        raise OSError(str(exc)) from None
+    return out.decode("utf-8", "replace")
+
+
 @dataclass
 class Reading:
     """What GitPython read from one repository.
@@ -283,14 +319,12 @@ def _tag_at(
     if lookup.certain:
         return lookup.name
     try:
-        out = str(
-            repo.git.tag("--points-at", revision, kill_after_timeout=deadline.process_timeout())
-        )
-        names = sorted(line.strip() for line in out.splitlines() if line.strip())
-        return names[0] if names else None
-    except (git.GitCommandNotFound, git.GitCommandError, OSError):
+        out = _run_git(location, ("tag", "--points-at", revision), deadline)
+    except OSError:
         reading.complete = False
         return lookup.name
+    names = sorted(line.strip() for line in out.splitlines() if line.strip())
+    return names[0] if names else None
 
 
 def _read_head(
@@ -400,7 +434,7 @@ def read_repository(
             full_name, email = _identity(config, environ)
             reading.attrs.update(identity_attributes("full", email=email, full_name=full_name))
         if dirty and repo is not None and reading.complete:
-            _add_dirty(git, repo, reading, raise_on_error, deadline)
+            _add_dirty(location, reading, raise_on_error, deadline)
     finally:
         if repo is not None:
             repo.close()
@@ -408,7 +442,7 @@ def read_repository(
 
 
 def _add_dirty(
-    git: Any, repo: Any, reading: Reading, raise_on_error: bool, deadline: _Deadline
+    location: RepoLocation, reading: Reading, raise_on_error: bool, deadline: _Deadline
 ) -> None:
     """Set ``workspace.git.dirty`` from one ``git status --porcelain`` with a timeout.
 
@@ -416,24 +450,16 @@ def _add_dirty(
     would count them (which runs three processes without a timeout).
     """
     try:
-        out = str(
-            repo.git.status(
-                "--porcelain",
-                "--untracked-files=normal",
-                kill_after_timeout=deadline.process_timeout(),
-            )
-        )
+        out = _run_git(location, ("status", "--porcelain", "--untracked-files=normal"), deadline)
         reading.attrs[a.WORKSPACE_GIT_DIRTY] = bool(out.strip())
-    except git.GitCommandNotFound:
+    except _GitUnavailable:
         if raise_on_error:
             raise
         reading.problems.append("workspace.git.dirty left out: the git executable is unavailable")
-    except (git.GitCommandError, OSError, ValueError) as exc:
+    except OSError as exc:
         if raise_on_error:
             raise
-        reading.problems.append(
-            f"workspace.git.dirty left out: git status failed ({type(exc).__name__})"
-        )
+        reading.problems.append(f"workspace.git.dirty left out: git status failed ({exc})")
 
 
 def _bounded(call: Callable[[], Reading], seconds: float) -> Reading | None:

@@ -69,10 +69,13 @@ def _parse_config(
         match = _OPTION.match(line)
         if match is None:
             raise _Unsure("an unusual line")
+        key = match.group(1)
+        if key != key.lower() and key != "insteadOf":  # older GitPython keeps case apart
+            raise _Unsure("an option name in capitals")
         value = match.group(2) or ""
         if any(c in value for c in '"\\#;') or line.endswith("\\"):
             raise _Unsure("a quoted, escaped or commented value")
-        values.setdefault((*section, match.group(1).lower()), []).append(value)
+        values.setdefault((*section, key.lower()), []).append(value)
 
 
 def read_config(paths: Sequence[Path | str]) -> ConfigValues:
