@@ -95,6 +95,10 @@ _ENTRY_POINTS = {
     "opentelemetry_configurator": {
         "workspace_otel": "workspace_otel._instrument:WorkspaceOtelConfigurator"
     },
+    # Reports, once, when another distro and configurator ran instead of ours.
+    "opentelemetry_pre_instrument": {
+        "workspace_otel": "workspace_otel._instrument:report_other_setup"
+    },
 }
 
 
