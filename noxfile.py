@@ -104,14 +104,34 @@ if PYENV_INTERPRETER_DIRS:
     os.environ["PATH"] = os.pathsep.join([*PYENV_INTERPRETER_DIRS, os.environ.get("PATH", "")])
 
 
+# Tests of real peers whose outcome does not depend on the interpreter that runs
+# pytest: they build environments of their own (other Pythons, a second distro, the
+# sdist and the wheel), start servers (OpenBao, moto) or run a Node.js program. They
+# run on the newest Python (and at the dependency floors in `lowest`), not on each.
+PEER_TESTS = (
+    "tests/credentials/secret_stores",
+    "tests/packaging",
+    "tests/configure/test_beside_opentelemetry_distro.py",
+    "tests/configure/test_exit_flush_versions.py",
+    "tests/configure/test_open_span_tracker.py",
+    "tests/configure/test_baggage_e2e.py",
+    "tests/cli/test_env_node.py",
+)
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (tests/reliability has its own session)."""
+    """Run the test suite (tests/reliability has its own session).
+
+    The tests of :data:`PEER_TESTS` run on the newest Python only.
+    """
     session.install(".[test]")
+    peers = [] if session.python == LATEST else [f"--ignore={path}" for path in PEER_TESTS]
     session.run(
         "pytest",
         "--ignore=tests/reliability",
         "--ignore=tests/gateway",  # needs the built Collector: `nox -s gateway`
+        *peers,
         *session.posargs,
         env={"PYTHONDONTWRITEBYTECODE": "1"},
     )
