@@ -47,6 +47,9 @@ nox.options.sessions = [
 ]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# The package's own extras the tests exercise; the development tools are dependency
+# groups of pyproject.toml (`test`, `lint`, `typecheck`, `docs`, `peers`).
+PACKAGE_EXTRAS = "grpc,vault,aws"
 LATEST = PYTHONS[-1]
 OLDEST = PYTHONS[0]
 
@@ -125,7 +128,7 @@ def tests(session: nox.Session) -> None:
 
     The tests of :data:`PEER_TESTS` run on the newest Python only.
     """
-    session.install(".[test]")
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     peers = [] if session.python == LATEST else [f"--ignore={path}" for path in PEER_TESTS]
     session.run(
         "pytest",
@@ -140,7 +143,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=LATEST)
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff."""
-    session.install(".[lint]")
+    session.install("--group", "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -148,21 +151,21 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=LATEST)
 def typecheck(session: nox.Session) -> None:
     """Type-check with mypy --strict."""
-    session.install(".[typecheck]")
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "typecheck")
     session.run("mypy", *session.posargs)
 
 
 @nox.session(python=LATEST)
 def examples(session: nox.Session) -> None:
     """Run every example against local receivers and check what each one shows."""
-    session.install(".[test]")
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     session.run("python", "examples/run_all.py", *session.posargs)
 
 
 @nox.session(python=LATEST)
 def reliability(session: nox.Session) -> None:
     """Run the reliability and security suite (faults, bad input, canaries)."""
-    session.install(".[test]")
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     if os.path.isdir("tests/reliability"):
         session.run("pytest", "tests/reliability", *session.posargs)
     else:
@@ -172,7 +175,7 @@ def reliability(session: nox.Session) -> None:
 @nox.session(python=LATEST)
 def fuzz(session: nox.Session) -> None:
     """Run the bad-input property tests for much longer than the default suite."""
-    session.install(".[test]")
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     session.run(
         "pytest",
         "tests/reliability",
@@ -188,14 +191,14 @@ def fuzz(session: nox.Session) -> None:
 @nox.session(python=LATEST)
 def bench(session: nox.Session) -> None:
     """Measure the performance budgets (docs/budgets.md) side by side and print one table."""
-    session.install(".[test]")
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
 @nox.session(python=LATEST)
 def bench_quick(session: nox.Session) -> None:
     """Run every benchmark briefly; values are printed, not judged."""
-    session.install(".[test]")
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     session.run("python", "-m", "benchmarks", "--quick", *session.posargs)
 
 
@@ -254,7 +257,7 @@ def gateway(session: nox.Session) -> None:
     package, which pins the SDK exactly and so stays out of the plain test extra.
     """
     _build_collector(session)
-    session.install(".[test,declarative]")
+    session.install(f".[{PACKAGE_EXTRAS},declarative]", "--group", "test")
     session.run(
         "pytest",
         "tests/gateway",
@@ -276,9 +279,8 @@ def _pyproject() -> dict[str, Any]:
 
 
 # Extras that are tools for developers, not features of the package.
-# `declarative` pins one SDK release exactly (it has its own session, gateway) and
-# `peers` is installed only in throw-away environments beside the package.
-_TOOL_EXTRAS = {"lint", "typecheck", "declarative", "peers"}
+# `declarative` pins one SDK release exactly (it has its own session, gateway).
+_SKIPPED_EXTRAS = {"declarative"}
 # Test folders that need more than the package and its extras (the Collector build).
 _NEEDS_COLLECTOR = ("tests/collector", "tests/gateway")
 
@@ -294,7 +296,7 @@ def lowest(session: nox.Session) -> None:
     requirement, so a reused one would drift above the floors.
     """
     project = _pyproject()
-    extras = sorted(set(project["project"]["optional-dependencies"]) - _TOOL_EXTRAS)
+    extras = sorted(set(project["project"]["optional-dependencies"]) - _SKIPPED_EXTRAS)
     build_requires = project["build-system"]["requires"]
     session.install("--resolution", "lowest-direct", *build_requires)
     # tests/packaging builds in isolated environments: hold the backend at its floor there too.
@@ -308,6 +310,8 @@ def lowest(session: nox.Session) -> None:
         "--no-build-isolation-package",
         "workspace-otel",
         f".[{','.join(extras)}]",
+        "--group",
+        "test",
     )
     session.run(
         "python",
@@ -325,7 +329,7 @@ def lowest(session: nox.Session) -> None:
 
 
 def _soak(session: nox.Session, settings: dict[str, str]) -> None:
-    session.install(".[test]")
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     figures = Path(_venv_dir(session)) / "soak-figures.json"
     figures.unlink(missing_ok=True)
     session.run(

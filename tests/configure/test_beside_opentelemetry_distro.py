@@ -33,13 +33,13 @@ PROBE = (
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv with this checkout and its ``peers`` extra (opentelemetry-distro, OTLP/gRPC).
+    """A venv with this checkout and its ``peers`` group (opentelemetry-distro, OTLP/gRPC).
 
     Not the test venv itself: there, a second distro would make every other
     launcher test depend on the file system's order.
     """
     where = tmp_path_factory.mktemp("beside-distro")
-    return build_venv(where / "venv", sys.executable, extras=["peers"])
+    return build_venv(where / "venv", sys.executable, groups=["peers"])
 
 
 def _first(venv: Path, tmp_path: Path, distribution: str) -> Path:

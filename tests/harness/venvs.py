@@ -44,13 +44,29 @@ def find_interpreter(version: str) -> str | None:
     return None
 
 
+def dependency_group(name: str) -> list[str]:
+    """The requirements of the dependency group ``name`` of this checkout's pyproject.toml."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - nox, a test dependency, requires tomli there
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        groups = tomllib.load(handle)["dependency-groups"]
+    return [str(item) for item in groups[name] if isinstance(item, str)]
+
+
 def build_venv(
-    where: Path, python: str, extra: Sequence[str] = (), *, extras: Sequence[str] = ()
+    where: Path,
+    python: str,
+    extra: Sequence[str] = (),
+    *,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
 ) -> Path:
     """Create a venv at ``where`` for ``python`` with this checkout and ``extra`` installed.
 
-    ``extras`` names optional-dependency groups of this checkout to install with it
-    (e.g. ``peers``).
+    ``extras`` names optional-dependency groups (extras) of this checkout to
+    install with it; ``groups`` names its dependency groups (e.g. ``peers``).
 
     Raises:
         RuntimeError: ``uv`` is missing or an install failed (the output says why).
@@ -61,8 +77,9 @@ def build_venv(
     subprocess.run([uv, "venv", "-q", "--python", python, str(where)], check=True)
     venv_python = where / "bin" / "python"
     target = f"{ROOT}[{','.join(extras)}]" if extras else str(ROOT)
+    requirements = [*extra, *(r for group in groups for r in dependency_group(group))]
     result = subprocess.run(
-        [uv, "pip", "install", "-q", "--python", str(venv_python), target, *extra],
+        [uv, "pip", "install", "-q", "--python", str(venv_python), target, *requirements],
         capture_output=True,
         text=True,
         check=False,
