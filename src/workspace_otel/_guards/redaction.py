@@ -54,8 +54,9 @@ __all__ = [
 # wreck messages, and such values cannot be meaningful secrets.
 _MIN_SECRET_LEN = 6
 _SCHEMES = ("bearer", "basic", "token")
-# Loggers whose records pass the filter once configure() ran: ours and the SDK's
-# OTLP exporters (they log a failed export's URL, server answer and exception).
+# Loggers whose records pass the filter once configure() ran: ours, the SDK's
+# OTLP exporters (they log a failed export's URL, server answer and exception)
+# and urllib3 (at DEBUG it logs every request line, query string included).
 LOGGER_NAMES = (
     "workspace_otel",
     "opentelemetry.exporter.otlp",
@@ -69,8 +70,12 @@ LOGGER_NAMES = (
     "opentelemetry.exporter.otlp.proto.grpc.metric_exporter",
     "opentelemetry.exporter.otlp.proto.grpc._log_exporter",
     "opentelemetry.exporter.otlp.proto.common",
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.util.retry",
 )
-_LOGGER_PREFIXES = ("workspace_otel.", "opentelemetry.exporter.otlp.")
+_LOGGER_PREFIXES = ("workspace_otel.", "opentelemetry.exporter.otlp.", "urllib3.")
 
 _lock = threading.Lock()
 # Longest first, so a secret containing another is replaced whole. Replaced as a
@@ -364,12 +369,12 @@ _FILTER = ScrubFilter()
 
 
 def install_log_filter() -> None:
-    """Attach the scrubbing filter to the library's and the OTLP exporters' loggers.
+    """Attach the scrubbing filter to the library's, the OTLP exporters' and urllib3's loggers.
 
     Idempotent; ``configure()`` calls it after building the exporters. A
     logger's filter sees only records logged on that very logger, so every
-    logger that exists under ``workspace_otel`` or
-    ``opentelemetry.exporter.otlp`` gets it, plus the names in
+    logger that exists under ``workspace_otel``,
+    ``opentelemetry.exporter.otlp`` or ``urllib3`` gets it, plus the names in
     :data:`LOGGER_NAMES` (created if need be).
     """
     existing = [
