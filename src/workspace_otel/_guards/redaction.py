@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -143,6 +144,10 @@ def _encodings(value: str) -> set[str]:
         forms.add(quote(form, safe=""))
         forms.add(quote(form))
         forms.add(quote_plus(form))
+        # As a JSON string quotes it (an error body echoing what it received):
+        # a quote, a backslash or a non-ASCII character comes out escaped.
+        forms.add(json.dumps(form)[1:-1])
+        forms.add(json.dumps(form, ensure_ascii=False)[1:-1])
     return {form for form in forms if len(form) >= _MIN_SECRET_LEN}
 
 
@@ -165,7 +170,8 @@ def register_secret(value: str | None) -> None:
     Every encoding the library itself produces is registered too: the stripped
     value, the credential of a ``Bearer x`` / ``Basic x`` value, and their
     percent-encoded forms (``quote`` with and without ``/`` kept, and
-    ``quote_plus`` as in form bodies). Values shorter than six characters are
+    ``quote_plus`` as in form bodies), each also as a JSON string escapes it
+    (an error body quoting what it received). Values shorter than six characters are
     ignored (they cannot be meaningful secrets, and masking them would wreck
     messages).
     """
