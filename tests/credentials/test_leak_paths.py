@@ -263,3 +263,15 @@ def test_a_401_body_quoting_the_token_json_escaped_is_redacted(
     assert "is not valid" in caplog.text, "the rejection and its reason were logged"
     escaped = json.dumps(token.strip())[1:-1]
     assert escaped not in caplog.text
+
+
+def test_a_basic_header_value_masks_the_password_it_carries() -> None:
+    """``authorization=Basic <b64>`` in the headers variable: the decoded password is known too."""
+    from workspace_otel._otlp_headers import check_headers_variables
+
+    encoded = base64.b64encode(b"ingest:BasicPw-Tk7Qx9Lm2").decode()
+    check_headers_variables({"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Basic%20{encoded}"})
+    echoed = "401: unknown credentials ingest:BasicPw-Tk7Qx9Lm2"
+    cleaned = redaction.scrub_known(echoed)
+    assert "BasicPw-Tk7Qx9Lm2" not in cleaned
+    assert "unknown credentials" in cleaned

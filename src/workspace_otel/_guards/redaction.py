@@ -140,6 +140,14 @@ def _encodings(value: str) -> set[str]:
     scheme, _, rest = value.strip().partition(" ")
     if rest and scheme.lower() in _SCHEMES:
         forms.add(rest.strip())
+    if rest and scheme.lower() == "basic":
+        # What a Basic value carries: the user:password pair and the password.
+        try:
+            pair = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
+        except ValueError:
+            pair = ""
+        if ":" in pair:
+            forms.update((pair, pair.partition(":")[2]))
     for form in list(forms):
         forms.add(quote(form, safe=""))
         forms.add(quote(form))
@@ -168,7 +176,8 @@ def register_secret(value: str | None) -> None:
     """Remember ``value`` as a secret, so every later scrub masks it.
 
     Every encoding the library itself produces is registered too: the stripped
-    value, the credential of a ``Bearer x`` / ``Basic x`` value, and their
+    value, the credential of a ``Bearer x`` / ``Basic x`` value (and the
+    ``user:password`` pair and password inside a Basic value), and their
     percent-encoded forms (``quote`` with and without ``/`` kept, and
     ``quote_plus`` as in form bodies), each also as a JSON string escapes it
     (an error body quoting what it received). Values shorter than six characters are
