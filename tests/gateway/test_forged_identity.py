@@ -67,6 +67,11 @@ def assert_only_proven(attributes: dict[str, Any], where: str) -> None:
     assert str(found["workspace.verified.issuer"]).startswith("https://127.0.0.1:"), where
 
 
+def forged_left(attributes: dict[str, Any]) -> dict[str, Any]:
+    """The ``workspace.verified.*`` keys, in any casing, still present."""
+    return {key: value for key, value in attributes.items() if VERIFIED.match(key)}
+
+
 def _attributes(key_values: Any) -> dict[str, Any]:
     return {kv.key: kv.value.string_value for kv in key_values}
 
@@ -79,30 +84,44 @@ def test_forged_verified_keys_are_removed_everywhere_in_any_casing(
     resource = {"resource": {"attributes": forged()}}
     traces = trace_service_pb2.ExportTraceServiceRequest()
     spans = traces.resource_spans.add(**resource)
-    spans.scope_spans.add().spans.add(
+    scope = {"scope": {"name": "forger", "attributes": forged()}}
+    span = spans.scope_spans.add(**scope).spans.add(
         trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="forger", attributes=forged()
     )
+    span.events.add(name="forged-event", time_unix_nano=1, attributes=forged())
     logs = logs_service_pb2.ExportLogsServiceRequest()
     records = logs.resource_logs.add(**resource)
-    records.scope_logs.add().log_records.add(
+    records.scope_logs.add(**scope).log_records.add(
         body=common_pb2.AnyValue(string_value="forger"), attributes=forged()
     )
     metrics = metrics_service_pb2.ExportMetricsServiceRequest()
-    metric = metrics.resource_metrics.add(**resource).scope_metrics.add().metrics.add(name="forger")
+    metric = (
+        metrics.resource_metrics.add(**resource)
+        .scope_metrics.add(**scope)
+        .metrics.add(name="forger")
+    )
     metric.gauge.data_points.add(as_int=1, time_unix_nano=1, attributes=forged())
 
     post(gateway, "/v1/traces", traces, token)
     post(gateway, "/v1/logs", logs, token)
     post(gateway, "/v1/metrics", metrics, token)
 
-    (span,) = upstream.wait_for_spans(1, timeout=20)
+    (received_span,) = upstream.wait_for_spans(1, timeout=20)
     (record,) = upstream.wait_for_logs(1, timeout=20)
     (received_metric,) = upstream.wait_for_metrics(1, timeout=20)
-    assert_only_proven(span.resource, "span resource")
-    assert_only_proven(span.attributes, "span")
+    assert_only_proven(received_span.resource, "span resource")
+    assert_only_proven(received_span.attributes, "span")
+    (event,) = received_span.proto.events
+    assert not forged_left(_attributes(event.attributes)), "span event"
     assert_only_proven(record.resource, "log resource")
     assert_only_proven(record.attributes, "log record")
     assert_only_proven(received_metric.resource, "metric resource")
     (point,) = received_metric.proto.gauge.data_points
     assert_only_proven(_attributes(point.attributes), "data point")
+    # The instrumentation scope is no place for a proven identity: forged keys are just gone.
+    assert not forged_left(received_span.scope_attributes), "span scope"
+    assert not forged_left(record.scope_attributes), "log scope"
+    assert not forged_left(received_metric.scope_attributes), "metric scope"
     assert set(upstream.tokens_seen) == {UPSTREAM_KEY}
+    # The deployed configuration uses no deprecated component or syntax.
+    assert "deprecated" not in gateway.process.log_text().lower()

@@ -84,6 +84,7 @@ def test_pipelines_order_and_identity() -> None:
         assert processors[0] == "memory_limiter", name
         assert processors[-1] == "batch", name
         assert processors[-3:-1] == IDENTITY, name
+        assert "transform/no-forged-identity" in processors[1:-3], name
         assert pipeline["receivers"] == ["otlp"], name
     assert base["service"]["extensions"] == ["health_check", "oidc"]
 
