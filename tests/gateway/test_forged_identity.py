@@ -49,7 +49,12 @@ def post(gateway: Gateway, path: str, message: Any, token: str) -> None:
     answer = requests.post(
         f"{gateway.http_endpoint}{path}",
         data=message.SerializeToString(),
-        headers={"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {token}"},
+        headers={
+            "Content-Type": "application/x-protobuf",
+            "Authorization": f"Bearer {token}",
+            # A workspace trying its own backend key: the gateway must not pass it on.
+            "lightstep-access-token": "workspace-chosen-key",
+        },
         verify=str(gateway.ca_file),
         timeout=10,
     )
