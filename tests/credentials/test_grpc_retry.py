@@ -206,3 +206,49 @@ def test_exporter_refusing_new_attributes_still_works(clock: FakeClock) -> None:
     locked = Locked()
     assert retry_unauthenticated(locked, stub.plugin) is locked
     assert locked._client.Export("req", timeout=1.0) == "ok"
+
+
+def test_concurrent_exports_refused_together_all_recover_with_one_fetch(clock: FakeClock) -> None:
+    """Eight threads send tok-1 at once and are all refused: one fetch, every call re-sent once."""
+    import threading
+
+    source = ScriptedSource(
+        [token(f"tok-{n}", lifetime=600, now=clock.wall_now) for n in range(1, 4)]
+    )
+    cache = RefreshingTokenCache(source, clock=clock.clock, background=False)
+    plugin = TokenMetadataPlugin(cache)
+    plugin(None, lambda md, err: None)  # type: ignore[arg-type]  # tok-1 is current
+    threads = 8
+    attached = threading.Barrier(threads)
+    sent: list[str] = []
+
+    class Gateway:
+        def Export(self, request: Any, metadata: Any = None, timeout: float | None = None) -> str:
+            got: list[Any] = []
+            plugin(None, lambda md, err: got.append(md))  # type: ignore[arg-type]
+            value = got[0][0][1]
+            sent.append(value)
+            if value == "Bearer tok-1":
+                attached.wait(timeout=5)  # every first attempt has its token before any answer
+                raise FakeRpcError(UNAUTH, "oidc: token revoked")
+            return "ok"
+
+    exporter = retry_unauthenticated(FakeExporter(Gateway()), plugin)  # type: ignore[arg-type]
+    results: list[object] = []
+
+    def export() -> None:
+        try:
+            results.append(exporter._client.Export("req", timeout=10.0))
+        except FakeRpcError as error:
+            results.append(error.code())
+
+    workers = [threading.Thread(target=export) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+    assert results == ["ok"] * threads
+    assert sent.count("Bearer tok-1") == threads
+    assert sent.count("Bearer tok-2") == threads  # one re-send each, no loop
+    assert cache.current is not None
+    assert cache.current.value == "tok-2"  # one forced fetch, tok-3 never asked for
