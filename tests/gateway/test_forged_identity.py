@@ -130,3 +130,21 @@ def test_forged_verified_keys_are_removed_everywhere_in_any_casing(
     assert set(upstream.tokens_seen) == {UPSTREAM_KEY}
     # The deployed configuration uses no deprecated component or syntax.
     assert "deprecated" not in gateway.process.log_text().lower()
+
+
+def test_only_string_claims_are_stamped(
+    gateway: Gateway, issuers: Issuers, upstream: GrpcOtlpReceiver
+) -> None:
+    """A number or boolean claim is skipped without a word; the request still passes."""
+    token = issuers.ona.mint(
+        sub=SUBJECT, aud=AUDIENCE, extra_claims={"creator_id": 12345, "creator_email": True}
+    )
+    traces = trace_service_pb2.ExportTraceServiceRequest()
+    traces.resource_spans.add().scope_spans.add().spans.add(
+        trace_id=b"\x03" * 16, span_id=b"\x04" * 8, name="typed-claims"
+    )
+    post(gateway, "/v1/traces", traces, token)
+    (span,) = upstream.wait_for_spans(1, timeout=20)
+    assert span.resource["workspace.verified.subject"] == SUBJECT
+    assert "workspace.verified.creator.id" not in span.resource
+    assert "workspace.verified.creator.email" not in span.resource
