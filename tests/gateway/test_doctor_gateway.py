@@ -68,6 +68,7 @@ def test_passes_against_the_gateway(
     assert verdicts["token"] == "ok"
     assert verdicts["endpoint"] == "ok"
     assert verdicts["end_to_end"] == "ok"
+    assert "eyJ" not in outcome.text  # issuer, subject, audience, expiry: never the token
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -135,6 +136,7 @@ def test_tls_mismatch_names_the_certificate_variable(
 
 
 def _fail_lines(outcome: Outcome, check: str) -> tuple[str, str]:
+    assert "eyJ" not in outcome.text  # no JWT, whole or in part, in any report
     result = outcome.check(check)
     assert result["verdict"] == "fail", outcome.text
     return str(result["summary"]), str(result["fix"])
