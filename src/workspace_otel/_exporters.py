@@ -54,9 +54,10 @@ def _grpc_secure(endpoint: str, signal: Signal, environ: Mapping[str, str]) -> b
     The scheme wins; then ``OTEL_EXPORTER_OTLP_<SIGNAL>_INSECURE``, then
     ``OTEL_EXPORTER_OTLP_INSECURE``; TLS otherwise.
     """
-    if endpoint.startswith("https://"):
+    scheme = endpoint[:8].lower()  # schemes are case-insensitive, as the SDK reads them
+    if scheme.startswith("https://"):
         return True
-    if endpoint.startswith("http://"):
+    if scheme.startswith("http://"):
         return False
     for var in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"):
         value = environ.get(var, "").strip().lower()

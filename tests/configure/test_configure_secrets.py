@@ -73,6 +73,31 @@ def test_sdk_export_failure_log_has_no_query_credential(
         assert secret not in record.getMessage()
 
 
+def test_urllib3_debug_request_line_has_no_query_credential(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A live endpoint with ``?api_key=``: urllib3 at DEBUG logs each request line, scrubbed."""
+    caplog.set_level(logging.DEBUG)
+    server = RecordingServer()
+    secret = "urllib3querysecret42"
+    try:
+        telemetry = workspace_otel.configure(
+            endpoint=f"{server.base_url}/?api_key={secret}", credentials=False, flush_timeout=2
+        )
+        with trace.get_tracer("leak").start_as_current_span("sent"):
+            pass
+        telemetry.force_flush(timeout=2)
+        telemetry.shutdown(timeout=2)
+    finally:
+        server.stop()
+    assert server.requests, "the export reached the server"
+    request_lines = [
+        r for r in caplog.records if r.name.startswith("urllib3") and "POST" in r.getMessage()
+    ]
+    assert request_lines, "urllib3 logged the request line at DEBUG"
+    assert secret not in caplog.text
+
+
 @pytest.mark.parametrize(
     "variable",
     [

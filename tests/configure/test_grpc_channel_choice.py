@@ -67,3 +67,18 @@ def test_per_signal_insecure_beats_the_generic_variable(
     }
     assert _grpc_secure("collector:4317", signal.lower(), environ) is False  # type: ignore[arg-type]
     assert _grpc_secure("https://collector:4317", signal.lower(), environ) is True  # type: ignore[arg-type]
+
+
+def test_an_upper_case_http_scheme_is_a_plaintext_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``HTTP://`` is ``http://`` (schemes are case-insensitive, as the SDK reads them)."""
+    monkeypatch.setenv("WORKSPACE_OTEL_TOKEN", TOKEN)
+    with GrpcOtlpReceiver(None) as receiver:
+        endpoint = "HTTP://" + receiver.endpoint.removeprefix("http://")
+        telemetry = workspace_otel.configure(endpoint=endpoint, protocol="grpc", metrics=False)
+        with trace.get_tracer("t").start_as_current_span("upper"):
+            pass
+        assert telemetry.force_flush(timeout=5)
+        spans = receiver.wait_for_spans(1, timeout=10)
+        assert [s.name for s in spans] == ["upper"]
+        assert receiver.tokens_seen == []
+        telemetry.shutdown(timeout=2)

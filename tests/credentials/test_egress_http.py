@@ -343,3 +343,53 @@ def test_redirect_to_a_garbage_location_drops_the_token(
     with pytest.raises((ValueError, requests.exceptions.RequestException)):
         session.get(_redirect(origin, 302, "http://[::1"))
     assert [r[1] for r in origin.requests] == ["/redirect/302"]
+
+
+@pytest.mark.parametrize(
+    "token_url",
+    [
+        # urlsplit reads the host after the last "@"; requests (urllib3) ends the
+        # authority at the backslash and connects to idp.example.
+        "http://idp.example\\@127.0.0.1:{port}/token",
+        # requests strips leading whitespace; the rule must judge the same URL.
+        " http://localhost:{port}/token",
+        "\thttp://localhost:{port}/token",
+    ],
+)
+def test_oauth2_client_secret_never_reaches_a_proxy_through_a_url_parsed_two_ways(
+    monkeypatch: pytest.MonkeyPatch, proxy: RecordingProxy, token_url: str
+) -> None:
+    """A token URL that requests reads differently from the rule: no plain-text secret."""
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    url = token_url.format(port=9)
+    try:
+        source = OAuth2ClientCredentialsSource(url, "client", SECRET)
+    except ConfigurationError:
+        pass
+    else:
+        with pytest.raises(TokenError):
+            source.fetch()
+    assert "Authorization" not in proxy.text
+    assert "grant_type" not in proxy.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.example\\@127.0.0.1:4318/v1/traces",
+        "http://evil.example\\x@localhost/v1/traces",
+        "https://evil.example\\@127.0.0.1/v1/traces",
+    ],
+)
+def test_a_backslash_in_the_authority_is_not_a_usable_url(url: str) -> None:
+    """requests and urlsplit disagree on the host; the rule does not guess."""
+    assert egress.origin_of(url) is None
+    assert not egress.check(url)
+
+
+def test_leading_whitespace_does_not_skip_the_proxy_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    verdict = egress.check_route(" http://127.0.0.1:4318/v1/traces")
+    assert not verdict
+    assert "NO_PROXY" in verdict.reason

@@ -12,11 +12,12 @@ plain-http sentence) are in tests/configure/test_configure_secrets.py.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -28,8 +29,10 @@ from workspace_otel.credentials import (
     CommandTokenSource,
     EnvTokenSource,
     OAuth2ClientCredentialsSource,
+    RefreshingTokenCache,
 )
 from workspace_otel.credentials._grpc import TokenMetadataPlugin
+from workspace_otel.credentials._http import BearerAuth, OtlpSession
 from workspace_otel.errors import TokenError
 
 if TYPE_CHECKING:
@@ -228,3 +231,47 @@ def test_looks_like_credential_knows_registered_secrets() -> None:
         assert redaction.looks_like_credential("x plain-words-secret y")
     finally:
         redaction.forget_all()
+
+
+def _reject_echoing_the_token(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A collector that answers 401 with a JSON body quoting the token it received."""
+    received = str(environ.get("HTTP_AUTHORIZATION", "")).partition(" ")[2]
+    body = json.dumps({"error": f"token {received} is not valid"}).encode()
+    start_response("401 Unauthorized", [("Content-Type", "application/json")])
+    return [body]
+
+
+@pytest.mark.parametrize(
+    "token", ['quo"te-Tk7Qx9Lm2Vb8', "back\\slash-Tk7Qx9Lm", '  both\\"-Tk7Qx9Lm2\n']
+)
+def test_a_401_body_quoting_the_token_json_escaped_is_redacted(
+    caplog: pytest.LogCaptureFixture, token: str
+) -> None:
+    """The rejection log shows the collector's JSON body; the escaped token is masked."""
+    caplog.set_level(logging.DEBUG)
+    server = LoopbackServer(_reject_echoing_the_token, name="echo-401")
+    try:
+        cache = RefreshingTokenCache(
+            EnvTokenSource("JSON_TOKEN", environ={"JSON_TOKEN": token}), background=False
+        )
+        session = OtlpSession()
+        session.auth = BearerAuth(cache)
+        response = session.post(f"{server.base_url}/v1/traces", data=b"x")
+    finally:
+        server.stop()
+    assert response.status_code == 401
+    assert "is not valid" in caplog.text, "the rejection and its reason were logged"
+    escaped = json.dumps(token.strip())[1:-1]
+    assert escaped not in caplog.text
+
+
+def test_a_basic_header_value_masks_the_password_it_carries() -> None:
+    """``authorization=Basic <b64>`` in the headers variable: the decoded password is known too."""
+    from workspace_otel._otlp_headers import check_headers_variables
+
+    encoded = base64.b64encode(b"ingest:BasicPw-Tk7Qx9Lm2").decode()
+    check_headers_variables({"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Basic%20{encoded}"})
+    echoed = "401: unknown credentials ingest:BasicPw-Tk7Qx9Lm2"
+    cleaned = redaction.scrub_known(echoed)
+    assert "BasicPw-Tk7Qx9Lm2" not in cleaned
+    assert "unknown credentials" in cleaned

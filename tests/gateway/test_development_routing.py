@@ -90,6 +90,31 @@ def test_development_and_production_go_to_their_own_projects(
         m.resource["deployment.environment.name"] == "development" for m in dev_upstream.metrics
     )
     assert all(m.resource["deployment.environment.name"] == "production" for m in upstream.metrics)
+    # No development log record in the production project, and the reverse.
+    assert {r.resource["deployment.environment.name"] for r in dev_upstream.logs} == {"development"}
+    assert {r.resource["deployment.environment.name"] for r in upstream.logs} == {"production"}
     # Each project saw only its own key.
     assert set(dev_upstream.tokens_seen) == {DEV_KEY}
     assert set(upstream.tokens_seen) == {UPSTREAM_KEY}
+
+
+def test_telemetry_without_an_environment_goes_to_production(
+    routing_gateway: Gateway,
+    issuers: Issuers,
+    upstream: GrpcOtlpReceiver,
+    dev_upstream: GrpcOtlpReceiver,
+) -> None:
+    """No deployment.environment.name at all: the production project, never the development one."""
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    from tests.gateway.conftest import AUDIENCE
+    from tests.gateway.test_forged_identity import post
+
+    request = trace_service_pb2.ExportTraceServiceRequest()
+    request.resource_spans.add().scope_spans.add().spans.add(
+        trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="no-environment"
+    )
+    post(routing_gateway, "/v1/traces", request, issuers.ona.mint(aud=AUDIENCE))
+    (span,) = upstream.wait_for_spans(1, timeout=20)
+    assert span.name == "no-environment"
+    assert dev_upstream.spans == []

@@ -68,6 +68,7 @@ def test_passes_against_the_gateway(
     assert verdicts["token"] == "ok"
     assert verdicts["endpoint"] == "ok"
     assert verdicts["end_to_end"] == "ok"
+    assert "eyJ" not in outcome.text  # issuer, subject, audience, expiry: never the token
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -132,3 +133,57 @@ def test_tls_mismatch_names_the_certificate_variable(
     assert endpoint["verdict"] == "fail"
     assert endpoint["summary"].startswith("TLS:")
     assert "OTEL_EXPORTER_OTLP_CERTIFICATE" in endpoint["fix"]
+
+
+def _fail_lines(outcome: Outcome, check: str) -> tuple[str, str]:
+    assert "eyJ" not in outcome.text  # no JWT, whole or in part, in any report
+    result = outcome.check(check)
+    assert result["verdict"] == "fail", outcome.text
+    return str(result["summary"]), str(result["fix"])
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_unreachable_gateway_has_its_own_fix(
+    protocol: str, gateway: Gateway, workspace: pytest.MonkeyPatch
+) -> None:
+    """The gateway stopped: the endpoint check says it cannot be reached, and what to do."""
+    gateway.process.stop()
+    outcome = doctor(protocol, gateway, workspace)
+    _summary, fix = _fail_lines(outcome, "endpoint")
+    assert outcome.status != 0
+    assert fix
+    assert "WORKSPACE_OTEL_TOKEN_AUDIENCE" not in fix
+    assert "OTEL_EXPORTER_OTLP_CERTIFICATE" not in fix
+    # The gateway is https: an example address must not drop TLS (the token would stay home).
+    assert "http://" not in fix, fix
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_each_failure_class_has_a_distinct_fix_that_does_not_repeat_the_summary(
+    protocol: str,
+    gateway: Gateway,
+    workspace: pytest.MonkeyPatch,
+    issuers: Issuers,
+    tls_material: TlsMaterial,
+    tmp_path: Path,
+) -> None:
+    """Wrong audience, untrusted issuer, expired, TLS mismatch, unreachable: five fixes."""
+    fixes: dict[str, tuple[str, str]] = {}
+    workspace.setenv("WORKSPACE_OTEL_TOKEN_AUDIENCE", "another-service")
+    fixes["audience"] = _fail_lines(doctor(protocol, gateway, workspace), "endpoint")
+    workspace.setenv("WORKSPACE_OTEL_TOKEN_AUDIENCE", AUDIENCE)
+    with TokenServer(audience=AUDIENCE, tls=tls_material) as rogue:
+        token_file(tmp_path, rogue.mint(aud=AUDIENCE), workspace)
+    fixes["issuer"] = _fail_lines(doctor(protocol, gateway, workspace), "endpoint")
+    token_file(tmp_path, issuers.ona.mint(aud=AUDIENCE, lifetime=-30), workspace)
+    fixes["expired"] = _fail_lines(doctor(protocol, gateway, workspace), "token")
+    token_file(tmp_path, issuers.ona.mint(aud=AUDIENCE), workspace)
+    workspace.delenv("OTEL_EXPORTER_OTLP_CERTIFICATE")
+    fixes["tls"] = _fail_lines(doctor(protocol, gateway, workspace), "endpoint")
+    workspace.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(gateway.ca_file))
+    gateway.process.stop()
+    fixes["unreachable"] = _fail_lines(doctor(protocol, gateway, workspace), "endpoint")
+    for case, (summary, fix) in fixes.items():
+        assert fix, case
+        assert summary.rstrip(".").strip() not in fix, (case, summary, fix)
+    assert len({fix for _summary, fix in fixes.values()}) == len(fixes), fixes

@@ -151,4 +151,8 @@ def test_refused_workspace_says_why_once(
     assert len(lines) == 1, stderr[-3000:]
     assert reason in lines[0]
     assert "WORKSPACE_OTEL_TOKEN_AUDIENCE" in lines[0]
+    # Said once: not again in the SDK's per-batch lines (gRPC repeats the reason there).
+    assert sum(reason in line for line in stderr.splitlines()) == 1, stderr[-3000:]
+    assert "code: 401" not in stderr
+    assert "eyJ" not in stderr  # no JWT, whole or in part
     assert upstream.spans == []

@@ -144,6 +144,7 @@ class ReceivedSpan:
     scope: str
     token: str | None = field(repr=False)
     proto: Any = field(repr=False, compare=False)
+    scope_attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class ReceivedMetric:
     scope: str
     token: str | None = field(repr=False)
     proto: Any = field(repr=False, compare=False)
+    scope_attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ class ReceivedLog:
     scope: str
     token: str | None = field(repr=False)
     proto: Any = field(repr=False, compare=False)
+    scope_attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -363,6 +366,7 @@ class _Recorder:
                                 scope=scope_spans.scope.name,
                                 token=token,
                                 proto=span,
+                                scope_attributes=_attributes(scope_spans.scope.attributes),
                             )
                         )
         elif signal == "metrics":
@@ -372,7 +376,12 @@ class _Recorder:
                     for metric in scope_metrics.metrics:
                         self.metrics.append(
                             ReceivedMetric(
-                                metric.name, resource, scope_metrics.scope.name, token, metric
+                                metric.name,
+                                resource,
+                                scope_metrics.scope.name,
+                                token,
+                                metric,
+                                _attributes(scope_metrics.scope.attributes),
                             )
                         )
         else:
@@ -389,6 +398,7 @@ class _Recorder:
                                 scope=scope_logs.scope.name,
                                 token=token,
                                 proto=record,
+                                scope_attributes=_attributes(scope_logs.scope.attributes),
                             )
                         )
 

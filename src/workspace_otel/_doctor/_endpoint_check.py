@@ -178,11 +178,13 @@ def _reach(
         if exc.kind == "dns":
             fix = f"Check the host name in {source}: {host} does not resolve (typo, VPN, DNS?)."
         elif hints:
+            scheme = "https" if secure else "http"  # an example must not drop TLS
             fix = (
                 f"Inside a container, {host} is the container itself and nothing listens on port "
                 f"{port} here: set {source} to the collector's reachable address (e.g. "
-                f"http://host.docker.internal:{port} from Docker, the compose service name such "
-                f"as http://otel-collector:{port}, or your workspace's forwarded-port URL)."
+                f"{scheme}://host.docker.internal:{port} from Docker, the compose service "
+                f"name such as {scheme}://otel-collector:{port}, or your workspace's "
+                "forwarded-port URL)."
             )
         elif exc.kind == "refused":
             fix = (

@@ -42,11 +42,19 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:
-    """Return ``(scheme, host, port)`` of ``url`` with the default port filled in."""
+    """Return ``(scheme, host, port)`` of ``url`` with the default port filled in.
+
+    ``None`` when the URL has no http(s) origin, and also when its authority
+    holds a backslash: ``urlsplit`` then reads the host after the last ``@``
+    while ``requests`` (urllib3) ends the authority at the backslash and
+    connects to the host before it.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
+        return None
+    if "\\" in parts.netloc:
         return None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
@@ -156,10 +164,12 @@ def check_route(
     """:func:`check` ``url``, with the proxy decided by :func:`proxy_for`.
 
     The proxy only matters for plain http, so the (costlier) proxy lookup runs
-    only then.
+    only then; the scheme is the parsed one (``requests`` strips leading
+    whitespace, so ``" http://..."`` is plain http too).
     """
     verdict = check(url, origin=origin)
-    if not verdict or not url.lower().startswith("http://"):
+    target = origin_of(url)
+    if not verdict or target is None or target[0] != "http":
         return verdict
     return check(url, origin=origin, proxied=proxy_for(url, proxies, trust_env=trust_env))
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -54,8 +55,9 @@ __all__ = [
 # wreck messages, and such values cannot be meaningful secrets.
 _MIN_SECRET_LEN = 6
 _SCHEMES = ("bearer", "basic", "token")
-# Loggers whose records pass the filter once configure() ran: ours and the SDK's
-# OTLP exporters (they log a failed export's URL, server answer and exception).
+# Loggers whose records pass the filter once configure() ran: ours, the SDK's
+# OTLP exporters (they log a failed export's URL, server answer and exception)
+# and urllib3 (at DEBUG it logs every request line, query string included).
 LOGGER_NAMES = (
     "workspace_otel",
     "opentelemetry.exporter.otlp",
@@ -69,8 +71,12 @@ LOGGER_NAMES = (
     "opentelemetry.exporter.otlp.proto.grpc.metric_exporter",
     "opentelemetry.exporter.otlp.proto.grpc._log_exporter",
     "opentelemetry.exporter.otlp.proto.common",
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.util.retry",
 )
-_LOGGER_PREFIXES = ("workspace_otel.", "opentelemetry.exporter.otlp.")
+_LOGGER_PREFIXES = ("workspace_otel.", "opentelemetry.exporter.otlp.", "urllib3.")
 
 _lock = threading.Lock()
 # Longest first, so a secret containing another is replaced whole. Replaced as a
@@ -134,10 +140,22 @@ def _encodings(value: str) -> set[str]:
     scheme, _, rest = value.strip().partition(" ")
     if rest and scheme.lower() in _SCHEMES:
         forms.add(rest.strip())
+    if rest and scheme.lower() == "basic":
+        # What a Basic value carries: the user:password pair and the password.
+        try:
+            pair = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
+        except ValueError:
+            pair = ""
+        if ":" in pair:
+            forms.update((pair, pair.partition(":")[2]))
     for form in list(forms):
         forms.add(quote(form, safe=""))
         forms.add(quote(form))
         forms.add(quote_plus(form))
+        # As a JSON string quotes it (an error body echoing what it received):
+        # a quote, a backslash or a non-ASCII character comes out escaped.
+        forms.add(json.dumps(form)[1:-1])
+        forms.add(json.dumps(form, ensure_ascii=False)[1:-1])
     return {form for form in forms if len(form) >= _MIN_SECRET_LEN}
 
 
@@ -158,9 +176,11 @@ def register_secret(value: str | None) -> None:
     """Remember ``value`` as a secret, so every later scrub masks it.
 
     Every encoding the library itself produces is registered too: the stripped
-    value, the credential of a ``Bearer x`` / ``Basic x`` value, and their
+    value, the credential of a ``Bearer x`` / ``Basic x`` value (and the
+    ``user:password`` pair and password inside a Basic value), and their
     percent-encoded forms (``quote`` with and without ``/`` kept, and
-    ``quote_plus`` as in form bodies). Values shorter than six characters are
+    ``quote_plus`` as in form bodies), each also as a JSON string escapes it
+    (an error body quoting what it received). Values shorter than six characters are
     ignored (they cannot be meaningful secrets, and masking them would wreck
     messages).
     """
@@ -364,12 +384,12 @@ _FILTER = ScrubFilter()
 
 
 def install_log_filter() -> None:
-    """Attach the scrubbing filter to the library's and the OTLP exporters' loggers.
+    """Attach the scrubbing filter to the library's, the OTLP exporters' and urllib3's loggers.
 
     Idempotent; ``configure()`` calls it after building the exporters. A
     logger's filter sees only records logged on that very logger, so every
-    logger that exists under ``workspace_otel`` or
-    ``opentelemetry.exporter.otlp`` gets it, plus the names in
+    logger that exists under ``workspace_otel``,
+    ``opentelemetry.exporter.otlp`` or ``urllib3`` gets it, plus the names in
     :data:`LOGGER_NAMES` (created if need be).
     """
     existing = [

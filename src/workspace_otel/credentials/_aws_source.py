@@ -305,6 +305,23 @@ class AwsSecretsManagerSource:
             **extra,
         )
 
+    def _egress_checked(self, client: Any) -> Any:
+        """Return ``client`` if the egress rule lets credentials go to its endpoint.
+
+        The endpoint variables are checked up front; this also covers an
+        endpoint botocore found elsewhere (``endpoint_url`` in the AWS config
+        file), before any request carries a key, a session token or a JWT.
+        """
+        url = str(client.meta.endpoint_url)
+        env = os.environ if self._environ is None else self._environ
+        verdict = egress.check(url, proxied=_proxied(url, env))
+        if not verdict:
+            raise TokenError(
+                egress.refusal_message(url, verdict.reason, what="AWS credentials"),
+                needs_user=True,
+            )
+        return client
+
     def _new_client(self) -> Any:
         import botocore.session
 
@@ -312,26 +329,32 @@ class AwsSecretsManagerSource:
             self._session = botocore.session.Session()
         session = self._session
         if self.role_arn is None:
-            client = session.create_client(
-                "secretsmanager", region_name=self.region, config=self._config()
+            client = self._egress_checked(
+                session.create_client(
+                    "secretsmanager", region_name=self.region, config=self._config()
+                )
             )
             self._identity = self._caller_identity(session)
             return client
         keys = self._assume_role(session)
-        return session.create_client(
-            "secretsmanager",
-            region_name=self.region,
-            config=self._config(),
-            aws_access_key_id=keys["AccessKeyId"],
-            aws_secret_access_key=keys["SecretAccessKey"],
-            aws_session_token=keys["SessionToken"],
+        return self._egress_checked(
+            session.create_client(
+                "secretsmanager",
+                region_name=self.region,
+                config=self._config(),
+                aws_access_key_id=keys["AccessKeyId"],
+                aws_secret_access_key=keys["SecretAccessKey"],
+                aws_session_token=keys["SessionToken"],
+            )
         )
 
     def _caller_identity(self, session: Any) -> str:
         import botocore.exceptions as errors
 
         try:
-            sts = session.create_client("sts", region_name=self.region, config=self._config())
+            sts = self._egress_checked(
+                session.create_client("sts", region_name=self.region, config=self._config())
+            )
             arn = sts.get_caller_identity().get("Arn")
         except (errors.BotoCoreError, errors.ClientError):
             return "AWS credential chain (caller identity unknown)"
@@ -344,10 +367,12 @@ class AwsSecretsManagerSource:
         assert self.web_identity_source is not None
         jwt = self.web_identity_source.fetch().value
         redaction.register_secret(jwt)
-        sts = session.create_client(
-            "sts",
-            region_name=self.region,
-            config=self._config(signature_version=botocore.UNSIGNED),
+        sts = self._egress_checked(
+            session.create_client(
+                "sts",
+                region_name=self.region,
+                config=self._config(signature_version=botocore.UNSIGNED),
+            )
         )
         try:
             answer = sts.assume_role_with_web_identity(

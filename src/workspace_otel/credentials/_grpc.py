@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 
 import grpc
@@ -34,8 +35,9 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
     with a redacted message, which the client sees as ``UNAVAILABLE`` and the
     OTLP exporter retries. The callback is invoked exactly once per call.
 
-    gRPC cannot report ``UNAUTHENTICATED`` back to call credentials, so there
-    is no 401-style re-send: proactive refresh keeps tokens valid.
+    gRPC cannot report ``UNAUTHENTICATED`` back to call credentials: the
+    re-send after a refused token lives in the exporter's stub
+    (``configure()`` wraps it); elsewhere proactive refresh keeps tokens valid.
 
     The egress rule is asked once per service URL: the call must go over TLS
     and, when ``endpoint`` is given, to that endpoint's origin (host and port);
@@ -67,8 +69,15 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
         self.origin = endpoint or None
         # service URL -> "do not attach", decided once per URL (a channel calls a few services).
         self._decisions: dict[str, bool] = {}
-        #: The token attached to the latest call (read by the UNAUTHENTICATED retry).
-        self.last_sent: Token | None = None
+        # How many calls got a token, and the latest one (read by the UNAUTHENTICATED retry).
+        self._attached_lock = threading.Lock()
+        self._attached = 0
+        self._last_sent: Token | None = None
+
+    def attachments(self) -> tuple[int, Token | None]:
+        """Return how many calls got a token so far, and the latest token attached."""
+        with self._attached_lock:
+            return self._attached, self._last_sent
 
     def _refused(self, context: grpc.AuthMetadataContext | None) -> bool:
         url = getattr(context, "service_url", None)
@@ -93,7 +102,9 @@ class TokenMetadataPlugin(grpc.AuthMetadataPlugin):
             if not self._refused(context):
                 token = self.cache.token(self.wait_timeout)
                 metadata = ((self.header, format_value(self.header, token.value)),)
-                self.last_sent = token
+                with self._attached_lock:
+                    self._attached += 1
+                    self._last_sent = token
         except TokenError as exc:
             callback((), TokenError(str(exc), needs_user=exc.needs_user))
             return

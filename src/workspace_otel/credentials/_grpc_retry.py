@@ -14,13 +14,18 @@ once more within what is left of the exporter's timeout. The rule is the
 HTTP path's (``BearerAuth``): a second ``UNAUTHENTICATED`` is final and
 reaches the exporter, which logs it.
 
-The plugin's record of the last token is exact because an exporter sends
-one request at a time (its batch processor or metric reader calls it from one
-thread).
+Which token a call carried: the plugin runs on a gRPC thread and cannot tell
+calls apart, so the stub notes how many calls had a token before it sent. When
+exactly one more did, the plugin's latest token is this call's; when other
+exports ran at the same time (a simple span processor, an application calling
+the exporter from several threads) it takes the token the cache held when the
+call started. Either way a token the cache has already replaced is never
+invalidated: the call is re-sent once with the current token, as over HTTP.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -29,6 +34,7 @@ import grpc
 
 from workspace_otel.credentials._grpc import TokenMetadataPlugin
 from workspace_otel.credentials._rejections import note_rejection
+from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
 __all__ = ["retry_unauthenticated"]
@@ -48,13 +54,15 @@ class _RetryingStub:
     ) -> Any:
         """Send ``request``; after a rejected current token, refresh and send it once more."""
         started = time.monotonic()
+        held = self._plugin.cache.current
+        mark, _ = self._plugin.attachments()
         try:
             return self._inner.Export(request=request, metadata=metadata, timeout=timeout, **kwargs)
         except grpc.RpcError as error:
             if not _unauthenticated(error):
                 raise
             left = None if timeout is None else timeout - (time.monotonic() - started)
-            if not self._refreshed() or (left is not None and left <= 0):
+            if not self._refreshed(held, mark) or (left is not None and left <= 0):
                 self._note(error)
                 raise
         try:
@@ -71,12 +79,19 @@ class _RetryingStub:
             self._plugin.cache.source.describe(), "gRPC UNAUTHENTICATED", str(reason or "")
         )
 
-    def _refreshed(self) -> bool:
-        """Invalidate the rejected token; ``True`` when a different one is ready."""
-        sent = self._plugin.last_sent
-        cache = self._plugin.cache
-        if sent is None or not cache.invalidate(sent):
+    def _refreshed(self, held: Token | None, mark: int) -> bool:
+        """Invalidate the rejected token if still current; ``True`` when a different one is ready.
+
+        Args:
+            held: the cache's token when the call started.
+            mark: how many calls had a token when the call started.
+        """
+        count, latest = self._plugin.attachments()
+        sent = latest if count == mark + 1 else held
+        if sent is None:
             return False
+        cache = self._plugin.cache
+        cache.invalidate(sent)  # a no-op when the cache has already replaced it
         try:
             fresh = cache.token(self._plugin.wait_timeout)
         except TokenError:
@@ -116,6 +131,11 @@ def retry_unauthenticated(exporter: Any, plugin: TokenMetadataPlugin) -> Any:
     def wrapped_factory(channel: Any) -> _RetryingStub:
         return _RetryingStub(stub_factory(channel), plugin)
 
-    exporter._stub = wrapped_factory
-    exporter._client = _RetryingStub(client, plugin)
+    try:
+        exporter._client = _RetryingStub(client, plugin)
+        exporter._stub = wrapped_factory
+    except (AttributeError, TypeError):
+        with contextlib.suppress(AttributeError, TypeError):
+            exporter._client = client
+        _logger.debug("this OTLP/gRPC exporter cannot be wrapped: no re-send on UNAUTHENTICATED")
     return exporter

@@ -5,7 +5,10 @@ line ("401 Unauthorized"), so the reason a Collector's ``oidc`` authenticator
 gives (wrong audience, unknown issuer, expired) never reaches the person who
 can fix it. Both transports call :func:`note_rejection` for a refusal that
 stands after the one refresh-and-retry; it logs once per token source and
-reason (digits ignored, so an expiry time does not make a new reason).
+reason (digits ignored, so an expiry time does not make a new reason). From
+then on the SDK exporters' own per-batch lines for a refused token (``code:
+401`` over HTTP, ``UNAUTHENTICATED`` over gRPC, which repeats the reason) are
+dropped: the WARNING already said that exports fail and why.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 import re
 import threading
 
-from workspace_otel._guards.redaction import scrub
+from workspace_otel._guards.redaction import LOGGER_NAMES, scrub
 
 __all__ = ["http_reason", "note_rejection"]
 
@@ -23,6 +26,34 @@ _lock = threading.Lock()
 _seen: set[tuple[str, str]] = set()
 _MAX_REASON = 300
 _MAX_KEYS = 64
+_filter_installed = False
+
+
+class _RefusedBatchLines(logging.Filter):
+    """Drops the SDK's "Failed to export" lines for a refused token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is not ours to judge
+            return True
+        return not (
+            message.startswith("Failed to export")
+            and ("code: 401" in message or "UNAUTHENTICATED" in message)
+        )
+
+
+def _quiet_sdk_lines() -> None:
+    """Install the filter on the SDK exporters' loggers (once per process)."""
+    global _filter_installed
+    with _lock:
+        if _filter_installed:
+            return
+        _filter_installed = True
+    refused_lines = _RefusedBatchLines()
+    for name in LOGGER_NAMES:
+        if name.startswith("opentelemetry.exporter.otlp"):
+            logging.getLogger(name).addFilter(refused_lines)
 
 
 def http_reason(body: bytes, content_type: str | None) -> str:
@@ -72,6 +103,7 @@ def note_rejection(source: str, answer: str, reason: str) -> None:
         if len(_seen) >= _MAX_KEYS:
             _seen.clear()
         _seen.add(key)
+    _quiet_sdk_lines()
     _logger.warning(
         "the endpoint refused the token from %s (%s: %s). Check that "
         "WORKSPACE_OTEL_TOKEN_AUDIENCE is the audience the gateway expects, that the gateway "

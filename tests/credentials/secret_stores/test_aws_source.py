@@ -12,6 +12,7 @@ import pytest
 
 from tests.credentials.helpers import FakeClock
 from tests.credentials.secret_stores.conftest import AwsSetup, new_key
+from tests.harness.egress_peers import RecordingProxy
 from tests.harness.process import subprocess_env
 from workspace_otel.credentials import AwsSecretsManagerSource, RefreshingTokenCache
 from workspace_otel.credentials._from_env import token_source_from_env
@@ -228,3 +229,29 @@ def test_a_forked_child_gets_its_own_session(aws_setup: AwsSetup) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert source.fetch().value == aws_setup.key
+
+
+def test_an_endpoint_from_the_aws_config_file_obeys_the_egress_rule(
+    aws_setup: AwsSetup, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``endpoint_url`` in AWS_CONFIG_FILE, plain http, HTTP_PROXY set: no key reaches the proxy."""
+    proxy = RecordingProxy()
+    try:
+        session_token = "SessionTok" + "Zq9Wm4Lk7Xp2Rv8Tn3"
+        config = tmp_path / "aws-config"
+        config.write_text(f"[default]\nendpoint_url = {aws_setup.moto.endpoint}\n")
+        monkeypatch.delenv("AWS_ENDPOINT_URL")
+        monkeypatch.delenv("WORKSPACE_OTEL_AWS_ROLE_ARN")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA" + "CONFIGKEY0000001")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "config-secret-" + "0123456789abcdef")
+        monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "")
+        with pytest.raises((TokenError, ConfigurationError)) as caught:
+            _source().fetch()
+        assert "NO_PROXY" in str(caught.value)
+    finally:
+        proxy.stop()
+    assert session_token not in proxy.text
+    assert "AKIA" not in proxy.text
