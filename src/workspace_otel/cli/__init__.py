@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -126,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     arguments = sys.argv[1:] if argv is None else list(argv)
     real_out, real_err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = SafeText(real_out), SafeText(real_err)
+    # No stderr at all (`2>&-`): messages have nowhere to go, the status still says it.
+    err = real_err if real_err is not None else open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    sys.stdout, sys.stderr = SafeText(real_out), SafeText(err)
     try:
         status = _shell_start_path(arguments)
         if status is None:

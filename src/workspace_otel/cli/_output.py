@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -23,19 +24,26 @@ def _visible(match: re.Match[str]) -> str:
 
 
 class SafeText:
-    """Wraps a text stream; every control character is written as a visible escape."""
+    """Wraps a text stream; every control character is written as a visible escape.
 
-    def __init__(self, stream: TextIO) -> None:
+    ``stream`` is ``None`` when the process started with that descriptor
+    closed (``>&-``): writing then fails as a pipe without a reader does.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
 
     def write(self, text: str) -> int:
         """Write ``text`` with every control character shown as an escape, never interpreted."""
+        if self.stream is None:
+            raise BrokenPipeError(errno.EPIPE, "the stream was closed before the command started")
         self.stream.write(_CONTROL.sub(_visible, text))
         return len(text)
 
     def flush(self) -> None:
         """Flush the underlying stream."""
-        self.stream.flush()
+        if self.stream is not None:
+            self.stream.flush()
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.stream, name)
