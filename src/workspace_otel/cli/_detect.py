@@ -25,10 +25,15 @@ def _sdk_attributes() -> dict[str, AttrValue]:
         version = metadata.version("opentelemetry-sdk")
     except metadata.PackageNotFoundError:
         version = "unknown"
+    from workspace_otel._version import __version__
+
     return {
         "telemetry.sdk.language": "python",
         "telemetry.sdk.name": "opentelemetry",
         "telemetry.sdk.version": version,
+        # configure() exports these too (see workspace_otel._resource.build_resource)
+        "telemetry.distro.name": "workspace_otel",
+        "telemetry.distro.version": __version__,
     }
 
 
