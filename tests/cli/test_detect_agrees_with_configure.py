@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.cli.conftest import MakeRepo, cli_env, run_cli
 
@@ -47,3 +48,22 @@ def test_detect_json_lists_every_attribute_configure_exports(make_repo: MakeRepo
     assert shown == exported
     assert shown["service.name"] == "widgets"
     assert shown["telemetry.distro.name"] == "workspace_otel"
+
+
+def test_detect_rejects_the_resource_attributes_configure_rejects(tmp_path: Path) -> None:
+    """A malformed ``OTEL_RESOURCE_ATTRIBUTES`` entry: both fail, naming the variable."""
+    env = cli_env(OTEL_RESOURCE_ATTRIBUTES="team=core,no-equals-sign")
+    app = subprocess.run(
+        [sys.executable, "-c", APP],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "ConfigurationError: OTEL_RESOURCE_ATTRIBUTES" in app.stderr
+    detect = run_cli("detect", "--json", env=env, cwd=tmp_path)
+    assert detect.returncode == 2, detect.stdout
+    assert "OTEL_RESOURCE_ATTRIBUTES" in detect.stderr
+    assert "Traceback" not in detect.stderr
