@@ -135,6 +135,7 @@ class Telemetry:
         """
         with _LOCK:
             if self._shut or self.disabled:
+                self._shut = True  # a disabled handle too: the next configure() starts afresh
                 return True
             self._shut = True
         if self.log_handler is not None:
