@@ -11,7 +11,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (the env fast path)
 if TYPE_CHECKING:
     from typing import TextIO
 
-__all__ = ["SafeText", "closed_pipe_status", "silence_stdout"]
+__all__ = ["SafeText", "closed_pipe_status", "silence_stdout", "visible"]
 
 # Everything a terminal could interpret except newline and tab: C0, DEL, C1,
 # and the bidirectional overrides/isolates.
@@ -21,6 +21,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def _visible(match: re.Match[str]) -> str:
     code = ord(match.group(0))
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """Return ``text`` with every control character written as an escape (for logs too)."""
+    return _CONTROL.sub(_visible, text)
 
 
 class SafeText:
