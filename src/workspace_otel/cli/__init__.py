@@ -142,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         silence_stdout()
         return closed_pipe_status()
+    except KeyboardInterrupt:  # Ctrl-C while waiting (a stalled token service): no traceback
+        return 130  # 128 + SIGINT, as a shell reports an interrupted command
     finally:
         sys.stdout, sys.stderr = real_out, real_err
 

@@ -1,0 +1,58 @@
+"""Ctrl-C (SIGINT) while ``headers`` / ``token`` wait for a token service that stalls.
+
+The token command is a real program that never answers; the interrupted
+command must end at once, quietly, with the status a shell gives an
+interrupted command (130), and leave no token command running behind it.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.harness.process import subprocess_env
+
+
+def _running(marker: str) -> bool:
+    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
+    return bool(found.stdout.strip())
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("command", ["headers", "token"])
+def test_sigint_during_a_stalled_token_service_ends_quietly(command: str, tmp_path: Path) -> None:
+    """Status 130, no traceback, and the stalled token command is not left running."""
+    marker = f"{tmp_path}/stall"
+    script = tmp_path / "stall"
+    script.write_text("#!/bin/sh\nsleep 600\n")
+    script.chmod(0o755)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workspace_otel", command],
+        env=subprocess_env(HOME=str(tmp_path), WORKSPACE_OTEL_TOKEN_SOURCE=f"command:{marker}"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As from an interactive shell: a background test runner may ignore SIGINT.
+        preexec_fn=_default_sigint,
+    )
+    try:
+        for _ in range(200):  # until the token command runs (no wall-clock assertion)
+            if _running(marker):
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "KeyboardInterrupt" not in err
+    assert out == ""
