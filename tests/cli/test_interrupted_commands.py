@@ -56,3 +56,8 @@ def test_sigint_during_a_stalled_token_service_ends_quietly(command: str, tmp_pa
     assert "Traceback" not in err
     assert "KeyboardInterrupt" not in err
     assert out == ""
+    for _ in range(100):  # the kill is asynchronous: give the group a moment to go
+        if not _running(marker):
+            break
+        time.sleep(0.05)
+    assert not _running(marker), "the token command was left running"
