@@ -1,8 +1,8 @@
-"""Ctrl-C (SIGINT) while ``headers`` / ``token`` wait for a token service that stalls.
+"""Ctrl-C (SIGINT) or SIGTERM while ``headers`` / ``token`` wait for a token service that stalls.
 
 The token command is a real program that never answers; the interrupted
 command must end at once, quietly, with the status a shell gives an
-interrupted command (130), and leave no token command running behind it.
+interrupted command (130 / 143), and leave no token command running behind it.
 """
 
 from __future__ import annotations
@@ -27,9 +27,19 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("command", ["headers", "token"])
-def test_sigint_during_a_stalled_token_service_ends_quietly(command: str, tmp_path: Path) -> None:
-    """Status 130, no traceback, and the stalled token command is not left running."""
+@pytest.mark.parametrize(
+    ("command", "signum", "status"),
+    [
+        ("headers", signal.SIGINT, 130),
+        ("token", signal.SIGINT, 130),
+        ("headers", signal.SIGTERM, 143),
+        ("token", signal.SIGTERM, 143),
+    ],
+)
+def test_a_signal_during_a_stalled_token_service_ends_quietly(
+    command: str, signum: signal.Signals, status: int, tmp_path: Path
+) -> None:
+    """128 + the signal, no traceback, and the stalled token command is not left running."""
     marker = f"{tmp_path}/stall"
     script = tmp_path / "stall"
     script.write_text("#!/bin/sh\nsleep 600\n")
@@ -48,11 +58,11 @@ def test_sigint_during_a_stalled_token_service_ends_quietly(command: str, tmp_pa
             if _running(marker):
                 break
             time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err
     assert "Traceback" not in err
     assert "KeyboardInterrupt" not in err
     assert out == ""

@@ -66,6 +66,22 @@ def _add_other_language_commands(commands: argparse._SubParsersAction[Any]) -> N
         )
 
 
+def _exit_on_sigterm() -> None:
+    """While waiting for a token, SIGTERM ends the command through a normal exit.
+
+    The default disposition would end the interpreter at once and leave a
+    stalled token command running; exiting normally (status 143, as a shell
+    reports SIGTERM) lets the exit hooks end it.
+    """
+    import signal
+
+    def _stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop)
+
+
 def _run_other_language_command(args: argparse.Namespace) -> int | None:
     if args.command == "env":
         from workspace_otel.cli._environment import run_env
@@ -74,9 +90,12 @@ def _run_other_language_command(args: argparse.Namespace) -> int | None:
     if args.command == "headers":
         from workspace_otel.cli._headers import run_headers
 
+        _exit_on_sigterm()
         return run_headers(out=sys.stdout, timeout=args.timeout)
     if args.command == "token":
         from workspace_otel.cli._token import run_token
+
+        _exit_on_sigterm()  # --watch installs its own handlers over this one
 
         return run_token(out=sys.stdout, file=args.file, watch=args.watch, timeout=args.timeout)
     return None
@@ -92,6 +111,7 @@ def _shell_start_path(argv: list[str]) -> int | None:
     if argv == ["headers"]:
         from workspace_otel.cli._headers import run_headers
 
+        _exit_on_sigterm()
         return run_headers(out=sys.stdout, timeout=_TOKEN_TIMEOUT)
     if not argv or argv[0] != "env":
         return None
