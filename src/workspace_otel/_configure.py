@@ -135,6 +135,7 @@ class Telemetry:
         """
         with _LOCK:
             if self._shut or self.disabled:
+                self._shut = True  # a disabled handle too: the next configure() starts afresh
                 return True
             self._shut = True
         if self.log_handler is not None:
@@ -161,9 +162,11 @@ class Telemetry:
                 else:
                     stop()
 
-        finished = run_bounded(shutdown, limit, "shutdown")
+        finished = run_bounded(shutdown, limit, "shutdown", warn=self._watch is None)
         if self._watch is not None:
-            self._watch.report_exit()
+            said = self._watch.report_exit(finished=finished, waited=limit)
+            if not finished and not said:
+                _logger.warning("shutdown did not finish within %.1f s; continuing", limit)
         return finished
 
 

@@ -76,22 +76,45 @@ def _session(source: TokenSource | None, header: str) -> requests.Session:
     return http_session(source, header=header)
 
 
-def _otlp_http(signal: Signal, sig: SignalSettings, session: requests.Session) -> Any:
+def _from_mapping(signal: Signal, protocol: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Settings the SDK would read from ``os.environ``, taken from configure()'s mapping instead."""
+    import os
+
+    if environ is os.environ:
+        return {}
+    from workspace_otel._exporter_environ import exporter_kwargs
+
+    return exporter_kwargs(signal, protocol, environ)
+
+
+def _otlp_http(
+    signal: Signal,
+    sig: SignalSettings,
+    session: requests.Session,
+    environ: Mapping[str, str],
+) -> Any:
     endpoint = sig.endpoint.value
+    kwargs: dict[str, Any] = {
+        "endpoint": endpoint,
+        "session": session,
+        **_from_mapping(signal, "http/protobuf", environ),
+    }
     if signal == "traces":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter(endpoint=endpoint, session=session)
+        return OTLPSpanExporter(**kwargs)
     if signal == "metrics":
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
-        return OTLPMetricExporter(endpoint=endpoint, session=session)
+        return OTLPMetricExporter(**kwargs)
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 
-    return OTLPLogExporter(endpoint=endpoint, session=session)
+    return OTLPLogExporter(**kwargs)
 
 
-def _otlp_grpc(signal: Signal, sig: SignalSettings, credentials: Any) -> Any:
+def _otlp_grpc(
+    signal: Signal, sig: SignalSettings, credentials: Any, environ: Mapping[str, str]
+) -> Any:
     """``credentials=None`` means a plaintext channel; both are always passed explicitly.
 
     Explicit credentials keep the SDK from loading the provider named by
@@ -99,7 +122,11 @@ def _otlp_grpc(signal: Signal, sig: SignalSettings, credentials: Any) -> Any:
     """
     endpoint = sig.endpoint.value
     assert endpoint is not None
-    kwargs: dict[str, Any] = {"endpoint": endpoint, "insecure": credentials is None}
+    kwargs: dict[str, Any] = {
+        "endpoint": endpoint,
+        "insecure": credentials is None,
+        **_from_mapping(signal, "grpc", environ),
+    }
     if credentials is not None:
         kwargs["credentials"] = credentials
     if signal == "traces":
@@ -184,7 +211,7 @@ def build_exporters(
                             "gRPC endpoint is plaintext: the token is NOT sent (gRPC only "
                             "attaches call credentials on TLS); use https:// or http/protobuf"
                         )
-                    exporter = _otlp_grpc(sig.signal, sig, creds)
+                    exporter = _otlp_grpc(sig.signal, sig, creds, env)
                     if plugin is not None:
                         from workspace_otel.credentials._grpc_retry import retry_unauthenticated
 
@@ -197,7 +224,7 @@ def build_exporters(
                             built.notes.append(note)
                     session = _session(source, header)
                     built.sessions.append(session)
-                    exporter = _otlp_http(sig.signal, sig, session)
+                    exporter = _otlp_http(sig.signal, sig, session, env)
                     _watch(built, settings, session, exporter, sig.signal, endpoint)
             else:
                 exporter = _from_entry_point(sig.signal, name)

@@ -92,12 +92,18 @@ class OpenSpans(SpanProcessor):
         self._open = {}
 
 
-def run_bounded(func: Callable[[], Any], timeout: float, what: str) -> bool:
+def run_bounded(func: Callable[[], Any], timeout: float, what: str, *, warn: bool = True) -> bool:
     """Run ``func`` in a daemon thread and wait at most ``timeout`` seconds.
 
     Python 3.12 refuses new threads once interpreter shutdown has begun, which
     is when ``atexit`` callbacks run; ``func`` then runs on the calling thread,
     bounded only by the exporters' own timeouts, rather than not at all.
+
+    Args:
+        func: the work.
+        timeout: seconds to wait.
+        what: its name in the warning.
+        warn: log a warning when the deadline passes (``False``: the caller says it better).
 
     Returns:
         ``True`` when ``func`` finished in time without raising.
@@ -119,7 +125,8 @@ def run_bounded(func: Callable[[], Any], timeout: float, what: str) -> bool:
         return bool(done)
     thread.join(timeout)
     if thread.is_alive():
-        _logger.warning("%s did not finish within %.1f s; continuing", what, timeout)
+        if warn:
+            _logger.warning("%s did not finish within %.1f s; continuing", what, timeout)
         return False
     return bool(done)
 

@@ -700,6 +700,15 @@ def _resource_env(environ: Mapping[str, str]) -> Setting[Mapping[str, str]]:
     return Setting(attrs, "OTEL_RESOURCE_ATTRIBUTES")
 
 
+def resource_attributes_from_env(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """Return the user's own ``OTEL_RESOURCE_ATTRIBUTES`` entries, as ``configure()`` reads them.
+
+    Raises:
+        ConfigurationError: an entry is not ``key=value``.
+    """
+    return _resource_env(environ).value
+
+
 def _flush_timeout(arg: float | None, environ: Mapping[str, str]) -> Setting[float]:
     if arg is not None:
         value, source, where = float(arg), ARGUMENT, "configure(flush_timeout)"

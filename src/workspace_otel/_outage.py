@@ -109,6 +109,8 @@ class CollectorWatch:
         self._down: dict[str, str] = {}  # endpoint shown -> first error
         self.lost: dict[str, int] = {"traces": 0, "metrics": 0, "logs": 0}
         self._lost_in_outage: dict[str, int] = {"traces": 0, "metrics": 0, "logs": 0}
+        self._in_flight: dict[str, int] = {"traces": 0, "metrics": 0, "logs": 0}
+        self._endpoints: set[str] = set()
         self.exiting = False
         self._exporters: list[Any] = []
         _WATCHES.add(self)
@@ -164,6 +166,7 @@ class CollectorWatch:
     def watch_session(self, session: Any, endpoint: str) -> None:
         """Observe every request ``session`` sends to ``endpoint``."""
         send: Callable[..., Any] = session.request
+        self._endpoints.add(_collector(endpoint))
 
         def request(*args: Any, **kwargs: Any) -> Any:
             if self.exiting and self.down:
@@ -184,15 +187,21 @@ class CollectorWatch:
         export: Callable[..., Any] = exporter.export
 
         def counted(batch: Any, *args: Any, **kwargs: Any) -> Any:
-            result = export(batch, *args, **kwargs)
+            items = (
+                _metric_points(batch)
+                if signal == "metrics"
+                else len(batch)
+                if isinstance(batch, Sequence)
+                else 0
+            )
+            with self._lock:
+                self._in_flight[signal] += items
+            try:
+                result = export(batch, *args, **kwargs)
+            finally:
+                with self._lock:
+                    self._in_flight[signal] -= items
             if self.down and getattr(result, "name", "") == "FAILURE":
-                items = (
-                    _metric_points(batch)
-                    if signal == "metrics"
-                    else len(batch)
-                    if isinstance(batch, Sequence)
-                    else 0
-                )
                 self._count_lost(signal, items)
             return result
 
@@ -216,14 +225,36 @@ class CollectorWatch:
         """Stop counting this watch (its configuration was shut down)."""
         _WATCHES.discard(self)
 
-    def report_exit(self) -> None:
-        """One warning at exit saying what was not delivered, if anything; then close."""
+    def report_exit(self, *, finished: bool = True, waited: float = 0.0) -> bool:
+        """One warning at exit saying what was not delivered, if anything; then close.
+
+        Args:
+            finished: whether the shutdown ended within its deadline; if not,
+                the batches still waiting for the collector are lost too.
+            waited: that deadline in seconds, quoted in the warning.
+
+        Returns:
+            ``True`` when a warning was logged.
+        """
         self.close()
         with self._lock:
             lost = dict(self.lost)
             down = list(self._down)
+            stalled = {} if finished else {k: v for k, v in self._in_flight.items() if v}
+        for signal, count in stalled.items():
+            lost[signal] += count
         if not any(lost.values()):
-            return
+            return False
+        if stalled and not down:
+            _logger.warning(
+                "workspace_otel: %s were not delivered: the collector at %s did not answer "
+                "within %g s (WORKSPACE_OTEL_FLUSH_TIMEOUT). Run `workspace-otel doctor` to "
+                "check the endpoint.",
+                _describe(lost),
+                ", ".join(sorted(self._endpoints)) or "the endpoint",
+                waited,
+            )
+            return True
         where = ", ".join(down) if down else "the collector"
         _logger.warning(
             "workspace_otel: %s were not delivered: %s could not be reached. "
@@ -231,6 +262,7 @@ class CollectorWatch:
             _describe(lost),
             where,
         )
+        return True
 
 
 def _reason(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ makes 1.39 (the oldest supported) raise.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -32,6 +33,11 @@ __all__ = ["ROWS", "Pipeline", "Row", "check", "problems", "sampler_ratio"]
 _SIGNAL_NAMES = {"traces": "TRACES", "metrics": "METRICS", "logs": "LOGS"}
 _RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
 _CERTIFICATE_LIMIT = 1024 * 1024
+# The longest delay or timeout accepted: beyond a few centuries the SDK's
+# threads cannot wait (OverflowError kills the export thread); a year is far
+# more than any real setting and far from that limit.
+_YEAR_SECONDS = 365 * 24 * 3600
+_YEAR_MILLISECONDS = _YEAR_SECONDS * 1000
 
 
 class _Bad(ValueError):
@@ -77,13 +83,15 @@ class Row:
 # -- parsers: the SDK's own parsing, then the constraint --------------------
 
 
-def _int(raw: str, *, minimum: int) -> int:
+def _int(raw: str, *, minimum: int, maximum: int = sys.maxsize) -> int:
     try:
         value = int(raw)  # the SDK's parsing: surrounding spaces, a sign and "_" pass
     except ValueError:
         raise _Bad("it is not a whole number") from None
     if value < minimum:
         raise _Bad("it must be positive" if minimum > 0 else "it must not be negative")
+    if value > maximum:  # sizes: a C ssize_t; durations: a year
+        raise _Bad(f"it must be at most {maximum}")
     return value
 
 
@@ -95,19 +103,37 @@ def _non_negative_int(raw: str) -> int:
     return _int(raw, minimum=0)
 
 
+def _positive_milliseconds(raw: str) -> int:
+    return _int(raw, minimum=1, maximum=_YEAR_MILLISECONDS)
+
+
+def _non_negative_milliseconds(raw: str) -> int:
+    return _int(raw, minimum=0, maximum=_YEAR_MILLISECONDS)
+
+
 def _limit(raw: str) -> int | None:
     text = raw.strip().lower()  # the SDK's span / log record limits
     return None if text == "" else _non_negative_int(text)
 
 
-def _positive_number(raw: str) -> float:
+def _positive_number(raw: str, maximum: float = math.inf) -> float:
     try:
         value = float(raw)
     except ValueError:
         raise _Bad("it is not a number") from None
     if not 0.0 < value < math.inf:
         raise _Bad("it must be a positive, finite number")
+    if value > maximum:
+        raise _Bad(f"it must be at most {maximum:g}")
     return value
+
+
+def _positive_seconds(raw: str) -> float:
+    return _positive_number(raw, maximum=_YEAR_SECONDS)
+
+
+def _positive_number_of_milliseconds(raw: str) -> float:
+    return _positive_number(raw, maximum=_YEAR_MILLISECONDS)
 
 
 def _choice(*choices: str, fold: Callable[[str], str] = lambda s: s) -> Callable[[str], str]:
@@ -180,13 +206,13 @@ def _always(_: Pipeline) -> bool:
 def _processor_rows(prefix: str, signal: str, what: str) -> Iterator[Row]:
     yield Row(
         f"{prefix}_SCHEDULE_DELAY",
-        _positive_int,
+        _positive_milliseconds,
         f"set it to a positive number of milliseconds between {what} exports, e.g. 5000",
         _signal_on(signal),
     )
     yield Row(
         f"{prefix}_EXPORT_TIMEOUT",
-        _non_negative_int,
+        _non_negative_milliseconds,
         "set it to a whole number of milliseconds, e.g. 30000",
         _signal_on(signal),
     )
@@ -237,7 +263,7 @@ def _exporter_rows() -> Iterator[Row]:
             yield Row(f"OTEL_EXPORTER_OTLP_{upper}_{suffix}", _certificate, fix, _otlp(signal))
         yield Row(
             f"OTEL_EXPORTER_OTLP_{upper}_TIMEOUT",
-            _positive_number,
+            _positive_seconds,
             "set it to a positive number of seconds, e.g. 10",
             _otlp(signal),
         )
@@ -261,7 +287,7 @@ def _exporter_rows() -> Iterator[Row]:
         yield Row(f"OTEL_EXPORTER_OTLP_{suffix}", _certificate, fix, _otlp())
     yield Row(
         "OTEL_EXPORTER_OTLP_TIMEOUT",
-        _positive_number,
+        _positive_seconds,
         "set it to a positive number of seconds, e.g. 10",
         _otlp(),
     )
@@ -295,13 +321,13 @@ def _exporter_rows() -> Iterator[Row]:
 def _metric_rows() -> Iterator[Row]:
     yield Row(
         "OTEL_METRIC_EXPORT_INTERVAL",
-        _positive_number,
+        _positive_number_of_milliseconds,
         "set it to a positive number of milliseconds, e.g. 60000 (the default)",
         _signal_on("metrics"),
     )
     yield Row(
         "OTEL_METRIC_EXPORT_TIMEOUT",
-        _positive_number,
+        _positive_number_of_milliseconds,
         "set it to a positive number of milliseconds, e.g. 30000 (the default)",
         _signal_on("metrics"),
     )

@@ -19,10 +19,13 @@ def warn_unknown_variables(environ: Mapping[str, str]) -> None:
     Called by ``configure()`` and under ``opentelemetry-instrument`` (which
     runs the same code); ``workspace-otel doctor`` reports the same findings.
     """
-    for name, closest in _env.likely_typos(environ):
-        if name in _warned:
+    from workspace_otel.cli._output import visible
+
+    for raw_name, closest in _env.likely_typos(environ):
+        if raw_name in _warned:
             continue
-        _warned.add(name)
+        _warned.add(raw_name)
+        name = visible(raw_name)  # a name is text from outside: no terminal escapes
         if closest:
             _logger.warning(
                 "workspace_otel: %s is not a known variable and is ignored: did you mean %s?",

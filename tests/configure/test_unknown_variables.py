@@ -67,3 +67,15 @@ def test_under_the_launcher_the_typo_is_warned_once(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if "WORKSPACE_OTEL_BACKNED" in line]
     assert len(lines) == 1, result.stderr
     assert "did you mean WORKSPACE_OTEL_BACKEND?" in lines[0]
+
+
+def test_a_variable_name_with_terminal_escapes_is_warned_with_them_made_visible(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An environment can carry any byte in a name: the warning shows escapes, never runs them."""
+    caplog.set_level(logging.WARNING, logger="workspace_otel")
+    _typos.warn_unknown_variables({"WORKSPACE_OTEL_TOKEN\x1b]0;pwned\x07": "1"})
+    (message,) = [r.getMessage() for r in caplog.records if "pwned" in r.getMessage()]
+    assert "\x1b" not in message
+    assert "\x07" not in message
+    assert "WORKSPACE_OTEL_TOKEN\\x1b]0;pwned\\x07" in message

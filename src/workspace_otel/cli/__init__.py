@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -65,6 +66,22 @@ def _add_other_language_commands(commands: argparse._SubParsersAction[Any]) -> N
         )
 
 
+def _exit_on_sigterm() -> None:
+    """While waiting for a token, SIGTERM ends the command through a normal exit.
+
+    The default disposition would end the interpreter at once and leave a
+    stalled token command running; exiting normally (status 143, as a shell
+    reports SIGTERM) lets the exit hooks end it.
+    """
+    import signal
+
+    def _stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop)
+
+
 def _run_other_language_command(args: argparse.Namespace) -> int | None:
     if args.command == "env":
         from workspace_otel.cli._environment import run_env
@@ -73,9 +90,12 @@ def _run_other_language_command(args: argparse.Namespace) -> int | None:
     if args.command == "headers":
         from workspace_otel.cli._headers import run_headers
 
+        _exit_on_sigterm()
         return run_headers(out=sys.stdout, timeout=args.timeout)
     if args.command == "token":
         from workspace_otel.cli._token import run_token
+
+        _exit_on_sigterm()  # --watch installs its own handlers over this one
 
         return run_token(out=sys.stdout, file=args.file, watch=args.watch, timeout=args.timeout)
     return None
@@ -91,6 +111,7 @@ def _shell_start_path(argv: list[str]) -> int | None:
     if argv == ["headers"]:
         from workspace_otel.cli._headers import run_headers
 
+        _exit_on_sigterm()
         return run_headers(out=sys.stdout, timeout=_TOKEN_TIMEOUT)
     if not argv or argv[0] != "env":
         return None
@@ -126,7 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     arguments = sys.argv[1:] if argv is None else list(argv)
     real_out, real_err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = SafeText(real_out), SafeText(real_err)
+    # No stderr at all (`2>&-`): messages have nowhere to go, the status still says it.
+    err = real_err if real_err is not None else open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    sys.stdout, sys.stderr = SafeText(real_out), SafeText(err)
     try:
         status = _shell_start_path(arguments)
         if status is None:
@@ -139,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         silence_stdout()
         return closed_pipe_status()
+    except KeyboardInterrupt:  # Ctrl-C while waiting (a stalled token service): no traceback
+        return 130  # 128 + SIGINT, as a shell reports an interrupted command
     finally:
         sys.stdout, sys.stderr = real_out, real_err
 

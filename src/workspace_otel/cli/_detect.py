@@ -10,7 +10,7 @@ from importlib import metadata
 from typing import TextIO
 from urllib.parse import unquote
 
-from workspace_otel._env_export import service_name_is_ours, user_items
+from workspace_otel._env_export import service_name_is_ours
 from workspace_otel._guards.redaction import scrub_known
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources._attributes import SERVICE_NAME, AttrValue
@@ -25,10 +25,15 @@ def _sdk_attributes() -> dict[str, AttrValue]:
         version = metadata.version("opentelemetry-sdk")
     except metadata.PackageNotFoundError:
         version = "unknown"
+    from workspace_otel._version import __version__
+
     return {
         "telemetry.sdk.language": "python",
         "telemetry.sdk.name": "opentelemetry",
         "telemetry.sdk.version": version,
+        # configure() exports these too (see workspace_otel._resource.build_resource)
+        "telemetry.distro.name": "workspace_otel",
+        "telemetry.distro.version": __version__,
     }
 
 
@@ -61,7 +66,10 @@ def resolve(
     detected, detected_sources = detect_with_sources(env)
     attrs.update(detected)
     sources.update(detected_sources)
-    for key, value in parse_resource_attributes(",".join(user_items(env))).items():
+    from workspace_otel._options import resource_attributes_from_env
+
+    # configure()'s own reading: the same keys, and the same error for a malformed entry.
+    for key, value in resource_attributes_from_env(env).items():
         attrs[key] = value
         sources[key] = RESOURCE_ATTRIBUTES_SOURCE
     service_name = env.get("OTEL_SERVICE_NAME", "")

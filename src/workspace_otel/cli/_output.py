@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -10,7 +11,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (the env fast path)
 if TYPE_CHECKING:
     from typing import TextIO
 
-__all__ = ["SafeText", "closed_pipe_status", "silence_stdout"]
+__all__ = ["SafeText", "closed_pipe_status", "silence_stdout", "visible"]
 
 # Everything a terminal could interpret except newline and tab: C0, DEL, C1,
 # and the bidirectional overrides/isolates.
@@ -22,20 +23,32 @@ def _visible(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
-class SafeText:
-    """Wraps a text stream; every control character is written as a visible escape."""
+def visible(text: str) -> str:
+    """Return ``text`` with every control character written as an escape (for logs too)."""
+    return _CONTROL.sub(_visible, text)
 
-    def __init__(self, stream: TextIO) -> None:
+
+class SafeText:
+    """Wraps a text stream; every control character is written as a visible escape.
+
+    ``stream`` is ``None`` when the process started with that descriptor
+    closed (``>&-``): writing then fails as a pipe without a reader does.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
 
     def write(self, text: str) -> int:
         """Write ``text`` with every control character shown as an escape, never interpreted."""
+        if self.stream is None:
+            raise BrokenPipeError(errno.EPIPE, "the stream was closed before the command started")
         self.stream.write(_CONTROL.sub(_visible, text))
         return len(text)
 
     def flush(self) -> None:
         """Flush the underlying stream."""
-        self.stream.flush()
+        if self.stream is not None:
+            self.stream.flush()
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.stream, name)

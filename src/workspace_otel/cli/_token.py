@@ -143,6 +143,11 @@ def run_token(
             raise ConfigurationError(
                 f"token --file: the directory {path.parent} does not exist: create it first"
             )
+        if path is not None and path.is_dir():
+            raise ConfigurationError(
+                f"token --file: {path} is a directory: give the path of a file, "
+                f"e.g. {path / 'token'}"
+            )
         if watch and path is not None:
             return _watch(config, path, timeout, stop.event)
         token = _credentials.current_token(config, timeout)

@@ -22,6 +22,31 @@ _MAX_STDERR_BYTES = 4 * 1024
 _NEEDS_USER_STATUSES = frozenset({126, 127})
 
 
+# Process groups of token commands still running, with the pid of the process
+# that started each (a forked child must not kill its parent's helpers).
+_LIVE: dict[int, int] = {}
+_AT_EXIT_REGISTERED: list[bool] = []
+
+
+def _started(pgid: int) -> None:
+    """Remember a running command so that leaving the process cannot orphan it."""
+    _LIVE[pgid] = os.getpid()
+    if not _AT_EXIT_REGISTERED:
+        import atexit
+
+        _AT_EXIT_REGISTERED.append(True)
+        atexit.register(_kill_leftovers)
+
+
+def _kill_leftovers() -> None:
+    """At exit (Ctrl-C on a waiting CLI, an application ending mid-fetch): end our commands."""
+    me = os.getpid()
+    for pgid, owner in list(_LIVE.items()):
+        if owner == me:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -79,6 +104,14 @@ def run_command(
     except OSError as exc:
         raise TokenError(f"token command {name!r} could not start: {exc.strerror}") from None
 
+    _started(process.pid)
+    try:
+        return _collect(process, name, timeout, max_stdout)
+    finally:
+        _LIVE.pop(process.pid, None)
+
+
+def _collect(process: subprocess.Popen[bytes], name: str, timeout: float, max_stdout: int) -> bytes:
     stdout = bytearray()
     stderr = bytearray()
     deadline = time.monotonic() + timeout
