@@ -1,4 +1,4 @@
-"""The documentation's configuration reference is generated from the variable table."""
+"""The documentation's configuration reference is generated from the option table."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import types
 from pathlib import Path
 
 from workspace_otel import _env
+from workspace_otel._options import OPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,8 +53,52 @@ def test_secret_variables_are_marked_secret_in_the_reference() -> None:
         assert ("secret: never shown" in line) is var.secret, var.name
 
 
+def _pages() -> list[Path]:
+    return [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+
+
 def test_no_page_hand_copies_a_variable_row() -> None:
     """Only the generated table lists the variables as table rows (no drifting copy)."""
-    for page in (ROOT / "docs").rglob("*.md"):
+    for page in _pages():
         text = page.read_text(encoding="utf-8")
         assert not _rows(text), f"{page.name} copies variable rows by hand"
+
+
+def _option_rows(markdown: str) -> dict[str, list[str]]:
+    """Map each row of the generated options table to its variables cell's names."""
+    rows: dict[str, list[str]] = {}
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| option | variable(s)"))
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        rows[f"{cells[0]} {cells[3]}"] = re.findall(r"`([A-Z0-9_<>]+)`", cells[1])
+    return rows
+
+
+def test_configuration_page_lists_every_option_with_its_variables_in_order() -> None:
+    """The page's options table has one row per configure() option, variables in precedence."""
+    hook = _hook()
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert hook.OPTIONS_MARKER in page, "the configuration page must hold the generated table"
+    assert "| `service_name` |" not in page, "the options table is generated, not hand-written"
+    rows = _option_rows(hook.on_page_markdown(page))
+    settings = [option for option in OPTIONS if option.setting]
+    assert len(rows) == len(settings)
+    for option in settings:
+        (names,) = [names for key, names in rows.items() if key.endswith(option.doc)]
+        assert names == [v.replace("{SIGNAL}", "<SIGNAL>") for v in option.variables], option.key
+
+
+# The troubleshooting page shows what a misspelt variable looks like.
+_TYPO_EXAMPLES = {"WORKSPACE_OTEL_TOKEN_SORCE"}
+
+
+def test_pages_name_only_variables_the_table_knows() -> None:
+    """A variable named in the README or the docs exists (a renamed one fails here)."""
+    known = {var.name for var in _env.VARIABLES}
+    for page in _pages():
+        text = page.read_text(encoding="utf-8")
+        named = set(re.findall(r"WORKSPACE_OTEL_[A-Z0-9_]*[A-Z0-9]", text)) - _TYPO_EXAMPLES
+        assert named <= known, f"{page.name} names unknown variables: {sorted(named - known)}"

@@ -1,0 +1,139 @@
+"""configure()'s options: one table, resolved with provenance (argument > variable > default).
+
+Layers, each depending only on those above it:
+
+- ``_table``: the one declarative table of every option (argument, variables,
+  parser, default, secret flag, doc); ``_parsers`` holds the parsers it names.
+- ``_provenance``: ``Setting`` (value + ``Source``: kind, variable, display text).
+- ``_lookup``: reads one option from the table (argument > variables > default).
+- ``_settings``: ``Settings`` / ``SignalSettings`` / ``Arguments``; ``describe()``
+  walks the table.
+- ``_credentials``, ``_signals``, ``_lightstep``: the options with rules of their
+  own (token path, per-signal exporters / protocol / endpoint, the backend preset).
+- ``_resolve``: ``resolve()``, which assembles ``Settings``.
+
+The same table gives ``_env.VARIABLES`` (known ``WORKSPACE_OTEL_*`` names, typo
+warnings) and the documentation's configuration tables.
+
+Adding an option:
+
+1. add an ``Option`` row to ``_table.OPTIONS`` (key, doc, variables, argument,
+   default, parser, ``secret``); a variable read outside configure() needs
+   nothing more: read it with ``_env.get`` where it is used;
+2. for a configure() option (``setting=True``): a field on ``Settings`` (and
+   ``Arguments`` if it has an argument), ``look_up(key, args.<name>, environ)``
+   in ``resolve()``, and how ``describe()`` shows it in ``_settings._SHOWN``;
+3. the code that uses the value. The docs tables and typo warnings follow.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # the root stays lean: _env imports the table through it at start
+if TYPE_CHECKING:
+    from workspace_otel._options._credentials import (
+        resolve_backend,
+        resolve_env_credentials,
+        resolve_token_header,
+    )
+    from workspace_otel._options._lightstep import HEADER as LIGHTSTEP_HEADER
+    from workspace_otel._options._parsers import PROTOCOLS
+    from workspace_otel._options._provenance import ARGUMENT, DEFAULT, Origin, Setting, Source
+    from workspace_otel._options._resolve import (
+        SAMPLERS,
+        _resource_env,
+        disabled_settings,
+        is_disabled,
+        resolve,
+        resource_attributes_from_env,
+        sdk_pipeline,
+    )
+    from workspace_otel._options._settings import (
+        SIGNALS,
+        Arguments,
+        Settings,
+        Signal,
+        SignalSettings,
+        endpoint_display,
+    )
+    from workspace_otel._options._signals import BUILTIN_EXPORTERS, check_endpoint
+    from workspace_otel._options._table import BACKENDS, OPTION, OPTIONS, REGIONS, Option
+
+# Public name -> (module, name there). Importing the package imports none of them;
+# the first use of a name imports its module.
+_HOMES = {
+    "ARGUMENT": ("_provenance", "ARGUMENT"),
+    "BACKENDS": ("_table", "BACKENDS"),
+    "BUILTIN_EXPORTERS": ("_signals", "BUILTIN_EXPORTERS"),
+    "DEFAULT": ("_provenance", "DEFAULT"),
+    "LIGHTSTEP_HEADER": ("_lightstep", "HEADER"),
+    "OPTION": ("_table", "OPTION"),
+    "OPTIONS": ("_table", "OPTIONS"),
+    "PROTOCOLS": ("_parsers", "PROTOCOLS"),
+    "REGIONS": ("_table", "REGIONS"),
+    "SAMPLERS": ("_resolve", "SAMPLERS"),
+    "SIGNALS": ("_settings", "SIGNALS"),
+    "Arguments": ("_settings", "Arguments"),
+    "Option": ("_table", "Option"),
+    "Origin": ("_provenance", "Origin"),
+    "Setting": ("_provenance", "Setting"),
+    "Settings": ("_settings", "Settings"),
+    "Signal": ("_settings", "Signal"),
+    "SignalSettings": ("_settings", "SignalSettings"),
+    "Source": ("_provenance", "Source"),
+    "_resource_env": ("_resolve", "_resource_env"),
+    "check_endpoint": ("_signals", "check_endpoint"),
+    "disabled_settings": ("_resolve", "disabled_settings"),
+    "endpoint_display": ("_settings", "endpoint_display"),
+    "is_disabled": ("_resolve", "is_disabled"),
+    "resolve": ("_resolve", "resolve"),
+    "resolve_backend": ("_credentials", "resolve_backend"),
+    "resolve_env_credentials": ("_credentials", "resolve_env_credentials"),
+    "resolve_token_header": ("_credentials", "resolve_token_header"),
+    "resource_attributes_from_env": ("_resolve", "resource_attributes_from_env"),
+    "sdk_pipeline": ("_resolve", "sdk_pipeline"),
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home[0]}"), home[1])
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "ARGUMENT",
+    "BACKENDS",
+    "BUILTIN_EXPORTERS",
+    "DEFAULT",
+    "LIGHTSTEP_HEADER",
+    "OPTION",
+    "OPTIONS",
+    "PROTOCOLS",
+    "REGIONS",
+    "SAMPLERS",
+    "SIGNALS",
+    "Arguments",
+    "Option",
+    "Origin",
+    "Setting",
+    "Settings",
+    "Signal",
+    "SignalSettings",
+    "Source",
+    "_resource_env",
+    "check_endpoint",
+    "disabled_settings",
+    "endpoint_display",
+    "is_disabled",
+    "resolve",
+    "resolve_backend",
+    "resolve_env_credentials",
+    "resolve_token_header",
+    "resource_attributes_from_env",
+    "sdk_pipeline",
+]

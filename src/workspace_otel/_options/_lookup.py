@@ -1,0 +1,47 @@
+"""Read one option from the table: argument, then its variables in order, then its default."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from workspace_otel._options._provenance import ARGUMENT, DEFAULT, Setting, from_variable
+from workspace_otel._options._table import OPTION
+
+__all__ = ["look_up", "raw"]
+
+
+def raw(environ: Mapping[str, str], name: str) -> str | None:
+    """Return a variable's stripped value; ``None`` when unset or blank."""
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def look_up(
+    key: str, arg: Any, environ: Mapping[str, str], *, signal: str | None = None
+) -> Setting[Any]:
+    """Resolve the option ``key``: argument > first variable set > default, parsed.
+
+    Args:
+        key: the option's key in the table.
+        arg: the configure() argument (``None``: not given).
+        environ: the environment to read.
+        signal: the signal, for per-signal options.
+
+    Raises:
+        ConfigurationError: the value does not parse (the parser names the
+            argument or variable and the fix).
+    """
+    option = OPTION[key]
+    parse = option.parse
+    if arg is not None:
+        where = f"configure({option.argument})"
+        return Setting(parse(arg, where) if parse else arg, ARGUMENT)
+    for name in option.variables_for(signal):
+        value = raw(environ, name)
+        if value is not None:
+            return Setting(parse(value, name) if parse else value, from_variable(name))
+    default = option.default
+    if default is not None and parse is not None:
+        return Setting(parse(default, "default"), DEFAULT)
+    return Setting(default, DEFAULT)

@@ -1,0 +1,120 @@
+"""Parsers of option values: ``parse(value, where) -> typed value``.
+
+``value`` is a stripped environment value or a configure() argument; ``where``
+names its home (``WORKSPACE_OTEL_BACKEND`` or ``configure(backend)``) and
+goes into the :class:`~workspace_otel.errors.ConfigurationError` with the fix.
+Parsers of secret options never put the value in a message.
+"""
+
+from __future__ import annotations
+
+from workspace_otel.errors import ConfigurationError
+
+TYPE_CHECKING = False  # typing is not imported at run time: the option table is read at start
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeAlias
+
+    Parser: TypeAlias = Callable[[Any, str], Any]
+
+__all__ = [
+    "PROTOCOLS",
+    "assignment",
+    "choice",
+    "header_name",
+    "on_off",
+    "protocol",
+    "seconds",
+    "true_false",
+]
+
+PROTOCOLS = ("http/protobuf", "grpc")
+_TRUE = frozenset({"1", "true", "on", "yes"})
+_FALSE = frozenset({"0", "false", "off", "no"})
+
+
+def assignment(where: str, value: object) -> str:
+    """Render ``where`` set to ``value``: ``VAR='x'`` or ``configure(arg='x')``."""
+    if where.startswith("configure(") and where.endswith(")"):
+        return f"{where[:-1]}={value!r})"
+    return f"{where}={value!r}"
+
+
+class choice:
+    """Parser of one of a fixed set of words (case-insensitive); the first is the default.
+
+    Attributes:
+        choices: the accepted words, in documentation order.
+    """
+
+    __slots__ = ("choices",)
+
+    def __init__(self, *choices: str) -> None:
+        self.choices = choices
+
+    def __call__(self, value: Any, where: str) -> str:
+        word = str(value).strip().lower()
+        if word not in self.choices:
+            verb = "use" if where.startswith("configure(") else "set it to"
+            raise ConfigurationError(
+                f"{assignment(where, value)} is not valid: {verb} one of {', '.join(self.choices)}"
+            )
+        return word
+
+
+def on_off(value: Any, where: str) -> bool:
+    """Parse on/off (also true/false, 1/0, yes/no); ``bool`` arguments pass through."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ConfigurationError(f"{assignment(where, word)} is not valid: set it to on or off")
+
+
+def true_false(value: Any, where: str) -> bool:
+    """Parse a standard OTel boolean such as ``OTEL_SDK_DISABLED``."""
+    word = str(value).strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ConfigurationError(
+        f"{assignment(where, value)} is not valid: set it to true (turn the SDK off) or false"
+    )
+
+
+def seconds(value: Any, where: str) -> float:
+    """Parse a number of seconds in (0, 300]."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not 0.0 < number <= 300.0:
+        raise ConfigurationError(f"{where} must be a number of seconds between 0 and 300, e.g. 5")
+    return number
+
+
+def header_name(value: Any, where: str) -> str:
+    """Parse an HTTP header name (lower-cased)."""
+    name = str(value).strip().lower()
+    if not name or any(c in name for c in " :\r\n\t"):
+        raise ConfigurationError(
+            f"{where} token header must be an HTTP header name such as authorization"
+        )
+    return name
+
+
+def protocol(value: Any, where: str) -> str:
+    """Parse an OTLP protocol: ``http/protobuf`` or ``grpc``."""
+    low = str(value).strip().lower()
+    if low == "http/json":
+        raise ConfigurationError(
+            f"{where}=http/json is not supported by the Python OTLP exporters: "
+            "use http/protobuf (the default) or grpc"
+        )
+    if low not in PROTOCOLS:
+        raise ConfigurationError(f"{where}={value!r} is not valid: use http/protobuf or grpc")
+    return low

@@ -1,0 +1,86 @@
+"""Where an effective value came from: a kind, the variable if any, and the display text.
+
+Code decides on :attr:`Source.kind` and :attr:`Source.variable`; people read
+``str(source)``. A :class:`Source` is a ``str`` whose value is the display
+text, so code that prints it or compares it with ``"argument"`` keeps working.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from workspace_otel._guards.redaction import scrub_known
+
+__all__ = ["ARGUMENT", "DEFAULT", "Origin", "Setting", "Source"]
+
+T = TypeVar("T")
+
+
+class Origin(enum.Enum):
+    """The kind of place a value came from."""
+
+    ARGUMENT = "argument"  # a configure() keyword argument
+    VARIABLE = "variable"  # an environment variable (``Source.variable`` names it)
+    DEFAULT = "default"  # the documented default
+    PRESET = "preset"  # derived from another option (e.g. the Lightstep backend)
+    FALLBACK = "fallback"  # no endpoint configured: printed to the console instead
+    UNUSED = "unused"  # not read, because nothing needs it
+
+
+class Source(str):
+    """A value's provenance: ``str(source)`` is the text shown to people.
+
+    Attributes:
+        kind: what kind of place the value came from.
+        variable: the environment variable behind the value, when one is.
+    """
+
+    kind: Origin
+    variable: str | None
+
+    def __new__(cls, kind: Origin, variable: str | None = None, text: str | None = None) -> Source:
+        """Build a source; the text defaults to the variable name, else the kind."""
+        self = super().__new__(cls, text or variable or kind.value)
+        self.kind = kind
+        self.variable = variable
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Source, (self.kind, self.variable, str(self)))
+
+    def __repr__(self) -> str:
+        return f"Source({self.kind.name}, {self.variable!r}, {str(self)!r})"
+
+    def note(self, text: str) -> Source:
+        """Return the same provenance with a different display text."""
+        return Source(self.kind, self.variable, text)
+
+
+ARGUMENT = Source(Origin.ARGUMENT)
+DEFAULT = Source(Origin.DEFAULT)
+
+
+def from_variable(name: str) -> Source:
+    """Return the provenance "read from the variable ``name``"."""
+    return Source(Origin.VARIABLE, name)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Setting(Generic[T]):
+    """One effective option value and where it came from.
+
+    Attributes:
+        value: the effective value.
+        source: its provenance; ``str(source)`` is ``"argument"``, the
+            variable's name, ``"default"`` or a short phrase such as
+            ``"backend lightstep"``.
+    """
+
+    value: T
+    source: Source
+
+    def __repr__(self) -> str:
+        # Endpoint query values and user-info are registered secrets: masked here too.
+        return scrub_known(f"Setting(value={self.value!r}, source={str(self.source)!r})")

@@ -1,0 +1,209 @@
+"""Per-signal resolution: exporters, OTLP protocol and endpoint, and the endpoint's shape check."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from workspace_otel._guards.redaction import display_url, register_url
+from workspace_otel._options import _lightstep
+from workspace_otel._options._lookup import look_up, raw
+from workspace_otel._options._provenance import (
+    ARGUMENT,
+    DEFAULT,
+    Origin,
+    Setting,
+    Source,
+    from_variable,
+)
+from workspace_otel._options._settings import Signal, SignalSettings, uses_otlp
+from workspace_otel._options._table import OPTION
+from workspace_otel.errors import ConfigurationError
+
+__all__ = ["BUILTIN_EXPORTERS", "check_endpoint", "has_entry_point", "resolve_signal"]
+
+BUILTIN_EXPORTERS = ("otlp", "otlp_proto_http", "otlp_proto_grpc", "console")
+_ENTRY_POINT_GROUPS: Mapping[Signal, str] = {
+    "traces": "opentelemetry_traces_exporter",
+    "metrics": "opentelemetry_metrics_exporter",
+    "logs": "opentelemetry_logs_exporter",
+}
+
+
+def has_entry_point(group: str, name: str) -> bool:
+    """Whether an installed package provides the entry point ``name`` in ``group``."""
+    from importlib.metadata import entry_points
+
+    return any(True for _ in entry_points(group=group, name=name))
+
+
+def _grpc_available() -> bool:
+    try:
+        return importlib.util.find_spec("opentelemetry.exporter.otlp.proto.grpc") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_endpoint(url: str, protocol: str, where: str) -> str:
+    """Validate the shape of an endpoint and return it stripped.
+
+    Raises:
+        ConfigurationError: the URL has no host, a scheme other than http(s),
+            embedded credentials, or (HTTP) no scheme.
+    """
+    value = url.strip()
+    # User-info and query values are secrets from here on; messages show display_url(value).
+    register_url(value if "://" in value else f"//{value}")
+    shown = display_url(value) if "://" in value else display_url(f"//{value}").lstrip("/")
+    if not value or any(c.isspace() for c in value):
+        raise ConfigurationError(f"{where} must be a URL such as https://collector.example:4318")
+    has_scheme = "://" in value
+    try:
+        parts = urlsplit(value if has_scheme else f"//{value}")
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket; the value may hold a secret
+        raise ConfigurationError(
+            f"{where} is not a valid URL: write it as https://collector.example:4318 "
+            "(IPv6 hosts in brackets, e.g. http://[::1]:4318)"
+        ) from exc
+    if parts.username or parts.password:
+        # Never echo the value: it carries a credential.
+        raise ConfigurationError(
+            f"{where} contains user info (a credential): remove it and configure a token "
+            "source instead (WORKSPACE_OTEL_TOKEN_SOURCE or configure(credentials=...))"
+        )
+    if has_scheme and parts.scheme not in ("http", "https"):
+        raise ConfigurationError(
+            f"{where}={shown!r} has scheme {parts.scheme!r}: use http:// or https://"
+        )
+    if protocol == "http/protobuf" and not has_scheme:
+        raise ConfigurationError(
+            f"{where}={shown!r} needs a scheme for OTLP/HTTP: write https://{shown} "
+            "(or http:// for a plaintext local collector)"
+        )
+    try:
+        host, _port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ConfigurationError(f"{where}={shown!r} has an invalid port") from exc
+    if not host:
+        raise ConfigurationError(f"{where}={shown!r} has no host name")
+    return value
+
+
+def _exporters(
+    signal: Signal, arg: bool | None, backend: str, environ: Mapping[str, str]
+) -> Setting[tuple[str, ...]]:
+    (var,) = OPTION["exporters"].variables_for(signal)
+    text = raw(environ, var)
+    env_names: tuple[str, ...] | None = None
+    if text is not None:
+        names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+        env_names = () if names in ((), ("none",)) else names
+        for name in env_names:
+            if name == "none":
+                raise ConfigurationError(f"{var}={text!r} mixes none with exporters: pick one")
+            if name not in BUILTIN_EXPORTERS and not has_entry_point(
+                _ENTRY_POINT_GROUPS[signal], name
+            ):
+                raise ConfigurationError(
+                    f"{var}={text!r}: exporter {name!r} is not installed; use otlp, console or "
+                    f"none, or install the package providing the {name!r} exporter"
+                )
+    source: Source
+    if arg is not None:
+        if not arg:
+            return Setting((), ARGUMENT)
+        names = env_names if env_names else ("otlp",)
+        source = (
+            Source(Origin.ARGUMENT, var, f"argument (exporters from {var})")
+            if env_names
+            else ARGUMENT
+        )
+    elif env_names is not None:
+        names, source = env_names, from_variable(var)
+    else:
+        names, source = (("otlp",) if signal != "logs" else ()), DEFAULT
+    if backend == "console":
+        names = tuple(dict.fromkeys("console" if n.startswith("otlp") else n for n in names))
+        if names:
+            source = source.note(f"{source}; backend console")
+    return Setting(names, source)
+
+
+def _protocol(
+    signal: Signal,
+    arg: str | None,
+    names: tuple[str, ...],
+    backend: str,
+    environ: Mapping[str, str],
+) -> Setting[str]:
+    protocol: Setting[str] = look_up("protocol", arg, environ, signal=signal)
+    (exporters_var,) = OPTION["exporters"].variables_for(signal)
+    if "otlp_proto_grpc" in names:
+        protocol = Setting("grpc", from_variable(exporters_var))
+    elif "otlp_proto_http" in names:
+        protocol = Setting("http/protobuf", from_variable(exporters_var))
+    if signal == "logs" and backend == "lightstep" and protocol.value != "grpc":
+        protocol = Setting(
+            "grpc",
+            Source(Origin.PRESET, None, "backend lightstep (no documented OTLP/HTTP logs path)"),
+        )
+    return protocol
+
+
+def _endpoint(
+    signal: Signal,
+    arg: str | None,
+    protocol: str,
+    backend: str,
+    region: str,
+    environ: Mapping[str, str],
+) -> Setting[str | None]:
+    found: Setting[Any] = look_up("endpoint", arg, environ, signal=signal)
+    if found.value is None:
+        if backend == "lightstep":
+            return Setting(
+                _lightstep.endpoint(signal, protocol, region),
+                Source(Origin.PRESET, None, f"backend lightstep ({region})"),
+            )
+        return Setting(None, found.source)
+    where = found.source.variable or "configure(endpoint)"
+    value = check_endpoint(found.value, protocol, where)
+    generic = OPTION["endpoint"].variables_for(None)[-1]
+    if protocol == "http/protobuf" and found.source.variable in (None, generic):
+        # A base URL: the signal path is added, as the SDK does for the generic variable.
+        value = f"{value.rstrip('/')}/v1/{signal}"
+    return Setting(value, found.source)
+
+
+def resolve_signal(
+    signal: Signal,
+    args: Any,
+    backend: str,
+    region: str,
+    environ: Mapping[str, str],
+) -> SignalSettings:
+    """Resolve the exporters, protocol and endpoint of one signal.
+
+    Raises:
+        ConfigurationError: a value is invalid, or gRPC is asked without its extra.
+    """
+    exporters = _exporters(signal, getattr(args, signal), backend, environ)
+    protocol = _protocol(signal, args.protocol, exporters.value, backend, environ)
+    endpoint = _endpoint(signal, args.endpoint, protocol.value, backend, region, environ)
+    otlp = uses_otlp(exporters.value)
+    if otlp and endpoint.value is None:
+        # Never fail silently against localhost: print to the console instead.
+        names = tuple(
+            dict.fromkeys("console" if n.startswith("otlp") else n for n in exporters.value)
+        )
+        text = f"no endpoint configured ({exporters.source})"
+        exporters = Setting(names, Source(Origin.FALLBACK, exporters.source.variable, text))
+        otlp = False
+    if otlp and protocol.value == "grpc" and not _grpc_available():
+        raise ConfigurationError(
+            f"{signal} export over gRPC needs the gRPC exporter: pip install 'workspace-otel[grpc]'"
+            " (or use the default protocol http/protobuf)"
+        )
+    return SignalSettings(signal, exporters, protocol, endpoint)

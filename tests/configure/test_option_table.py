@@ -1,0 +1,124 @@
+"""The option table drives resolution, provenance, describe() and the known variable names."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from workspace_otel import _env
+from workspace_otel._options import (
+    OPTIONS,
+    Arguments,
+    Origin,
+    Setting,
+    Settings,
+    Source,
+    resolve,
+)
+
+
+def _resolve(environ: dict[str, str], **kwargs: object) -> Settings:
+    return resolve(Arguments(**kwargs), environ, credentials_from_env=lambda env: None)  # type: ignore[arg-type]
+
+
+def test_every_library_variable_of_the_table_is_known_with_its_facts() -> None:
+    """_env.VARIABLES is derived from the table: same names, defaults, docs, secret flags."""
+    expected = [
+        (name, option.default, option.doc, option.secret)
+        for option in OPTIONS
+        for name in option.variables
+        if name.startswith(_env.PREFIX)
+    ]
+    assert [(v.name, v.default, v.help, v.secret) for v in _env.VARIABLES] == expected
+    assert len({v.name for v in _env.VARIABLES}) == len(expected)  # one row per variable
+
+
+def test_describe_follows_the_table_order_and_labels() -> None:
+    """describe() rows come in table order, under the table's labels."""
+    settings = _resolve(
+        {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "https://c.example:4318",
+            "OTEL_RESOURCE_ATTRIBUTES": "a=b",
+        },
+        resource_attributes={"k": "v"},
+        logs=True,
+    )
+    labels = [row[0] for row in settings.describe()]
+    per_signal = {"exporters", "protocol", "endpoint"}
+    expected: list[str] = []
+    for option in OPTIONS:
+        if not option.setting or option.key == "lightstep_region":  # shown for lightstep only
+            continue
+        if option.key in per_signal:
+            if option.key == "exporters":
+                for sig in ("traces", "metrics", "logs"):
+                    expected += [sig, f"{sig}_protocol", f"{sig}_endpoint"]
+            continue
+        expected.append(option.label or option.key)
+    assert labels == expected
+    assert all(
+        isinstance(cell, str) and type(cell) is str for row in settings.describe() for cell in row
+    )
+
+
+def test_provenance_is_structured_and_its_text_is_the_display() -> None:
+    """A source carries its kind and variable; str() and == compare the display text."""
+    settings = _resolve({"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c.example:4318"}, protocol="grpc")
+    endpoint = settings.traces.endpoint.source
+    assert (endpoint.kind, endpoint.variable) == (Origin.VARIABLE, "OTEL_EXPORTER_OTLP_ENDPOINT")
+    assert endpoint == "OTEL_EXPORTER_OTLP_ENDPOINT"
+    assert settings.traces.protocol.source.kind is Origin.ARGUMENT
+    assert settings.traces.protocol.source == "argument"
+    fallback = _resolve({}).traces.exporters.source
+    assert fallback.kind is Origin.FALLBACK
+    assert str(fallback) == "no endpoint configured (default)"
+    lightstep = _resolve({"WORKSPACE_OTEL_BACKEND": "lightstep", "LS_ACCESS_TOKEN": "t0k3n-abc"})
+    assert lightstep.traces.endpoint.source.kind is Origin.PRESET
+    assert lightstep.token_header.source.kind is Origin.PRESET
+
+
+def test_console_fallback_is_decided_by_kind_not_by_text() -> None:
+    """A source whose text merely starts with "no endpoint" is not the console fallback."""
+    settings = _resolve({"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c.example:4318"})
+    assert not settings.console_fallback
+    lookalike = Source(Origin.VARIABLE, "OTEL_TRACES_EXPORTER", "no endpoint configured (x)")
+    traces = dataclasses.replace(
+        settings.traces, exporters=Setting(settings.traces.exporters.value, lookalike)
+    )
+    assert not dataclasses.replace(settings, traces=traces).console_fallback
+    assert _resolve({}).console_fallback
+
+
+def test_settings_are_frozen_comparable_and_picklable() -> None:
+    """Plain frozen value classes: equal when resolved alike, immutable, pickle round trip."""
+    environ = {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c.example:4318"}
+    first, second = _resolve(environ), _resolve(environ)
+    assert first.traces == second.traces
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.backend = Setting("console", Source(Origin.ARGUMENT))  # type: ignore[misc]
+    copy = pickle.loads(pickle.dumps(first.traces))
+    assert copy == first.traces
+    assert copy.endpoint.source.kind is Origin.VARIABLE
+
+
+def test_every_token_source_variable_may_name_the_token_variable() -> None:
+    """env:NAME in any token-source variable makes NAME a token's home, not a typo."""
+    for var in _env.VARIABLES:
+        if not var.names_token_source:
+            continue
+        environ = {var.name: "env:WORKSPACE_OTEL_LOGIN_JWT", "WORKSPACE_OTEL_LOGIN_JWT": "x"}
+        assert _env.likely_typos(environ) == [], var.name
+    names = {v.name for v in _env.VARIABLES if v.names_token_source}
+    assert {"WORKSPACE_OTEL_VAULT_JWT_SOURCE", "WORKSPACE_OTEL_AWS_WEB_IDENTITY_SOURCE"} <= names
+
+
+def test_a_bad_argument_names_the_argument_and_a_bad_variable_names_the_variable() -> None:
+    """The table's parser is used for arguments and variables, each named in the error."""
+    from workspace_otel.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"configure\(flush_timeout\)"):
+        _resolve({}, flush_timeout="soon")
+    with pytest.raises(ConfigurationError, match="WORKSPACE_OTEL_LIGHTSTEP_REGION='mars'"):
+        _resolve({"WORKSPACE_OTEL_LIGHTSTEP_REGION": "mars"})
