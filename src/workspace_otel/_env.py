@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from workspace_otel._options import _parsers
 from workspace_otel._options._table import OPTIONS
 from workspace_otel._options._table import PREFIX as PREFIX
-from workspace_otel.errors import ConfigurationError
 
 
 class EnvVar:
@@ -62,9 +62,6 @@ VARIABLES: tuple[EnvVar, ...] = tuple(
 
 BY_NAME: Mapping[str, EnvVar] = {v.name: v for v in VARIABLES}
 
-_TRUE = frozenset({"1", "true", "on", "yes"})
-_FALSE = frozenset({"0", "false", "off", "no"})
-
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if environ is None else environ
@@ -93,11 +90,7 @@ def get_choice(
         ConfigurationError: the value is not one of ``choices``.
     """
     value = (get(name, environ) or choices[0]).lower()
-    if value not in choices:
-        raise ConfigurationError(
-            f"{name}={value!r} is not valid: set it to one of {', '.join(choices)}"
-        )
-    return value
+    return _parsers.choice(*choices)(value, name)
 
 
 def get_bool(name: str, environ: Mapping[str, str] | None = None) -> bool:
@@ -106,12 +99,7 @@ def get_bool(name: str, environ: Mapping[str, str] | None = None) -> bool:
     Raises:
         ConfigurationError: the value is not one of on/off/true/false/1/0/yes/no.
     """
-    value = (get(name, environ) or "off").lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigurationError(f"{name}={value!r} is not valid: set it to on or off")
+    return _parsers.on_off(get(name, environ) or "off", name)
 
 
 def unknown(environ: Mapping[str, str] | None = None) -> list[str]:
