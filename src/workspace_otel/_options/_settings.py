@@ -7,8 +7,7 @@ order and labels; only how a value is shown is decided here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from workspace_otel._guards.redaction import scrub_known
@@ -28,8 +27,9 @@ Signal = Literal["traces", "metrics", "logs"]
 SIGNALS: tuple[Signal, ...] = ("traces", "metrics", "logs")
 
 
-def _scrubbed_repr(obj: Any) -> str:
-    body = ", ".join(f"{f.name}={getattr(obj, f.name)!r}" for f in fields(obj))
+def _scrubbed_repr(obj: tuple[Any, ...]) -> str:
+    names: tuple[str, ...] = getattr(obj, "_fields", ())
+    body = ", ".join(f"{name}={value!r}" for name, value in zip(names, obj, strict=True))
     # Endpoint query values and user-info are registered secrets: masked here too.
     return scrub_known(f"{type(obj).__qualname__}({body})")
 
@@ -39,8 +39,7 @@ def uses_otlp(exporters: Sequence[str]) -> bool:
     return any(name.startswith("otlp") for name in exporters)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class SignalSettings:
+class SignalSettings(NamedTuple):
     """Exporter choice for one signal.
 
     Attributes:
@@ -57,7 +56,8 @@ class SignalSettings:
     protocol: Setting[str]
     endpoint: Setting[str | None]
 
-    __repr__ = _scrubbed_repr
+    def __repr__(self) -> str:
+        return _scrubbed_repr(self)
 
     @property
     def enabled(self) -> bool:
@@ -65,8 +65,7 @@ class SignalSettings:
         return bool(self.exporters.value)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Settings:
+class Settings(NamedTuple):
     """Every effective configure() option, with provenance.
 
     Build it with :func:`workspace_otel._options.resolve`. ``describe()``
@@ -92,7 +91,8 @@ class Settings:
     trace_url: Setting[str | None]
     flush_timeout: Setting[float]
 
-    __repr__ = _scrubbed_repr
+    def __repr__(self) -> str:
+        return _scrubbed_repr(self)
 
     def signal(self, name: Signal) -> SignalSettings:
         """Return the settings of one signal."""
@@ -209,8 +209,7 @@ def endpoint_display(url: str | None) -> str:
     return f"{scheme}{host}" + (f":{port}" if port else "")
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Arguments:
+class Arguments(NamedTuple):
     """The raw keyword arguments of configure() (``None`` = not given)."""
 
     service_name: str | None = None
@@ -229,14 +228,15 @@ class Arguments:
     set_global: bool | None = None
     flush_timeout: float | None = None
 
-    # Field names, for callers that list the arguments given (prefer given()).
-    _FIELDS: ClassVar[tuple[str, ...]]
+    def __repr__(self) -> str:
+        return _scrubbed_repr(self)
 
-    __repr__ = _scrubbed_repr
+    @property
+    def _FIELDS(self) -> tuple[str, ...]:  # the name callers used before given()
+        return self._fields
 
     def given(self) -> tuple[str, ...]:
         """Return the names of the arguments that were given (not ``None``)."""
-        return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
-
-
-Arguments._FIELDS = tuple(f.name for f in fields(Arguments))
+        return tuple(
+            name for name, value in zip(self._fields, self, strict=True) if value is not None
+        )
