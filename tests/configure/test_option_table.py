@@ -121,3 +121,42 @@ def test_a_bad_argument_names_the_argument_and_a_bad_variable_names_the_variable
         _resolve({}, flush_timeout="soon")
     with pytest.raises(ConfigurationError, match="WORKSPACE_OTEL_LIGHTSTEP_REGION='mars'"):
         _resolve({"WORKSPACE_OTEL_LIGHTSTEP_REGION": "mars"})
+
+
+def test_credentials_provenance_names_the_variable_even_when_no_source_is_found() -> None:
+    """ "none" set on purpose is the variable's doing; nothing found is auto's, and says so."""
+    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c.example:4318"}
+    chosen = _resolve({**endpoint, "WORKSPACE_OTEL_TOKEN_SOURCE": "none"}).credentials
+    assert chosen.value is None
+    assert (chosen.source.kind, chosen.source) == (Origin.VARIABLE, "WORKSPACE_OTEL_TOKEN_SOURCE")
+    found_nothing = _resolve(endpoint)
+    source = found_nothing.credentials.source
+    assert (source.kind, source.variable) == (Origin.DEFAULT, "WORKSPACE_OTEL_TOKEN_SOURCE")
+    row = dict((name, (value, src)) for name, value, src in found_nothing.describe())
+    assert row["credentials"] == ("none", "WORKSPACE_OTEL_TOKEN_SOURCE (auto: none found)")
+
+
+def test_an_option_resolved_by_the_table_alone_is_read_shown_and_defaulted() -> None:
+    """Options without a rule of their own: argument > variable > default, from the table."""
+    from workspace_otel._options import disabled_settings, is_disabled
+
+    settings = _resolve({"WORKSPACE_OTEL_LIGHTSTEP_REGION": "EU"}, set_global=False)
+    assert (settings.lightstep_region.value, settings.lightstep_region.source) == (
+        "eu",
+        "WORKSPACE_OTEL_LIGHTSTEP_REGION",
+    )
+    rows = {name: (value, src) for name, value, src in settings.describe()}
+    assert rows["set_global"] == ("false", "argument")
+    off = disabled_settings(is_disabled({"OTEL_SDK_DISABLED": "true"}))
+    assert (off.flush_timeout.value, off.backend.value) == (5.0, "otlp")
+    assert off.set_global.value is False
+
+
+def test_a_secret_value_without_a_display_rule_is_never_shown() -> None:
+    """The generic display of a table option hides a value marked secret."""
+    from workspace_otel._options._provenance import from_variable
+    from workspace_otel._options._settings import _plain
+
+    shown = _plain(Setting("s3cr3t-value", from_variable("WORKSPACE_OTEL_X")), secret=True)
+    assert "s3cr3t" not in shown[0]
+    assert _plain(Setting(True, from_variable("WORKSPACE_OTEL_X")), secret=False)[0] == "true"

@@ -17,13 +17,16 @@ warnings) and the documentation's configuration tables.
 
 Adding an option:
 
-1. add an ``Option`` row to ``_table.OPTIONS`` (key, doc, variables, argument,
-   default, parser, ``secret``); a variable read outside configure() needs
-   nothing more: read it with ``_env.get`` where it is used;
-2. for a configure() option (``setting=True``): a field on ``Settings`` (and
-   ``Arguments`` if it has an argument), ``look_up(key, args.<name>, environ)``
-   in ``resolve()``, and how ``describe()`` shows it in ``_settings._SHOWN``;
-3. the code that uses the value. The docs tables and typo warnings follow.
+1. an ``Option`` row in ``_table.OPTIONS`` (key, doc, variables, argument,
+   default, parser, ``secret``). A variable read outside configure() needs
+   nothing more: read it with ``_env.get`` where it is used.
+2. a configure() option (``setting=True``) also needs its field on
+   ``Settings`` (and on ``Arguments`` when it has an argument); ``resolve()``
+   reads it from the table and ``describe()`` shows it with no further code,
+   unless it needs a rule of its own (``_resolve._OWN_RULES``) or a display
+   rule (``_settings._SHOWN``).
+3. the code that uses the value. Docs tables, ``_env.VARIABLES`` and the
+   typo warnings follow the table.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from workspace_otel._options import _lightstep
 from workspace_otel._options._lookup import look_up, raw
-from workspace_otel._options._provenance import DEFAULT, Origin, Setting, Source
+from workspace_otel._options._provenance import Origin, Setting, Source
 
 if TYPE_CHECKING:
     from workspace_otel.credentials import TokenSource
@@ -58,8 +58,9 @@ def resolve_env_credentials(
         ConfigurationError: the token source configuration is invalid.
     """
     source = credentials_from_env(environ)
+    chosen = raw(environ, _TOKEN_SOURCE) is not None
     if source is not None:
-        if raw(environ, _TOKEN_SOURCE):
+        if chosen:
             return Setting(source, Source(Origin.VARIABLE, _TOKEN_SOURCE))
         return Setting(source, Source(Origin.DEFAULT, _TOKEN_SOURCE, f"{_TOKEN_SOURCE} (auto)"))
     if backend == "lightstep" and raw(environ, _LS_ACCESS_TOKEN):
@@ -69,7 +70,11 @@ def resolve_env_credentials(
                 Origin.PRESET, _LS_ACCESS_TOKEN, f"{_LS_ACCESS_TOKEN} (backend lightstep fallback)"
             ),
         )
-    return Setting(None, DEFAULT)
+    if chosen:  # WORKSPACE_OTEL_TOKEN_SOURCE=none
+        return Setting(None, Source(Origin.VARIABLE, _TOKEN_SOURCE))
+    return Setting(
+        None, Source(Origin.DEFAULT, _TOKEN_SOURCE, f"{_TOKEN_SOURCE} (auto: none found)")
+    )
 
 
 def _lightstep_static_source(environ: Mapping[str, str]) -> TokenSource:

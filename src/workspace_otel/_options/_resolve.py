@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from workspace_otel import _sdk_variables
 from workspace_otel._links import trace_url_template
 from workspace_otel._options._credentials import (
-    resolve_backend,
     resolve_env_credentials,
     resolve_token_header,
 )
@@ -29,7 +28,7 @@ from workspace_otel._options._provenance import (
 )
 from workspace_otel._options._settings import Arguments, Settings, SignalSettings, uses_otlp
 from workspace_otel._options._signals import has_entry_point, resolve_signal
-from workspace_otel._options._table import OPTION
+from workspace_otel._options._table import OPTION, OPTIONS
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -57,6 +56,35 @@ SAMPLERS = (
     "parentbased_traceidratio",
 )
 _SAMPLER_ARG = "OTEL_TRACES_SAMPLER_ARG"
+
+
+# Settings resolved by a rule of their own (below or in a sibling module); every other
+# row marked ``setting`` in the table is read by look_up() alone.
+_OWN_RULES = frozenset(
+    {
+        "service_name",
+        "resource_attributes",
+        "env_resource_attributes",
+        "detectors",
+        "credentials",
+        "token_header",
+        "exporters",
+        "protocol",
+        "endpoint",
+        "sampler",
+        "propagators",
+        "trace_url",
+    }
+)
+
+
+def _table_only() -> list[str]:
+    return [o.key for o in OPTIONS if o.setting and o.key not in _OWN_RULES]
+
+
+def _argument(args: Arguments, key: str) -> Any:
+    argument = OPTION[key].argument
+    return None if argument is None else getattr(args, argument)
 
 
 def is_disabled(environ: Mapping[str, str]) -> Setting[bool]:
@@ -272,9 +300,9 @@ def resolve(
     Raises:
         ConfigurationError: an option or variable is invalid.
     """
-    disabled = is_disabled(environ)
-    backend = resolve_backend(environ, args.backend)
-    region: Setting[str] = look_up("lightstep_region", None, environ)
+    # Options without a rule of their own come straight from the table.
+    read = {key: look_up(key, _argument(args, key), environ) for key in _table_only()}
+    backend, region = read["backend"], read["lightstep_region"]
     resource_attributes: Setting[Mapping[str, Any]] = (
         Setting(_check_attributes(args.resource_attributes), ARGUMENT)
         if args.resource_attributes is not None
@@ -297,9 +325,7 @@ def resolve(
     )
     sampler, sampler_name = _sampler(args.sampler, environ)
     return Settings(
-        disabled=disabled,
-        backend=backend,
-        lightstep_region=region,
+        **read,
         service_name=_service_name(args.service_name, environ),
         resource_attributes=resource_attributes,
         env_resource_attributes=_resource_env(environ),
@@ -312,9 +338,7 @@ def resolve(
         sampler=sampler,
         sampler_name=sampler_name,
         propagators=_propagators(args.propagators),
-        set_global=look_up("set_global", args.set_global, environ),
         trace_url=_trace_url(environ),
-        flush_timeout=look_up("flush_timeout", args.flush_timeout, environ),
     )
 
 
@@ -327,10 +351,10 @@ def disabled_settings(disabled: Setting[bool]) -> Settings:
             name, off, Setting("http/protobuf", DEFAULT), Setting(None, disabled.source)
         )
 
+    defaults = {key: look_up(key, None, {}) for key in _table_only()}
+    defaults.update(disabled=disabled, set_global=Setting(False, disabled.source))
     return Settings(
-        disabled=disabled,
-        backend=Setting("otlp", DEFAULT),
-        lightstep_region=Setting("us", DEFAULT),
+        **defaults,
         service_name=Setting(None, DEFAULT),
         resource_attributes=Setting({}, DEFAULT),
         env_resource_attributes=Setting({}, DEFAULT),
@@ -343,9 +367,7 @@ def disabled_settings(disabled: Setting[bool]) -> Settings:
         sampler=Setting(None, DEFAULT),
         sampler_name=Setting("parentbased_always_on", DEFAULT),
         propagators=Setting(None, DEFAULT),
-        set_global=Setting(False, disabled.source),
         trace_url=Setting(None, DEFAULT),
-        flush_timeout=look_up("flush_timeout", None, {}),
     )
 
 

@@ -119,7 +119,8 @@ class Settings(NamedTuple):
                     for sig in (self.traces, self.metrics, self.logs):
                         rows.extend(_signal_rows(sig))
                 continue
-            shown = _SHOWN[option.key](self)
+            show = _SHOWN.get(option.key)
+            shown = show(self) if show else _plain(getattr(self, option.key), option.secret)
             if shown is not None:
                 rows.append((option.label or option.key, shown[0], str(shown[1])))
         return rows
@@ -161,16 +162,24 @@ def _row(setting: Setting[Any], shown: str | None) -> tuple[str, Any] | None:
     return None if shown is None else (shown, setting.source)
 
 
+def _plain(setting: Setting[Any], secret: bool) -> tuple[str, Any]:
+    """Show a value the table gives no display rule for: never a secret one."""
+    value = setting.value
+    if secret and value is not None:
+        return "(set, not shown)", setting.source
+    if value is None:
+        return "", setting.source
+    return (str(value).lower() if isinstance(value, bool) else str(value)), setting.source
+
+
 _Shown = Callable[[Settings], "tuple[str, Any] | None"]
 _SHOWN_PER_SIGNAL = frozenset({"exporters", "protocol", "endpoint"})
-# How each Settings attribute is shown (never a secret: a token source shows its kind).
+# How a Settings attribute is shown when str() is not right (never a secret: a token
+# source shows its kind); any other is shown by _plain().
 _SHOWN: Mapping[str, _Shown] = {
-    "disabled": lambda s: _row(s.disabled, str(s.disabled.value).lower()),
-    "backend": lambda s: _row(s.backend, s.backend.value),
     "lightstep_region": lambda s: _row(
         s.lightstep_region, s.lightstep_region.value if s.backend.value == "lightstep" else None
     ),
-    "service_name": lambda s: _row(s.service_name, s.service_name.value or ""),
     "resource_attributes": lambda s: _row(
         s.resource_attributes, _keys(s.resource_attributes.value)
     ),
@@ -181,11 +190,8 @@ _SHOWN: Mapping[str, _Shown] = {
     "credentials": lambda s: _row(
         s.credentials, s.credentials.value.kind if s.credentials.value else "none"
     ),
-    "token_header": lambda s: _row(s.token_header, s.token_header.value),
     "sampler": lambda s: _row(s.sampler_name, s.sampler_name.value),
     "propagators": lambda s: _row(s.propagators, _propagators(s.propagators.value)),
-    "set_global": lambda s: _row(s.set_global, str(s.set_global.value).lower()),
-    "trace_url": lambda s: _row(s.trace_url, s.trace_url.value or ""),
     "flush_timeout": lambda s: _row(s.flush_timeout, f"{s.flush_timeout.value:g}s"),
 }
 
