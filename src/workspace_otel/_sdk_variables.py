@@ -17,6 +17,10 @@ A variable set to an empty value is refused ("unset it"), except the span and
 attribute limits, where every supported SDK reads ``""`` as "no limit": an
 empty exporter timeout or compression is read as unset by recent SDKs but
 makes 1.39 (the oldest supported) raise.
+
+This module is one table (:data:`ROWS`) with the parsers its rows name and the
+check that walks it; the rows are most of its length, and splitting them from
+their parsers would put one fact in two places.
 """
 
 from __future__ import annotations

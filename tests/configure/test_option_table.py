@@ -97,6 +97,8 @@ def test_settings_are_frozen_comparable_and_picklable() -> None:
         first.backend = Setting("console", Source(Origin.ARGUMENT))  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         first.backend.value = "console"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        first.backend.source.kind = Origin.ARGUMENT
     copy = pickle.loads(pickle.dumps(first.traces))
     assert copy == first.traces
     assert copy.endpoint.source.kind is Origin.VARIABLE

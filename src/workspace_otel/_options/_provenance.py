@@ -43,9 +43,12 @@ class Source(str):
     def __new__(cls, kind: Origin, variable: str | None = None, text: str | None = None) -> Source:
         """Build a source; the text defaults to the variable name, else the kind."""
         self = super().__new__(cls, text or variable or kind.value)
-        self.kind = kind
-        self.variable = variable
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "variable", variable)
         return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Source is immutable: cannot set {name!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Source, (self.kind, self.variable, str(self)))
