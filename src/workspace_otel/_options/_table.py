@@ -9,7 +9,9 @@ the others are read by the module that uses them (detectors, token sources).
 
 This module and its parsers import neither ``typing`` nor ``dataclasses``:
 ``_env`` reads the table on the shell-start path of ``workspace-otel env``,
-which must stay that lean, so :class:`Option` is a plain class.
+which must stay that lean, so :class:`Option` is a plain class. The module's
+length is the table itself, one row per option: splitting it would give the
+options two homes.
 """
 
 from __future__ import annotations
