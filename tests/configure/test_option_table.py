@@ -162,3 +162,22 @@ def test_a_secret_value_without_a_display_rule_is_never_shown() -> None:
     shown = _plain(Setting("s3cr3t-value", from_variable("WORKSPACE_OTEL_X")), secret=True)
     assert "s3cr3t" not in shown[0]
     assert _plain(Setting(True, from_variable("WORKSPACE_OTEL_X")), secret=False)[0] == "true"
+
+
+@pytest.mark.parametrize(
+    ("environ", "kwargs", "row"),
+    [
+        ({}, {}, ("tracecontext,baggage", "default")),
+        ({"OTEL_PROPAGATORS": " b3 ,tracecontext"}, {}, ("b3,tracecontext", "OTEL_PROPAGATORS")),
+        ({"OTEL_PROPAGATORS": "b3"}, {"propagators": ["baggage"]}, ("baggage", "argument")),
+    ],
+)
+def test_the_propagators_row_shows_the_names_in_effect(
+    environ: dict[str, str], kwargs: dict[str, object], row: tuple[str, str]
+) -> None:
+    """describe() names the propagators in effect and where they came from."""
+    settings = _resolve(environ, **kwargs)
+    rows = {name: (value, src) for name, value, src in settings.describe()}
+    assert rows["propagators"] == row
+    if not kwargs:  # left to the API, which applies OTEL_PROPAGATORS itself
+        assert settings.propagators.value is None

@@ -150,25 +150,28 @@ def _sampler(
 
 
 def _propagators(
-    arg: TextMapPropagator | Sequence[str] | None,
-) -> Setting[TextMapPropagator | tuple[str, ...] | None]:
+    arg: TextMapPropagator | Sequence[str] | None, environ: Mapping[str, str]
+) -> tuple[Setting[TextMapPropagator | tuple[str, ...] | None], Setting[tuple[str, ...]]]:
+    """Return the propagators to install (``None``: leave the API's) and the names in effect."""
     if arg is None:
-        # The API already applies OTEL_PROPAGATORS when it is imported.
-        (var,) = OPTION["propagators"].variables
-        default = OPTION["propagators"].default
-        return Setting(None, Source(Origin.DEFAULT, var, f"{var} or default ({default})"))
+        # The API already applies OTEL_PROPAGATORS when it is imported: nothing to install.
+        names: Setting[str] = look_up("propagators", None, environ)
+        effective = tuple(
+            n.strip() for n in names.value.split(",") if n.strip()
+        )  # as the API reads them
+        return Setting(None, names.source), Setting(effective, names.source)
     if isinstance(arg, str):
         arg = [p for p in arg.split(",")]
     if isinstance(arg, Sequence):
-        names = tuple(p.strip().lower() for p in arg if p.strip())
-        for name in names:
+        chosen = tuple(p.strip().lower() for p in arg if p.strip())
+        for name in chosen:
             if name != "none" and not has_entry_point("opentelemetry_propagator", name):
                 raise ConfigurationError(
                     f"configure(propagators=...): propagator {name!r} is not installed; "
                     "use tracecontext, baggage, or install its package"
                 )
-        return Setting(names, ARGUMENT)
-    return Setting(arg, ARGUMENT)
+        return Setting(chosen, ARGUMENT), Setting(chosen, ARGUMENT)
+    return Setting(arg, ARGUMENT), Setting((type(arg).__name__,), ARGUMENT)
 
 
 def _resource_env(environ: Mapping[str, str]) -> Setting[Mapping[str, str]]:
@@ -324,6 +327,7 @@ def resolve(
         args, backend, (traces, metrics, logs), environ, credentials_from_env
     )
     sampler, sampler_name = _sampler(args.sampler, environ)
+    propagators, propagator_names = _propagators(args.propagators, environ)
     return Settings(
         **read,
         service_name=_service_name(args.service_name, environ),
@@ -337,7 +341,8 @@ def resolve(
         logs=logs,
         sampler=sampler,
         sampler_name=sampler_name,
-        propagators=_propagators(args.propagators),
+        propagators=propagators,
+        propagator_names=propagator_names,
         trace_url=_trace_url(environ),
     )
 
@@ -367,6 +372,7 @@ def disabled_settings(disabled: Setting[bool]) -> Settings:
         sampler=Setting(None, DEFAULT),
         sampler_name=Setting("parentbased_always_on", DEFAULT),
         propagators=Setting(None, DEFAULT),
+        propagator_names=Setting((), disabled.source),
         trace_url=Setting(None, DEFAULT),
     )
 

@@ -87,6 +87,7 @@ class Settings(NamedTuple):
     sampler: Setting[Sampler | None]
     sampler_name: Setting[str]
     propagators: Setting[TextMapPropagator | tuple[str, ...] | None]
+    propagator_names: Setting[tuple[str, ...]]
     set_global: Setting[bool]
     trace_url: Setting[str | None]
     flush_timeout: Setting[float]
@@ -152,12 +153,6 @@ def _detectors(value: tuple[ResourceDetector | str, ...] | None) -> str:
     return ",".join(d if isinstance(d, str) else type(d).__name__ for d in value)
 
 
-def _propagators(value: TextMapPropagator | tuple[str, ...] | None) -> str:
-    if value is None:
-        return "from OTEL_PROPAGATORS"
-    return ",".join(value) if isinstance(value, tuple) else type(value).__name__
-
-
 def _row(setting: Setting[Any], shown: str | None) -> tuple[str, Any] | None:
     return None if shown is None else (shown, setting.source)
 
@@ -191,7 +186,7 @@ _SHOWN: Mapping[str, _Shown] = {
         s.credentials, s.credentials.value.kind if s.credentials.value else "none"
     ),
     "sampler": lambda s: _row(s.sampler_name, s.sampler_name.value),
-    "propagators": lambda s: _row(s.propagators, _propagators(s.propagators.value)),
+    "propagators": lambda s: _row(s.propagator_names, ",".join(s.propagator_names.value) or "none"),
     "flush_timeout": lambda s: _row(s.flush_timeout, f"{s.flush_timeout.value:g}s"),
 }
 
