@@ -13,17 +13,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["exporter_kwargs"]
+__all__ = ["exporter_kwargs", "variable_for"]
 
 _DEFAULT_TIMEOUT = 10.0  # seconds: the SDK's default for OTEL_EXPORTER_OTLP_TIMEOUT
 
 
-def _get(environ: Mapping[str, str], signal: str, suffix: str) -> str | None:
+def variable_for(environ: Mapping[str, str], signal: str, suffix: str) -> str | None:
+    """Return the variable ``signal``'s exporter takes ``suffix`` from (``None``: unset).
+
+    The signal-specific ``OTEL_EXPORTER_OTLP_<SIGNAL>_<SUFFIX>`` wins over the
+    general ``OTEL_EXPORTER_OTLP_<SUFFIX>``; empty values count as unset.
+    """
     for name in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_{suffix}", f"OTEL_EXPORTER_OTLP_{suffix}"):
-        value = environ.get(name, "").strip()
-        if value:
-            return value
+        if environ.get(name, "").strip():
+            return name
     return None
+
+
+def _get(environ: Mapping[str, str], signal: str, suffix: str) -> str | None:
+    name = variable_for(environ, signal, suffix)
+    return environ[name].strip() if name is not None else None
 
 
 def exporter_kwargs(signal: str, protocol: str, environ: Mapping[str, str]) -> dict[str, Any]:

@@ -66,6 +66,11 @@ def _grpc_secure(endpoint: str, signal: Signal, environ: Mapping[str, str]) -> b
     return True
 
 
+def grpc_uses_tls(endpoint: str, signal: Signal, environ: Mapping[str, str]) -> bool:
+    """Whether ``build_exporters`` opens a TLS channel for ``signal`` (for the doctor)."""
+    return _grpc_secure(endpoint, signal, environ)
+
+
 def _session(source: TokenSource | None, header: str) -> requests.Session:
     if source is None:
         import requests

@@ -55,7 +55,7 @@ def test_json_document_shape() -> None:
     assert document["version"] == 1
     assert document["ok"] is False
     for check in document["checks"]:
-        assert set(check) == {"id", "title", "verdict", "summary", "evidence", "fix"}
+        assert set(check) == {"id", "title", "verdict", "summary", "evidence", "fix", "fixes"}
         assert check["verdict"] in ("ok", "warn", "fail", "skipped")
         assert isinstance(check["evidence"], dict)
 

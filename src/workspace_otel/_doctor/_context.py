@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -12,17 +9,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from workspace_otel import _env
-from workspace_otel._doctor._settings import Settings, parse_headers
+from workspace_otel._doctor._export_plan import ExportPlan
 from workspace_otel._guards import safe_read
 from workspace_otel._guards.redaction import register_secret, register_url
+from workspace_otel.credentials import Token, TokenSource
+from workspace_otel.errors import ConfigurationError
 
 __all__ = [
     "PLATFORM_SECRET_VARIABLES",
     "Context",
     "container_hints",
-    "decode_jwt",
     "iso",
     "seed_secrets",
 ]
@@ -87,9 +86,11 @@ class Context:
         endpoint_override: ``--endpoint``.
         now: Wall clock (seconds since the epoch).
         root: Filesystem root for platform and container markers.
-        settings: Effective trace-export settings.
-        options: configure()'s resolved settings (``None`` when unavailable or invalid).
         container: Callable returning the hints that this runs in a container.
+        plan: configure()'s resolved settings (``None`` when they are invalid).
+        plan_error: Why they could not be resolved (a ConfigurationError's message).
+        token_source: The token source configure() attaches, or the environment's
+            when the settings are invalid.
     """
 
     environ: Mapping[str, str]
@@ -98,21 +99,21 @@ class Context:
     endpoint_override: str | None
     now: Callable[[], float]
     root: Path
-    settings: Settings
     container: Callable[[Context], list[str]]
-    options: Any = None
-    options_error: str | None = None
+    plan: ExportPlan | None = None
+    plan_error: ConfigurationError | None = None
     platform: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     attribute_sources: dict[str, str] = field(default_factory=dict)
-    token_source: Any = None
+    token_source: TokenSource | None = None
     token_source_error: str | None = None
-    token: Any = None
+    token: Token | None = None
     token_claims: dict[str, Any] = field(default_factory=dict)
     token_header: dict[str, Any] = field(default_factory=dict)
     token_failed: bool = False
     clock_skew: float | None = None
     endpoint_accepted: bool = False
+    endpoint_outcome: str = ""
 
 
 def iso(seconds: float | None) -> str | None:
@@ -123,27 +124,6 @@ def iso(seconds: float | None) -> str | None:
         return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="seconds")
     except (OverflowError, OSError, ValueError):
         return str(seconds)
-
-
-def _b64json(segment: str) -> dict[str, Any] | None:
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """Return the unverified ``(header, claims)`` of a compact JWT, or ``None``."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    header = _b64json(parts[0])
-    claims = _b64json(parts[1])
-    if header is None or claims is None:
-        return None
-    return header, claims
 
 
 def seed_secrets(environ: Mapping[str, str]) -> None:
@@ -163,8 +143,11 @@ def seed_secrets(environ: Mapping[str, str]) -> None:
         if certain or likely:
             register_secret(value)
         if upper.endswith("_HEADERS") and upper.startswith("OTEL_"):
-            for header_value in parse_headers(value).values():
+            # Every entry's value, well-formed or not (no parser that logs what it skips).
+            for item in value.split(","):
+                header_value = item.partition("=")[2].strip()
                 register_secret(header_value)
+                register_secret(unquote(header_value))
         if "://" in value and ("@" in value or "?" in value):
             register_url(value)
     for name in ("WORKSPACE_OTEL_TOKEN_SOURCE", "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"):

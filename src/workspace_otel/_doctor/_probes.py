@@ -25,7 +25,7 @@ __all__ = [
     "call_with_timeout",
     "grpc_export",
     "http_export",
-    "resolve",
+    "lookup_addresses",
     "tcp_connect",
     "tls_handshake",
 ]
@@ -76,7 +76,7 @@ def call_with_timeout(fn: Callable[[], _T], timeout: float) -> _T:
     return result
 
 
-def resolve(host: str, port: int, timeout: float) -> list[str]:
+def lookup_addresses(host: str, port: int, timeout: float) -> list[str]:
     """Resolve ``host`` to its addresses (bounded by ``timeout``).
 
     Raises:

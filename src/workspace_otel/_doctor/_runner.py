@@ -8,18 +8,20 @@ import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from workspace_otel._doctor import _integrations
+from workspace_otel._doctor._configuration_check import check_configuration
 from workspace_otel._doctor._context import (
     Context,
     container_hints,
     seed_secrets,
     wall_clock,
 )
-from workspace_otel._doctor._endpoint_check import check_end_to_end, check_endpoint
-from workspace_otel._doctor._local_checks import check_configuration, check_git, check_platform
-from workspace_otel._doctor._redact import LogCapture
+from workspace_otel._doctor._end_to_end_check import check_end_to_end
+from workspace_otel._doctor._endpoint_check import check_endpoint
+from workspace_otel._doctor._export_plan import plan_exports
+from workspace_otel._doctor._git_check import check_git
+from workspace_otel._doctor._log_capture import LogCapture
+from workspace_otel._doctor._platform_check import check_platform
 from workspace_otel._doctor._report import Check, Report
-from workspace_otel._doctor._settings import resolve
 from workspace_otel._doctor._token_check import check_token
 from workspace_otel._guards.redaction import register_url, scrub
 from workspace_otel.errors import ConfigurationError
@@ -63,27 +65,34 @@ def build_context(
         endpoint_override=endpoint,
         now=now or wall_clock,
         root=root,
-        settings=resolve(env, endpoint),
         container=container or container_hints,
     )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ctx.plan = plan_exports(env, endpoint)
+            ctx.token_source = ctx.plan.token_source
+            if ctx.token_source is None and ctx.plan.options.credentials.source.startswith(
+                "not needed"
+            ):
+                # configure() fetches no token now; check 4 still tries the configured one.
+                _token_source_alone(ctx)
+        except ConfigurationError as exc:
+            ctx.plan_error = exc
+            _token_source_alone(ctx)
+    return ctx
+
+
+def _token_source_alone(ctx: Context) -> None:
+    """The environment's token source, for check 4 when the other settings are invalid."""
+    from workspace_otel.credentials import token_source_from_env
+
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ctx.token_source = _integrations.token_source_from_env(env)
+        ctx.token_source = token_source_from_env(ctx.environ)
     except ConfigurationError as exc:
         ctx.token_source_error = str(exc)
     except Exception as exc:  # noqa: BLE001 - reported by the token check
         ctx.token_source_error = f"cannot build the token source ({type(exc).__name__})"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ctx.options = _integrations.resolve_options(env)
-    except ConfigurationError as exc:
-        if str(exc) != ctx.token_source_error:
-            ctx.options_error = str(exc)
-    except Exception as exc:  # noqa: BLE001 - reported by the configuration check
-        ctx.options_error = f"configure() settings could not be resolved ({type(exc).__name__})"
-    return ctx
 
 
 def _guarded(ctx: Context, check: Check, function: CheckFunction) -> None:

@@ -6,10 +6,12 @@ import os
 import shutil
 from typing import Any
 
-from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Context, decode_jwt, iso
+from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Context, iso
 from workspace_otel._doctor._probes import call_with_timeout
+from workspace_otel._doctor._rejection_advice import source_suggestion
 from workspace_otel._doctor._report import Check, Finding, Verdict
 from workspace_otel._guards.redaction import fingerprint, register_secret
+from workspace_otel.credentials import _jwt
 from workspace_otel.errors import ConfigurationError, TokenError
 
 __all__ = ["CODE_HOST_PREFIXES", "check_token"]
@@ -154,6 +156,13 @@ def _platform_credential(ctx: Context, value: str) -> str | None:
     return None
 
 
+def _resolved_source(ctx: Context) -> str:
+    """The credentials row of check 3, in the same words: ``none (from <what decided it>)``."""
+    if ctx.plan is None:
+        return f"none (WORKSPACE_OTEL_TOKEN_SOURCE={_spec(ctx)} configures no source here)"
+    return f"none (from {ctx.plan.options.credentials.source})"
+
+
 def check_token(ctx: Context, check: Check) -> None:
     """Obtain a token from the configured source and judge it."""
     if ctx.token_source_error:
@@ -172,11 +181,17 @@ def check_token(ctx: Context, check: Check) -> None:
             )
             return
         check.verdict = "skipped"
-        check.summary = "no token source configured: exports carry no credential"
-        check.evidence["token source"] = _spec(ctx)
+        check.evidence["token source"] = _resolved_source(ctx)
+        check.summary = (
+            f"no token source ({check.evidence['token source']}): exports carry no credential"
+        )
         return
     kind = str(getattr(source, "kind", "?"))
     check.evidence["source"] = _describe(source)
+    if ctx.plan is not None and ctx.plan.token_source is None:
+        check.evidence["used by configure()"] = (
+            f"not now: {ctx.plan.options.credentials.source}; checked for when an endpoint is set"
+        )
     if not _precheck(ctx, check):
         ctx.token_failed = True
         return
@@ -241,7 +256,7 @@ def _describe(source: Any) -> str:
 def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: str) -> None:
     now = ctx.now()
     check.evidence["fingerprint"] = fingerprint(value)
-    decoded = decode_jwt(value)
+    decoded = _jwt.decode(value)
     audience_setting = ctx.environ.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip()
     if kind == "oauth2":
         audience_setting = ctx.environ.get("WORKSPACE_OTEL_OAUTH2_AUDIENCE", "").strip()
@@ -252,9 +267,7 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
                 "warn",
                 f"{reason}: it would hand a code-hosting / workspace credential to a telemetry "
                 "backend",
-                "Use a telemetry-only credential instead: the workspace identity token "
-                "(WORKSPACE_OTEL_TOKEN_SOURCE=gitpod with WORKSPACE_OTEL_TOKEN_AUDIENCE), OAuth2 "
-                "client credentials, or a backend key from a secret file (file:PATH).",
+                f"Use a telemetry-only credential instead: {source_suggestion(ctx.platform)}.",
             )
         )
     if decoded is None:
@@ -267,14 +280,13 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
         return
     header, claims = decoded
     ctx.token_claims, ctx.token_header = claims, header
-    aud = claims.get("aud")
-    audiences = [aud] if isinstance(aud, str) else [str(a) for a in aud or []]
-    iat, nbf, exp = (_number(claims.get(k)) for k in ("iat", "nbf", "exp"))
+    audiences = list(_jwt.audiences(claims))
+    iat, nbf, exp = (_jwt.numeric_date(claims, k, strict=False) for k in ("iat", "nbf", "exp"))
     check.evidence.update(
         {
             "format": "JWT",
-            "issuer": claims.get("iss"),
-            "subject": claims.get("sub"),
+            "issuer": _jwt.string_claim(claims, "iss"),
+            "subject": _jwt.string_claim(claims, "sub"),
             "audience": audiences or None,
             "issued at": iso(iat),
             "not before": iso(nbf),
@@ -307,7 +319,7 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
                 _CLOCK_FIX
                 if fresh
                 else f"Replace the token in {_token_home(ctx)} with a fresh one, or use a "
-                "refreshing source (gitpod, oauth2, command:...).",
+                f"refreshing source: {source_suggestion(ctx.platform)}.",
             )
         )
     if nbf is not None and nbf > now + _SKEW_FAIL:
@@ -342,9 +354,3 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
         check.summary = (
             f"{kind} token from {claims.get('iss', '?')} for {', '.join(audiences) or '?'} ({left})"
         )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
