@@ -191,6 +191,8 @@ def _workspace_with_sources(environ: Mapping[str, str]) -> tuple[dict[str, Any],
         try:
             attrs, producers = with_sources(environ=environ)
             return dict(attrs), {k: str(v) for k, v in producers.items()}
+        except ConfigurationError:
+            raise  # an invalid WORKSPACE_OTEL_* value is refused, never dropped silently
         except Exception:
             _logger.warning("workspace resource detection failed; workspace attributes are missing")
             _logger.debug("workspace detection failure", exc_info=True)

@@ -136,8 +136,8 @@ def _check_baggage(ctx: Context, check: Check) -> None:
             check.add(
                 Finding(
                     "warn",
-                    f"WORKSPACE_OTEL_BAGGAGE is set but the propagators ({propagators.value}, "
-                    f"from {propagators.source}) carry no baggage: nothing is sent",
+                    "WORKSPACE_OTEL_BAGGAGE is set but OTEL_PROPAGATORS has no baggage "
+                    f"({propagators.value}, from {propagators.source}): nothing is sent",
                     "Add baggage to OTEL_PROPAGATORS (e.g. tracecontext,baggage).",
                 )
             )
