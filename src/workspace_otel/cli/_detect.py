@@ -11,7 +11,6 @@ from typing import TextIO
 
 from workspace_otel._guards.redaction import scrub, scrub_known
 from workspace_otel.errors import ConfigurationError
-from workspace_otel.resources._attributes import AttrValue
 
 RESOURCE_ATTRIBUTES_SOURCE = "env:OTEL_RESOURCE_ATTRIBUTES"
 SERVICE_NAME_SOURCE = "env:OTEL_SERVICE_NAME"
@@ -42,7 +41,7 @@ def _as_an_unnamed_program() -> Iterator[None]:
 
 def resolve(
     environ: Mapping[str, str] | None = None,
-) -> tuple[dict[str, AttrValue], dict[str, str]]:
+) -> tuple[dict[str, object], dict[str, str]]:
     """Return the attributes ``configure()`` would export and what produced each.
 
     Both come from configure()'s own functions: the settings from
@@ -60,7 +59,7 @@ def resolve(
     settings = _options.resolve(_options.Arguments(traces=False, metrics=False, logs=False), env)
     with _as_an_unnamed_program():
         resource, produced_by = build_resource(settings, env)
-    attrs: dict[str, AttrValue] = {
+    attrs: dict[str, object] = {
         key: value for key, value in resource.attributes.items() if key not in _PER_PROCESS
     }
     sources = {
@@ -69,13 +68,13 @@ def resolve(
     return attrs, sources
 
 
-def _show(value: AttrValue) -> str:
+def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def _table(attrs: Mapping[str, AttrValue], sources: Mapping[str, str]) -> str:
+def _table(attrs: Mapping[str, object], sources: Mapping[str, str]) -> str:
     rows = [("ATTRIBUTE", "VALUE", "SOURCE")]
     rows += [(key, _show(attrs[key]), sources.get(key, "")) for key in sorted(attrs)]
     width0 = max(len(r[0]) for r in rows)
