@@ -185,3 +185,16 @@ def test_no_endpoint_end_to_end_says_so() -> None:
     assert check["verdict"] == "skipped"
     assert "no endpoint configured" in check["summary"]
     assert "did not accept" not in check["summary"]
+
+
+def test_end_to_end_names_why_the_endpoint_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an endpoint that does not answer, check 6 repeats check 5's outcome, not a guess."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+
+    outcome = run(timeout=1.0)
+
+    endpoint = outcome.check("endpoint")
+    e2e = outcome.check("end_to_end")
+    assert endpoint["verdict"] == "fail"
+    assert e2e["verdict"] == "skipped"
+    assert endpoint["summary"] in e2e["summary"]

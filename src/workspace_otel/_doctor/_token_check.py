@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from typing import Any
 
 from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Context, iso
@@ -24,7 +23,6 @@ _CLOCK_FIX = (
     "Sync this machine's clock with NTP (sudo timedatectl set-ntp true, or restart a "
     "workspace that was suspended); if this clock is right, the token issuer's is wrong."
 )
-_CLI_NAMES = ("gp", "gitpod", "ona")
 
 
 def _spec(ctx: Context) -> str:
@@ -64,30 +62,27 @@ def _in_gitlab(ctx: Context) -> bool:
     return ctx.environ.get("GITLAB_CI", "").strip().lower() == "true"
 
 
-def _cli_on_path(ctx: Context) -> str | None:
-    path = ctx.environ.get("PATH", os.defpath)
-    for name in _CLI_NAMES:
-        found = shutil.which(name, path=path)
-        if found:
-            return found
-    return None
-
-
 def _precheck(ctx: Context, check: Check) -> bool:
     """Catch configuration mistakes before fetching; return False to stop."""
-    kind = getattr(ctx.token_source, "kind", None)
-    if kind == "gitpod" and _cli_on_path(ctx) is None:
-        check.add(
-            Finding(
-                "fail",
-                "the gitpod token source needs the platform CLI (gp on Gitpod Classic, gitpod "
-                "or ona on Ona) but none is on PATH",
-                "Run inside a Gitpod / Ona workspace terminal where gp (or gitpod / ona) is on "
-                "PATH, or set WORKSPACE_OTEL_TOKEN_SOURCE to another source (file:PATH, "
-                "command:CMDLINE, oauth2).",
+    from workspace_otel.credentials._gitpod_source import GitpodTokenSource
+
+    source = ctx.token_source
+    kind = getattr(source, "kind", None)
+    if isinstance(source, GitpodTokenSource) and source.audience:
+        names = " / ".join(source.candidates())
+        try:
+            source.command()  # the source's own lookup of its CLI on PATH
+        except TokenError:
+            check.add(
+                Finding(
+                    "fail",
+                    f"the gitpod token source needs the platform CLI ({names}) but none is on "
+                    "PATH",
+                    f"Run inside a Gitpod / Ona workspace terminal where {names} is on PATH, or "
+                    f"choose another token source: {source_suggestion(ctx.platform)}.",
+                )
             )
-        )
-        return False
+            return False
     if kind == "github-actions" and not ctx.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
         check.add(
             Finding(
