@@ -76,8 +76,7 @@ def _precheck(ctx: Context, check: Check) -> bool:
             check.add(
                 Finding(
                     "fail",
-                    f"the gitpod token source needs the platform CLI ({names}) but none is on "
-                    "PATH",
+                    f"the gitpod token source needs the platform CLI ({names}) but none is on PATH",
                     f"Run inside a Gitpod / Ona workspace terminal where {names} is on PATH, or "
                     f"choose another token source: {source_suggestion(ctx.platform)}.",
                 )
