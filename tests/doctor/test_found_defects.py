@@ -198,3 +198,18 @@ def test_end_to_end_names_why_the_endpoint_refused(monkeypatch: pytest.MonkeyPat
     assert endpoint["verdict"] == "fail"
     assert e2e["verdict"] == "skipped"
     assert endpoint["summary"] in e2e["summary"]
+
+
+def test_protocol_fix_names_the_setting_that_decided_the_protocol(
+    monkeypatch: pytest.MonkeyPatch, token_server: TokenServer
+) -> None:
+    """The exporter name beats OTEL_EXPORTER_OTLP_PROTOCOL: the fix changes the exporter name."""
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp_proto_grpc")
+    monkeypatch.setenv("WORKSPACE_OTEL_TOKEN", token_server.mint())
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+
+    check = run(timeout=1.0).check("configuration")
+
+    assert "the token is not sent" in check["summary"]
+    assert "OTEL_TRACES_EXPORTER=otlp_proto_http" in check["fix"]
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL" not in check["fix"]

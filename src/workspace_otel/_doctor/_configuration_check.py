@@ -207,7 +207,7 @@ def _check_conflicts(ctx: Context, plan: ExportPlan, check: Check) -> None:
                 "the OTLP gRPC exporter never consults credential providers on an insecure "
                 "channel, so the token is not sent",
                 "Use an https:// endpoint (TLS) for gRPC, or set "
-                "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf with the collector's HTTP port.",
+                f"{plan.protocol_switch('http/protobuf')} with the collector's HTTP port.",
             )
         )
     if plan.traces_url and source_configured and not grpc:

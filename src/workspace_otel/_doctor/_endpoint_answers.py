@@ -55,8 +55,8 @@ def interpret_http(
             Finding(
                 "fail",
                 f"the endpoint refused application/x-protobuf ({label})",
-                "Point the endpoint at an OTLP/HTTP receiver (a collector's port 4318), or use "
-                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc if this is a gRPC port.",
+                "Point the endpoint at an OTLP/HTTP receiver (a collector's port 4318), or set "
+                f"{plan.protocol_switch('grpc')} if this is a gRPC port.",
             )
         )
         return
@@ -190,7 +190,7 @@ def interpret_grpc(
                 "fail",
                 "no OTLP TraceService at this address (UNIMPLEMENTED): is it the HTTP port?",
                 "Use the collector's gRPC port (4317), or set "
-                "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf for port 4318.",
+                f"{plan.protocol_switch('http/protobuf')} for port 4318.",
             )
         )
         return

@@ -149,6 +149,19 @@ class ExportPlan:
         )
         return settings, environ
 
+    def protocol_switch(self, protocol: str) -> str:
+        """The setting that makes traces use ``protocol``, where the current one was decided.
+
+        ``OTEL_TRACES_EXPORTER=otlp_proto_grpc`` beats the protocol variables, so
+        then the exporter name is what to change.
+        """
+        source = self.traces.protocol.source
+        if source == "OTEL_TRACES_EXPORTER":
+            name = "otlp_proto_grpc" if protocol == "grpc" else "otlp_proto_http"
+            return f"OTEL_TRACES_EXPORTER={name}"
+        variable = source if source.startswith("OTEL_EXPORTER_OTLP_") else None
+        return f"{variable or 'OTEL_EXPORTER_OTLP_PROTOCOL'}={protocol}"
+
     @property
     def grpc_secure(self) -> bool:
         """Whether the gRPC channel uses TLS (and so carries the token), as the builder decides."""

@@ -107,8 +107,8 @@ def rejection_fix(
     header = plan.token_header
     if grpc_insecure and ctx.token is not None:
         return (
-            "Use an https:// (TLS) endpoint for gRPC so the token is sent, or switch to "
-            "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf."
+            "Use an https:// (TLS) endpoint for gRPC so the token is sent, or set "
+            f"{plan.protocol_switch('http/protobuf')}."
         )
     if ctx.token_source is None:
         static = plan.headers.get(header)
