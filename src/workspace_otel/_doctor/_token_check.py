@@ -16,7 +16,6 @@ from workspace_otel.errors import ConfigurationError, TokenError
 __all__ = ["CODE_HOST_PREFIXES", "check_token"]
 
 CODE_HOST_PREFIXES = ("ghp_", "ghu_", "gho_", "ghs_", "ghr_", "github_pat_", "glpat-")
-_FRESH_KINDS = ("gitpod", "oauth2", "github-actions", "gce-metadata")
 _SKEW_WARN = 60.0
 _SKEW_FAIL = 300.0  # the Collector's oidc authenticator allows 5 minutes on nbf
 _CLOCK_FIX = (
@@ -148,6 +147,11 @@ def _platform_credential(ctx: Context, value: str) -> str | None:
     if value.startswith(CODE_HOST_PREFIXES):
         return "the telemetry token looks like a GitHub / GitLab token (by its prefix)"
     return None
+
+
+def _mints_fresh_tokens(ctx: Context) -> bool:
+    """The source's own word: every fetch returns a newly issued token."""
+    return bool(getattr(ctx.token_source, "mints_fresh_tokens", False))
 
 
 def _resolved_source(ctx: Context) -> str:
@@ -291,7 +295,7 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
     )
     if iat is not None:
         skew = iat - now
-        if skew > _SKEW_WARN or (kind in _FRESH_KINDS and -skew > _SKEW_FAIL):
+        if skew > _SKEW_WARN or (_mints_fresh_tokens(ctx) and -skew > _SKEW_FAIL):
             ctx.clock_skew = skew
             check.evidence["clock skew"] = f"{skew:+.0f} s (token iat minus local time)"
             direction = "behind" if skew > 0 else "ahead of"
@@ -305,7 +309,7 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
                 )
             )
     if exp is not None and exp <= now:
-        fresh = kind in _FRESH_KINDS or kind == "command"
+        fresh = _mints_fresh_tokens(ctx) or kind == "command"
         check.add(
             Finding(
                 "fail",
