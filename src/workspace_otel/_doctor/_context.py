@@ -26,7 +26,7 @@ __all__ = [
     "seed_secrets",
 ]
 
-# platforms.md section 12: credentials that live in workspace / CI environments.
+# Credentials that workspace platforms and CI systems put in the environment.
 PLATFORM_SECRET_VARIABLES = (
     "GITHUB_TOKEN",
     "GH_TOKEN",
@@ -129,9 +129,9 @@ def iso(seconds: float | None) -> str | None:
 def seed_secrets(environ: Mapping[str, str]) -> None:
     """Register every secret the environment holds or points at.
 
-    Covers secret-looking variables, the platform credentials of
-    platforms.md section 12, header values, URL user-info and the contents of
-    ``file:`` token sources and client-secret files.
+    Covers secret-looking variables, the credentials workspace platforms and
+    CI systems set, header values, URL user-info and the contents of ``file:``
+    token sources and client-secret files.
     """
     for name, value in environ.items():
         upper = name.upper()
