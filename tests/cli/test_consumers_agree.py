@@ -23,7 +23,7 @@ from tests.cli.conftest import MakeRepo, cli_env, run_cli
 from tests.harness.token_server import TokenServer
 from workspace_otel import _env, configure
 from workspace_otel._guards.redaction import display_url
-from workspace_otel.cli._detect import resolve as detect_attributes
+from workspace_otel.cli._detect import exported_attributes as detect_attributes
 from workspace_otel.cli._doctor import run_doctor
 from workspace_otel.credentials import _shared
 from workspace_otel.errors import ConfigurationError

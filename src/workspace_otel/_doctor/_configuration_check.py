@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workspace_otel import _env
-from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._export_plan import ExportPlan, effective_propagators, explain_error
 from workspace_otel._doctor._report import Check, Finding
 from workspace_otel._guards import egress
@@ -23,7 +23,7 @@ from workspace_otel.errors import ConfigurationError
 __all__ = ["check_configuration"]
 
 
-def _unknown_variables(ctx: Context, check: Check) -> None:
+def _unknown_variables(ctx: Diagnosis, check: Check) -> None:
     for name, closest in _env.likely_typos(ctx.environ):
         if closest:
             check.add(
@@ -49,7 +49,7 @@ def _error(check: Check, exc: ConfigurationError) -> None:
     check.add(Finding("fail", problem, fix))
 
 
-def _settings_rows(ctx: Context, plan: ExportPlan) -> dict[str, str]:
+def _settings_rows(ctx: Diagnosis, plan: ExportPlan) -> dict[str, str]:
     rows: dict[str, str] = {}
     for option, value, source in plan.options.describe():
         rows[option] = f"{value or '-'} (from {source})"
@@ -73,7 +73,7 @@ def _settings_rows(ctx: Context, plan: ExportPlan) -> dict[str, str]:
     return rows
 
 
-def check_configuration(ctx: Context, check: Check) -> None:
+def check_configuration(ctx: Diagnosis, check: Check) -> None:
     """Effective settings with provenance, unknown variables, invalid values and conflicts."""
     _unknown_variables(ctx, check)
     if ctx.plan_error is not None and str(ctx.plan_error) != ctx.token_source_error:
@@ -114,7 +114,7 @@ def check_configuration(ctx: Context, check: Check) -> None:
             check.summary = f"traces: {names} ({plan.traces.exporters.source})"
 
 
-def _check_baggage(ctx: Context, check: Check) -> None:
+def _check_baggage(ctx: Diagnosis, check: Check) -> None:
     """WORKSPACE_OTEL_BAGGAGE / _TO_SPANS: valid, and baggage among the effective propagators."""
     from workspace_otel import _baggage
 
@@ -174,7 +174,7 @@ def _check_endpoint_path(plan: ExportPlan, check: Check) -> None:
     )
 
 
-def _check_conflicts(ctx: Context, plan: ExportPlan, check: Check) -> None:
+def _check_conflicts(ctx: Diagnosis, plan: ExportPlan, check: Check) -> None:
     source_configured = plan.token_source is not None
     header = plan.token_header
     grpc = plan.protocol == "grpc"

@@ -20,7 +20,7 @@ from workspace_otel.errors import ConfigurationError
 
 __all__ = [
     "PLATFORM_SECRET_VARIABLES",
-    "Context",
+    "Diagnosis",
     "container_hints",
     "iso",
     "seed_secrets",
@@ -76,7 +76,7 @@ _MAX_SECRET_FILE = 64 * 1024
 
 
 @dataclass
-class Context:
+class Diagnosis:
     """Inputs of a doctor run and what earlier checks learnt.
 
     Attributes:
@@ -99,7 +99,7 @@ class Context:
     endpoint_override: str | None
     now: Callable[[], float]
     root: Path
-    container: Callable[[Context], list[str]]
+    container: Callable[[Diagnosis], list[str]]
     plan: ExportPlan | None = None
     plan_error: ConfigurationError | None = None
     platform: str | None = None
@@ -195,7 +195,7 @@ def _add_file(path: str) -> None:
 _CGROUP_HINTS = ("docker", "kubepods", "containerd", "libpod", "podman", "lxc", "crio")
 
 
-def container_hints(ctx: Context) -> list[str]:
+def container_hints(ctx: Diagnosis) -> list[str]:
     """Return why this process looks like it runs in a container (empty: it does not)."""
     hints: list[str] = []
     root = ctx.root

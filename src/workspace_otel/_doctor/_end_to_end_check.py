@@ -12,7 +12,7 @@ import io
 import logging
 from typing import Any
 
-from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._endpoint_check import NO_ENDPOINT, skip_reason
 from workspace_otel._doctor._log_capture import LogCapture
 from workspace_otel._doctor._report import Check, Finding
@@ -24,7 +24,7 @@ __all__ = ["check_end_to_end"]
 _LOGGERS = ("opentelemetry", "workspace_otel", "grpc")
 
 
-def _why_skipped(ctx: Context) -> str | None:
+def _why_skipped(ctx: Diagnosis) -> str | None:
     reason = skip_reason(ctx)
     if reason is not None:
         if reason.startswith(NO_ENDPOINT):
@@ -35,7 +35,7 @@ def _why_skipped(ctx: Context) -> str | None:
     return None
 
 
-def _test_span(ctx: Context) -> Any:
+def _test_span(ctx: Diagnosis) -> Any:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 
@@ -58,7 +58,7 @@ def _test_span(ctx: Context) -> Any:
     return ended[0]
 
 
-def _export(ctx: Context, span: Any, check: Check) -> bool:
+def _export(ctx: Diagnosis, span: Any, check: Check) -> bool:
     """Build the trace exporter as configure() does and export ``span``; ``True``: delivered."""
     from opentelemetry.sdk.trace.export import SpanExportResult
 
@@ -83,7 +83,7 @@ def _export(ctx: Context, span: Any, check: Check) -> bool:
             session.close()
 
 
-def check_end_to_end(ctx: Context, check: Check) -> None:
+def check_end_to_end(ctx: Diagnosis, check: Check) -> None:
     """Send one real span through the library's exporter with the library's authentication."""
     reason = _why_skipped(ctx)
     if reason is not None:

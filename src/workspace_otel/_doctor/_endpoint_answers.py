@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._export_plan import ExportPlan
 from workspace_otel._doctor._probes import GrpcAnswer, HttpAnswer, ProbeFailure, http_export
 from workspace_otel._doctor._rejection_advice import rejection_fix, sent_description
@@ -24,7 +24,7 @@ _LIGHTSTEP_PATH = "/traces/otlp/v0.9"
 
 
 def interpret_http(
-    ctx: Context,
+    ctx: Diagnosis,
     plan: ExportPlan,
     check: Check,
     url: str,
@@ -32,6 +32,7 @@ def interpret_http(
     answer: HttpAnswer,
     token_sent: bool,
 ) -> None:
+    """Judge the HTTP status of the empty export (accepted, refused credentials, wrong path...)."""
     status = answer.status
     label = f"{status} {answer.reason}".strip()
     if 200 <= status < 300:
@@ -115,7 +116,7 @@ def interpret_http(
 
 
 def _wrong_path(
-    ctx: Context, s: ExportPlan, check: Check, url: str, headers: Mapping[str, str], label: str
+    ctx: Diagnosis, s: ExportPlan, check: Check, url: str, headers: Mapping[str, str], label: str
 ) -> None:
     parts = urlsplit(url)
     base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
@@ -166,7 +167,12 @@ _GRPC_UNAVAILABLE_TLS = ("ssl", "handshake", "certificate", "tls")
 
 
 def interpret_grpc(
-    ctx: Context, plan: ExportPlan, check: Check, answer: GrpcAnswer, secure: bool, token_sent: bool
+    ctx: Diagnosis,
+    plan: ExportPlan,
+    check: Check,
+    answer: GrpcAnswer,
+    secure: bool,
+    token_sent: bool,
 ) -> None:
     code = answer.code
     if code == "OK":

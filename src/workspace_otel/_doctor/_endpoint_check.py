@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._endpoint_answers import interpret_grpc, interpret_http
 from workspace_otel._doctor._export_plan import ExportPlan
 from workspace_otel._doctor._probes import (
@@ -38,7 +38,7 @@ _NOT_SENT = "not sent: the OTLP gRPC exporter skips credential providers on inse
 NO_ENDPOINT = "no endpoint configured"
 
 
-def skip_reason(ctx: Context) -> str | None:
+def skip_reason(ctx: Diagnosis) -> str | None:
     """Why no OTLP export of traces would happen (``None``: one would), from the plan."""
     plan = ctx.plan
     if plan is None:
@@ -54,7 +54,7 @@ def skip_reason(ctx: Context) -> str | None:
     return None
 
 
-def check_endpoint(ctx: Context, check: Check) -> None:
+def check_endpoint(ctx: Diagnosis, check: Check) -> None:
     """DNS, TCP, TLS, then an empty OTLP export request carrying the token."""
     try:
         _probe(ctx, check)
@@ -62,7 +62,7 @@ def check_endpoint(ctx: Context, check: Check) -> None:
         ctx.endpoint_outcome = check.summary
 
 
-def _probe(ctx: Context, check: Check) -> None:
+def _probe(ctx: Diagnosis, check: Check) -> None:
     reason = skip_reason(ctx)
     plan = ctx.plan
     if plan is not None and reason is not None and reason.startswith(NO_ENDPOINT):
@@ -131,7 +131,7 @@ def _bracket(host: str) -> str:
 
 
 def _reach(
-    ctx: Context,
+    ctx: Diagnosis,
     s: ExportPlan,
     check: Check,
     host: str,
@@ -220,7 +220,7 @@ def _tls_fix(s: ExportPlan, exc: ProbeFailure, host: str, grpc: bool) -> str:
 
 
 def _http(
-    ctx: Context,
+    ctx: Diagnosis,
     s: ExportPlan,
     check: Check,
     url: str,
@@ -252,7 +252,7 @@ def _http(
 
 
 def _grpc(
-    ctx: Context,
+    ctx: Diagnosis,
     s: ExportPlan,
     check: Check,
     target: str,

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._export_plan import explain_error
 from workspace_otel._doctor._report import Check, Finding
 from workspace_otel._guards.redaction import display_url
@@ -30,7 +30,7 @@ _GIT_TIMEOUT = 3.0
 """Seconds the doctor lets ``git version`` run (a hanging ``git`` must not hang it)."""
 
 
-def check_git(ctx: Context, check: Check) -> None:
+def check_git(ctx: Diagnosis, check: Check) -> None:
     """Repository found, branch / commit / remote read, or the git problem."""
     from workspace_otel.resources._base import Context as DetectionContext
 
@@ -83,7 +83,7 @@ def check_git(ctx: Context, check: Check) -> None:
         check.summary = f"{branch} at {commit}" if commit else str(branch)
 
 
-def _not_a_repository(ctx: Context, check: Check, platform_vcs: bool) -> None:
+def _not_a_repository(ctx: Diagnosis, check: Check, platform_vcs: bool) -> None:
     message = f"{ctx.cwd} is not inside a git repository"
     if platform_vcs:
         check.summary = message + "; vcs.* come from the platform instead"
@@ -98,7 +98,7 @@ def _not_a_repository(ctx: Context, check: Check, platform_vcs: bool) -> None:
     )
 
 
-def _read(ctx: Context, check: Check, location: RepoLocation) -> bool:
+def _read(ctx: Diagnosis, check: Check, location: RepoLocation) -> bool:
     """Read branch and commit as the detector does; ``False`` when nothing could be read."""
     try:
         reading = read_repository(location, identity="off", environ=ctx.environ, dirty=False)

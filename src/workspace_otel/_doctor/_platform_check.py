@@ -8,7 +8,7 @@ the platform that matched, read from its detector, and near misses come from
 
 from __future__ import annotations
 
-from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._report import Check, Finding
 from workspace_otel.resources._actor import explain
 from workspace_otel.resources._base import Context as DetectionContext
@@ -33,7 +33,7 @@ def _matched(detection: DetectionContext) -> tuple[str, list[str]] | None:
     return platform.name, []
 
 
-def check_platform(ctx: Context, check: Check) -> None:
+def check_platform(ctx: Diagnosis, check: Check) -> None:
     """Which workspace platform this is, from which markers; near misses as warnings."""
     attributes, sources = detect_with_sources(ctx.environ, root=ctx.root, cwd=ctx.cwd)
     ctx.attributes, ctx.attribute_sources = dict(attributes), dict(sources)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._export_plan import ExportPlan
 from workspace_otel._guards.redaction import fingerprint
 from workspace_otel.credentials._jwt import audiences as jwt_audiences
@@ -52,7 +52,7 @@ def shown(header: str, value: str) -> str:
     return f"<{fingerprint(value)}>"
 
 
-def sent_description(ctx: Context, plan: ExportPlan, token_sent: bool) -> str:
+def sent_description(ctx: Diagnosis, plan: ExportPlan, token_sent: bool) -> str:
     """Say which credential the probe carried (fingerprints only)."""
     header = plan.token_header
     if token_sent and ctx.token is not None:
@@ -64,11 +64,11 @@ def sent_description(ctx: Context, plan: ExportPlan, token_sent: bool) -> str:
     return f"no {header} header was sent"
 
 
-def _source_name(ctx: Context) -> str:
+def _source_name(ctx: Diagnosis) -> str:
     return ctx.environ.get("WORKSPACE_OTEL_TOKEN_SOURCE", "").strip() or "auto"
 
 
-def _oidc_reason_fix(ctx: Context, server_said: str) -> str | None:
+def _oidc_reason_fix(ctx: Diagnosis, server_said: str) -> str | None:
     """The fix for a refusal the Collector's ``oidc`` authenticator explained, if it did."""
     claims = ctx.token_claims or {}
     issuer = str(claims.get("iss") or "-")
@@ -101,7 +101,12 @@ def _oidc_reason_fix(ctx: Context, server_said: str) -> str | None:
 
 
 def rejection_fix(
-    ctx: Context, plan: ExportPlan, token_sent: bool, *, grpc_insecure: bool, server_said: str = ""
+    ctx: Diagnosis,
+    plan: ExportPlan,
+    token_sent: bool,
+    *,
+    grpc_insecure: bool,
+    server_said: str = "",
 ) -> str:
     """The one fix for refused credentials, from the settings, the claims and the answer."""
     header = plan.token_header

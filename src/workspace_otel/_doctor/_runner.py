@@ -10,7 +10,7 @@ from pathlib import Path
 
 from workspace_otel._doctor._configuration_check import check_configuration
 from workspace_otel._doctor._context import (
-    Context,
+    Diagnosis,
     container_hints,
     seed_secrets,
     wall_clock,
@@ -28,7 +28,7 @@ from workspace_otel.errors import ConfigurationError
 
 __all__ = ["CHECKS", "build_context", "run_checks"]
 
-CheckFunction = Callable[[Context, Check], None]
+CheckFunction = Callable[[Diagnosis, Check], None]
 CHECKS: tuple[tuple[str, str, CheckFunction], ...] = (
     ("platform", "Platform", check_platform),
     ("git", "Git", check_git),
@@ -50,15 +50,15 @@ def build_context(
     timeout: float,
     cwd: Path | None = None,
     now: Callable[[], float] | None = None,
-    container: Callable[[Context], list[str]] | None = None,
-) -> Context:
+    container: Callable[[Diagnosis], list[str]] | None = None,
+) -> Diagnosis:
     """Gather the inputs every check shares (no network, no token fetch)."""
     env: Mapping[str, str] = dict(os.environ if environ is None else environ)
     seed_secrets(env)
     if endpoint:
         register_url(endpoint)
     root = Path(env.get("WORKSPACE_OTEL_PLATFORM_ROOT", "").strip() or "/")
-    ctx = Context(
+    ctx = Diagnosis(
         environ=env,
         cwd=Path.cwd() if cwd is None else cwd,
         timeout=timeout if timeout > 0 else 5.0,
@@ -83,7 +83,7 @@ def build_context(
     return ctx
 
 
-def _token_source_alone(ctx: Context) -> None:
+def _token_source_alone(ctx: Diagnosis) -> None:
     """The environment's token source, for check 4 when the other settings are invalid."""
     from workspace_otel.credentials import token_source_from_env
 
@@ -95,7 +95,7 @@ def _token_source_alone(ctx: Context) -> None:
         ctx.token_source_error = f"cannot build the token source ({type(exc).__name__})"
 
 
-def _guarded(ctx: Context, check: Check, function: CheckFunction) -> None:
+def _guarded(ctx: Diagnosis, check: Check, function: CheckFunction) -> None:
     logger = logging.getLogger("workspace_otel")
     capture = LogCapture()
     saved = logger.propagate
@@ -120,7 +120,7 @@ def _guarded(ctx: Context, check: Check, function: CheckFunction) -> None:
         check.evidence.setdefault("library log", capture.messages[:5])
 
 
-def run_checks(ctx: Context) -> Report:
+def run_checks(ctx: Diagnosis) -> Report:
     """Run every check in order and return the report."""
     report = Report()
     for check_id, title, function in CHECKS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Context, iso
+from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Diagnosis, iso
 from workspace_otel._doctor._probes import call_with_timeout
 from workspace_otel._doctor._rejection_advice import source_suggestion
 from workspace_otel._doctor._report import Check, Finding, Verdict
@@ -24,7 +24,7 @@ _CLOCK_FIX = (
 )
 
 
-def _spec(ctx: Context) -> str:
+def _spec(ctx: Diagnosis) -> str:
     """``WORKSPACE_OTEL_TOKEN_SOURCE`` as shown: a command without its arguments.
 
     A ``command:`` source's arguments may carry a credential; like the source's
@@ -37,7 +37,7 @@ def _spec(ctx: Context) -> str:
     return spec
 
 
-def _token_home(ctx: Context) -> str:
+def _token_home(ctx: Diagnosis) -> str:
     """Where a static token lives, in the user's words."""
     spec = _spec(ctx)
     if spec.lower() == "auto" and ctx.environ.get("WORKSPACE_OTEL_TOKEN", "").strip():
@@ -49,7 +49,7 @@ def _token_home(ctx: Context) -> str:
     return f"WORKSPACE_OTEL_TOKEN_SOURCE={spec}"
 
 
-def _gitlab_fix(ctx: Context) -> str:
+def _gitlab_fix(ctx: Diagnosis) -> str:
     audience = ctx.environ.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip() or "<audience>"
     return (
         "In GitLab CI declare an ID token in .gitlab-ci.yml (id_tokens: TELEMETRY_ID_TOKEN: "
@@ -57,11 +57,11 @@ def _gitlab_fix(ctx: Context) -> str:
     )
 
 
-def _in_gitlab(ctx: Context) -> bool:
+def _in_gitlab(ctx: Diagnosis) -> bool:
     return ctx.environ.get("GITLAB_CI", "").strip().lower() == "true"
 
 
-def _precheck(ctx: Context, check: Check) -> bool:
+def _precheck(ctx: Diagnosis, check: Check) -> bool:
     """Catch configuration mistakes before fetching; return False to stop."""
     from workspace_otel.credentials._gitpod_source import GitpodTokenSource
 
@@ -94,7 +94,7 @@ def _precheck(ctx: Context, check: Check) -> bool:
     return True
 
 
-def _fix_for_error(ctx: Context, message: str, needs_user: bool) -> str:
+def _fix_for_error(ctx: Diagnosis, message: str, needs_user: bool) -> str:
     kind = getattr(ctx.token_source, "kind", "")
     lower = message.lower()
     client_refused = "invalid_client" in lower or "unauthorized_client" in lower
@@ -134,7 +134,7 @@ def _fix_for_error(ctx: Context, message: str, needs_user: bool) -> str:
     return message
 
 
-def _platform_credential(ctx: Context, value: str) -> str | None:
+def _platform_credential(ctx: Diagnosis, value: str) -> str | None:
     spec = _spec(ctx)
     if spec.lower().startswith("env:"):
         name = spec[4:].strip()
@@ -149,19 +149,19 @@ def _platform_credential(ctx: Context, value: str) -> str | None:
     return None
 
 
-def _mints_fresh_tokens(ctx: Context) -> bool:
+def _mints_fresh_tokens(ctx: Diagnosis) -> bool:
     """The source's own word: every fetch returns a newly issued token."""
     return bool(getattr(ctx.token_source, "mints_fresh_tokens", False))
 
 
-def _resolved_source(ctx: Context) -> str:
+def _resolved_source(ctx: Diagnosis) -> str:
     """The credentials row of check 3, in the same words: ``none (from <what decided it>)``."""
     if ctx.plan is None:
         return f"none (WORKSPACE_OTEL_TOKEN_SOURCE={_spec(ctx)} configures no source here)"
     return f"none (from {ctx.plan.options.credentials.source})"
 
 
-def check_token(ctx: Context, check: Check) -> None:
+def check_token(ctx: Diagnosis, check: Check) -> None:
     """Obtain a token from the configured source and judge it."""
     if ctx.token_source_error:
         ctx.token_failed = True
@@ -221,7 +221,7 @@ def check_token(ctx: Context, check: Check) -> None:
     _describe_secret_store(ctx, check, source)
 
 
-def _describe_secret_store(ctx: Context, check: Check, source: Any) -> None:
+def _describe_secret_store(ctx: Diagnosis, check: Check, source: Any) -> None:
     """Who read which secret, and its version and age (the vault / aws sources); never the value."""
     from workspace_otel.credentials._secret_store_support import SecretStatus
 
@@ -251,7 +251,7 @@ def _describe(source: Any) -> str:
         return str(getattr(source, "kind", "?"))
 
 
-def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: str) -> None:
+def _describe_token(ctx: Diagnosis, check: Check, token: Any, value: str, kind: str) -> None:
     now = ctx.now()
     check.evidence["fingerprint"] = fingerprint(value)
     decoded = _jwt.decode(value)

@@ -39,7 +39,7 @@ def _as_an_unnamed_program() -> Iterator[None]:
         sys.argv = saved
 
 
-def resolve(
+def exported_attributes(
     environ: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, object], dict[str, str]]:
     """Return the attributes ``configure()`` would export and what produced each.
@@ -97,7 +97,7 @@ def run_detect(*, as_json: bool, out: TextIO) -> int:
     from workspace_otel import _baggage
 
     try:
-        attrs, sources = resolve()
+        attrs, sources = exported_attributes()
         baggage = _baggage.settings_from(os.environ)
     except ConfigurationError as exc:
         print(f"workspace-otel detect: {scrub(str(exc))}", file=sys.stderr)
