@@ -213,3 +213,28 @@ def test_protocol_fix_names_the_setting_that_decided_the_protocol(
     assert "the token is not sent" in check["summary"]
     assert "OTEL_TRACES_EXPORTER=otlp_proto_http" in check["fix"]
     assert "OTEL_EXPORTER_OTLP_PROTOCOL" not in check["fix"]
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"WORKSPACE_OTEL_TOKEN_SOURCE": "bogus-kind"},
+        {"WORKSPACE_OTEL_TOKEN_SOURCE": "oauth2"},
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://collector.example"},
+        {"OTEL_EXPORTER_OTLP_PROTOCOL": "thrift"},
+    ],
+    ids=["unknown source", "oauth2 without settings", "ftp endpoint", "unknown protocol"],
+)
+def test_no_check_repeats_its_summary_as_its_fix(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    outcome = run(timeout=1.0)
+
+    assert outcome.report is not None
+    assert not outcome.report["ok"]
+    for check in outcome.report["checks"]:
+        for fix in check["fixes"]:
+            assert fix.rstrip(".") != check["summary"].rstrip("."), check

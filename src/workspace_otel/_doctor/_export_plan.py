@@ -10,6 +10,7 @@ builder uses. Checks only interpret what these return.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -206,7 +207,7 @@ def plan_exports(environ: Mapping[str, str], endpoint: str | None = None) -> Exp
     )
 
 
-def explain_error(exc: ConfigurationError) -> tuple[str, str]:
+def explain_error(exc: ConfigurationError | str) -> tuple[str, str]:
     """Split a configuration error into ``(problem, fix)`` so the fix never repeats the problem.
 
     The library's messages end with the fix after a colon (``...: set it to
@@ -219,11 +220,15 @@ def explain_error(exc: ConfigurationError) -> tuple[str, str]:
         if at == -1:
             at = lowered.find(f"; {verb} ")
         if at > 0:
-            fix = text[at + 2 :].strip()
-            return text[:at].strip(), fix[:1].upper() + fix[1:].rstrip(".") + "."
+            problem, fix = text[:at].strip(), text[at + 2 :].strip()
+            named = _VARIABLE.findall(problem)
+            if named:  # "set it to ..." names the (last named) variable: the fix stands alone
+                fix = re.sub(r"^(\w+) it\b", rf"\1 {named[-1]}", fix)
+            return problem, fix[:1].upper() + fix[1:].rstrip(".") + "."
     return text, "Correct or unset the variable named above, then run the doctor again."
 
 
+_VARIABLE = re.compile(r"\b(?:OTEL|WORKSPACE_OTEL|LS)_[A-Z0-9_]+\b")
 _FIX_VERBS = (
     "set",
     "use",

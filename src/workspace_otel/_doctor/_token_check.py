@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Diagnosis, iso
+from workspace_otel._doctor._export_plan import explain_error
 from workspace_otel._doctor._probes import call_with_timeout
 from workspace_otel._doctor._rejection_advice import source_suggestion
 from workspace_otel._doctor._report import Check, Finding, Verdict
@@ -94,7 +95,8 @@ def _precheck(ctx: Diagnosis, check: Check) -> bool:
     return True
 
 
-def _fix_for_error(ctx: Diagnosis, message: str, needs_user: bool) -> str:
+def _fix_for_error(ctx: Diagnosis, message: str, needs_user: bool) -> str | None:
+    """The fix for a failed fetch; ``None`` when the message itself says what to do."""
     kind = getattr(ctx.token_source, "kind", "")
     lower = message.lower()
     client_refused = "invalid_client" in lower or "unauthorized_client" in lower
@@ -131,7 +133,7 @@ def _fix_for_error(ctx: Diagnosis, message: str, needs_user: bool) -> str:
             "The token service did not give a token: check that it is reachable from here "
             "(WORKSPACE_OTEL_OAUTH2_TOKEN_URL or the platform's identity service), then retry."
         )
-    return message
+    return None
 
 
 def _platform_credential(ctx: Diagnosis, value: str) -> str | None:
@@ -165,7 +167,8 @@ def check_token(ctx: Diagnosis, check: Check) -> None:
     """Obtain a token from the configured source and judge it."""
     if ctx.token_source_error:
         ctx.token_failed = True
-        check.add(Finding("fail", ctx.token_source_error, ctx.token_source_error))
+        problem, fix = explain_error(ctx.token_source_error)
+        check.add(Finding("fail", problem, fix))
         return
     source = ctx.token_source
     if source is None:
@@ -212,7 +215,10 @@ def check_token(ctx: Diagnosis, check: Check) -> None:
         needs_user = bool(getattr(exc, "needs_user", isinstance(exc, ConfigurationError)))
         message = str(exc)
         check.evidence["needs user"] = needs_user
-        check.add(Finding("fail", message, _fix_for_error(ctx, message, needs_user)))
+        advice = _fix_for_error(ctx, message, needs_user)
+        if advice is None:
+            message, advice = explain_error(message)
+        check.add(Finding("fail", message, advice))
         return
     value = str(getattr(token, "value", ""))
     register_secret(value)
