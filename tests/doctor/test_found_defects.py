@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.doctor.conftest import run
-from tests.harness.platform_envs import CODESPACES
+from tests.harness.platform_envs import CODESPACES, GITHUB_ACTIONS, GITLAB_CI, PlatformEnv
 from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
 from tests.harness.tls import TlsMaterial
 from tests.harness.token_server import TokenServer
@@ -238,3 +238,20 @@ def test_no_check_repeats_its_summary_as_its_fix(
     for check in outcome.report["checks"]:
         for fix in check["fixes"]:
             assert fix.rstrip(".") != check["summary"].rstrip("."), check
+
+
+@pytest.mark.parametrize(
+    ("platform", "kind"),
+    [(CODESPACES, "workspace"), (GITHUB_ACTIONS, "CI system"), (GITLAB_CI, "CI system")],
+    ids=["codespaces", "github actions", "gitlab ci"],
+)
+def test_platform_kind_comes_from_what_the_detector_found(
+    monkeypatch: pytest.MonkeyPatch, platform_root: Path, platform: PlatformEnv, kind: str
+) -> None:
+    for name, value in platform.materialize(platform_root).items():
+        if name not in ("HOME", "USER", "WORKSPACE_OTEL_PLATFORM_ROOT"):
+            monkeypatch.setenv(name, value)
+
+    check = run().check("platform")
+
+    assert check["summary"].startswith(f"{check['evidence']['platform']} {kind} (matched: ")

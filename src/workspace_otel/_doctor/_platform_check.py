@@ -17,7 +17,6 @@ from workspace_otel.resources._workspace import detect_with_sources
 
 __all__ = ["check_platform"]
 
-_CI = ("github_actions", "gitlab_ci")
 _PLATFORM_PREFIXES = ("workspace.", "cicd.", "user.", "deployment.", "service.")
 
 
@@ -45,7 +44,9 @@ def check_platform(ctx: Diagnosis, check: Check) -> None:
         check.evidence["platform"] = None
     else:
         ctx.platform, markers = matched
-        kind = "CI system" if ctx.platform in _CI else "workspace"
+        # A CI system's detector describes a pipeline (cicd.*), a workspace's does not.
+        ci = any(key.startswith("cicd.") for key in ctx.attributes)
+        kind = "CI system" if ci else "workspace"
         check.evidence["platform"] = ctx.platform
         if markers:
             check.evidence["markers"] = markers
