@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._endpoint_check import NO_ENDPOINT, skip_reason
@@ -18,6 +18,9 @@ from workspace_otel._doctor._log_capture import LogCapture
 from workspace_otel._doctor._report import Check, Finding
 from workspace_otel._links import trace_link
 from workspace_otel.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
 
 __all__ = ["check_end_to_end"]
 
@@ -35,9 +38,9 @@ def _why_skipped(ctx: Diagnosis) -> str | None:
     return None
 
 
-def _test_span(ctx: Diagnosis) -> Any:
+def _test_span(ctx: Diagnosis) -> ReadableSpan:
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
     ended: list[ReadableSpan] = []
 
@@ -58,7 +61,7 @@ def _test_span(ctx: Diagnosis) -> Any:
     return ended[0]
 
 
-def _export(ctx: Diagnosis, span: Any, check: Check) -> bool:
+def _export(ctx: Diagnosis, span: ReadableSpan, check: Check) -> bool:
     """Build the trace exporter as configure() does and export ``span``; ``True``: delivered."""
     from opentelemetry.sdk.trace.export import SpanExportResult
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Diagnosis, iso
 from workspace_otel._doctor._export_plan import explain_error
@@ -13,6 +13,9 @@ from workspace_otel._doctor._report import Check, Finding, Verdict
 from workspace_otel._guards.redaction import fingerprint, register_secret
 from workspace_otel.credentials import _jwt
 from workspace_otel.errors import ConfigurationError, TokenError
+
+if TYPE_CHECKING:
+    from workspace_otel.credentials import Token, TokenSource
 
 __all__ = ["CODE_HOST_PREFIXES", "check_token"]
 
@@ -67,7 +70,7 @@ def _precheck(ctx: Diagnosis, check: Check) -> bool:
     from workspace_otel.credentials._gitpod_source import GitpodTokenSource
 
     source = ctx.token_source
-    kind = getattr(source, "kind", None)
+    kind = source.kind if source is not None else None
     if isinstance(source, GitpodTokenSource) and source.audience:
         names = " / ".join(source.candidates())
         try:
@@ -97,7 +100,7 @@ def _precheck(ctx: Diagnosis, check: Check) -> bool:
 
 def _fix_for_error(ctx: Diagnosis, message: str, needs_user: bool) -> str | None:
     """The fix for a failed fetch; ``None`` when the message itself says what to do."""
-    kind = getattr(ctx.token_source, "kind", "")
+    kind = ctx.token_source.kind if ctx.token_source is not None else ""
     lower = message.lower()
     client_refused = "invalid_client" in lower or "unauthorized_client" in lower
     if kind == "oauth2" and needs_user and ("client_id" in lower or "client secret" in lower):
@@ -187,7 +190,7 @@ def check_token(ctx: Diagnosis, check: Check) -> None:
             f"no token source ({check.evidence['token source']}): exports carry no credential"
         )
         return
-    kind = str(getattr(source, "kind", "?"))
+    kind = source.kind
     check.evidence["source"] = _describe(source)
     if ctx.plan is not None and ctx.plan.token_source is None:
         check.evidence["used by configure()"] = (
@@ -220,14 +223,14 @@ def check_token(ctx: Diagnosis, check: Check) -> None:
             message, advice = explain_error(message)
         check.add(Finding("fail", message, advice))
         return
-    value = str(getattr(token, "value", ""))
+    value = token.value
     register_secret(value)
     ctx.token = token
     _describe_token(ctx, check, token, value, kind)
     _describe_secret_store(ctx, check, source)
 
 
-def _describe_secret_store(ctx: Diagnosis, check: Check, source: Any) -> None:
+def _describe_secret_store(ctx: Diagnosis, check: Check, source: TokenSource) -> None:
     """Who read which secret, and its version and age (the vault / aws sources); never the value."""
     from workspace_otel.credentials._secret_store_support import SecretStatus
 
@@ -245,19 +248,18 @@ def _describe_secret_store(ctx: Diagnosis, check: Check, source: Any) -> None:
         )
     check.summary = (
         f"{status.store} secret {status.location}, version {status.version}, read as "
-        f"{status.identity} ({fingerprint(str(getattr(ctx.token, 'value', '')))})"
+        f"{status.identity} ({fingerprint(ctx.token.value if ctx.token else '')})"
     )
 
 
-def _describe(source: Any) -> str:
-    describe = getattr(source, "describe", None)
+def _describe(source: TokenSource) -> str:
     try:
-        return str(describe()) if callable(describe) else str(getattr(source, "kind", "?"))
+        return source.describe()
     except Exception:  # noqa: BLE001 - evidence only
-        return str(getattr(source, "kind", "?"))
+        return source.kind
 
 
-def _describe_token(ctx: Diagnosis, check: Check, token: Any, value: str, kind: str) -> None:
+def _describe_token(ctx: Diagnosis, check: Check, token: Token, value: str, kind: str) -> None:
     now = ctx.now()
     check.evidence["fingerprint"] = fingerprint(value)
     decoded = _jwt.decode(value)
@@ -276,7 +278,7 @@ def _describe_token(ctx: Diagnosis, check: Check, token: Any, value: str, kind: 
         )
     if decoded is None:
         check.evidence["format"] = "opaque (not a JWT): issuer and expiry unknown"
-        expires = getattr(token, "expires_at", None)
+        expires = token.expires_at
         if expires is not None:
             check.evidence["expires at"] = expires.isoformat(timespec="seconds")
         if not check.summary:
