@@ -469,23 +469,12 @@ def _bounded(call: Callable[[], Reading], seconds: float) -> Reading | None:
     FIFO named by a configuration ``include``, a stalled network file system)
     leaves a thread behind instead of a hung start. Exceptions are re-raised.
     """
-    box: dict[str, Any] = {}
+    from workspace_otel._bounded_call import CallTimedOut, call_within
 
-    def run() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="workspace-otel-git", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
+    try:
+        return call_within(call, seconds, name="workspace-otel-git")
+    except CallTimedOut:
         return None
-    if "error" in box:
-        raise box["error"]
-    value: Reading = box["value"]
-    return value
 
 
 class GitResourceDetector(_Detector):
