@@ -470,6 +470,8 @@ def test_endpoint_option_overrides_the_configuration(
     evidence = outcome.check("endpoint")["evidence"]
     assert evidence["url"] == http_receiver.traces_url
     assert evidence["from"] == "--endpoint"
+    settings = outcome.check("configuration")["evidence"]["settings"]
+    assert settings["traces_endpoint"].endswith("(from --endpoint)")
 
 
 def test_requests_ca_bundle_does_not_replace_the_exporter_certificate(

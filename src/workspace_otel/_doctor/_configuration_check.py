@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workspace_otel import _env
+from workspace_otel import _env, _options
 from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._export_plan import ExportPlan, effective_propagators, explain_error
 from workspace_otel._doctor._report import Check, Finding
@@ -52,7 +52,11 @@ def _error(check: Check, exc: ConfigurationError) -> None:
 def _settings_rows(ctx: Diagnosis, plan: ExportPlan) -> dict[str, str]:
     rows: dict[str, str] = {}
     for option, value, source in plan.options.describe():
+        if plan.endpoint_given and option.endswith("_endpoint") and source == _options.ARGUMENT:
+            source = "--endpoint"  # the doctor's flag stands for configure(endpoint=...)
         rows[option] = f"{value or '-'} (from {source})"
+    if plan.endpoint_given and "traces_endpoint" in rows:
+        rows["traces_endpoint"] = f"{_options.endpoint_display(plan.traces_url)} (from --endpoint)"
     propagators = effective_propagators(ctx.environ)
     rows["propagators"] = f"{propagators.value} (from {propagators.source})"
     token_source = plan.token_source
