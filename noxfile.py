@@ -30,6 +30,11 @@ from typing import Any
 
 import nox
 
+# Install byte-compiled, as pip does by default. Where PYTHONDONTWRITEBYTECODE is set
+# (container and CI images) every Python the tests and benchmarks start would
+# otherwise compile the SDK and its dependencies from source again.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
@@ -191,19 +196,12 @@ def fuzz(session: nox.Session) -> None:
 def _install_for_benchmarks(session: nox.Session) -> None:
     """Install what the benchmarks start, byte-compiled as a user's installation is.
 
-    ``opentelemetry-distro`` is the other side of P9. Compiling at install time
-    matters where ``PYTHONDONTWRITEBYTECODE`` is set (containers, CI images):
-    without ``.pyc`` files every timed start recompiles the SDK from source,
-    which costs both sides hundreds of milliseconds and drowns the ratios.
+    ``opentelemetry-distro`` is the other side of P9. The byte-compilation set
+    at the top matters most here: without ``.pyc`` files every timed start
+    recompiles the SDK, which costs both sides hundreds of milliseconds and
+    drowns the ratios.
     """
-    session.install(
-        f".[{PACKAGE_EXTRAS}]",
-        "--group",
-        "test",
-        "--group",
-        "peers",
-        env={"UV_COMPILE_BYTECODE": "1"},
-    )
+    session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test", "--group", "peers")
 
 
 @nox.session(python=LATEST)
