@@ -24,6 +24,7 @@ implements :meth:`_fetch_with` (and, if it holds more than a client,
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -133,8 +134,18 @@ class Lease:
         self.end: float | None = None
 
     def start(self, seconds: object, now: float) -> None:
-        """Begin a lease of ``seconds`` (no expiry unless a positive number)."""
-        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+        """Begin a lease of ``seconds``: no expiry unless a finite positive number.
+
+        A store's answer is not trusted to be sane: ``true``, a string, or an
+        infinite duration (JSON ``1e999``) counts as no expiry, not as a lease
+        due for renewal at every fetch.
+        """
+        if (
+            isinstance(seconds, (int, float))
+            and not isinstance(seconds, bool)
+            and math.isfinite(seconds)
+            and seconds > 0
+        ):
             self.ttl = float(seconds)
             self.end = now + float(seconds)
         else:
