@@ -105,7 +105,6 @@ class AwsSecretsManagerSource(SecretStoreSource):
     kind = "aws-secretsmanager"
     client_module = "botocore.session"
     extra = "aws"
-    status: SecretStatus | None
 
     def __init__(
         self,

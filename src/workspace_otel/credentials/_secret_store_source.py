@@ -34,7 +34,11 @@ from types import ModuleType
 from typing import Any
 
 from workspace_otel._guards import egress, fork, redaction
-from workspace_otel.credentials._secret_store_support import guard_client_logs, import_extra
+from workspace_otel.credentials._secret_store_support import (
+    SecretStatus,
+    guard_client_logs,
+    import_extra,
+)
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError, TokenError
 
@@ -186,7 +190,7 @@ class SecretStoreSource:
     kind: str
     client_module: str  # imported at the first fetch
     extra: str  # the pip extra that provides it
-    status: Any
+    status: SecretStatus | None  # what doctor shows about the last read
 
     def __init__(
         self,

@@ -114,7 +114,6 @@ class VaultSecretSource(SecretStoreSource):
     kind = "vault"
     client_module = "hvac"
     extra = "vault"
-    status: SecretStatus | None
 
     def __init__(
         self,
