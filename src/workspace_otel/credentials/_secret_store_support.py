@@ -10,6 +10,9 @@
 * :class:`SecretStatus` is what ``doctor`` shows about the last read: which
   identity logged in, which role and path, the secret's version and age;
   never the value.
+
+The fetch scaffolding itself (lock, lease, catch-all, refusals, fork reset)
+is :class:`~workspace_otel.credentials._secret_store_source.SecretStoreSource`.
 """
 
 from __future__ import annotations
