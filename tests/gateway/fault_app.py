@@ -63,6 +63,7 @@ class FaultApp:
         protocol: ``http/protobuf`` or ``grpc``.
         monkeypatch: Sets the variables (undone after the test).
         ca_file: CA bundle the workspace trusts (default: the gateway's CA).
+        lifetime: Seconds of life of the minted tokens (default :data:`LIFETIME`).
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class FaultApp:
         monkeypatch: pytest.MonkeyPatch,
         *,
         ca_file: Path | None = None,
+        lifetime: int = LIFETIME,
     ) -> None:
         from workspace_otel import _configure, configure
         from workspace_otel.credentials._shared import reset_shared_caches
@@ -89,7 +91,7 @@ class FaultApp:
             "WORKSPACE_OTEL_TOKEN_SOURCE": "gitpod",
             "WORKSPACE_OTEL_TOKEN_AUDIENCE": AUDIENCE,
             "WORKSPACE_OTEL_GIT": "off",
-            "FAKE_CLI_LIFETIME": str(LIFETIME),
+            "FAKE_CLI_LIFETIME": str(lifetime),
             "OTEL_SERVICE_NAME": "gateway-faults",
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,

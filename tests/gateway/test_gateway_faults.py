@@ -29,7 +29,7 @@ import pytest
 from tests.harness.receivers import GrpcOtlpReceiver
 from tests.harness.tls import TlsMaterial, make_tls_material
 
-from .conftest import GATEWAY_YAML, CollectorFactory, Gateway, Issuers, gateway_env
+from .conftest import AUDIENCE, GATEWAY_YAML, CollectorFactory, Gateway, Issuers, gateway_env
 from .fault_app import (
     EXPORT_TIMEOUT,
     LIFETIME,
@@ -247,6 +247,20 @@ def test_gateway_tls_certificate_rotated(
     assert _served_certificate(address, bundle) == _der(following.server_cert)
 
 
+def _send_empty_export(gateway: Gateway, token: str) -> int:
+    """POST an empty OTLP/HTTP trace request with ``token``; return the status."""
+    import requests
+
+    answer = requests.post(
+        f"{gateway.http_endpoint}/v1/traces",
+        data=b"",
+        headers={"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {token}"},
+        verify=str(gateway.ca_file),
+        timeout=10,
+    )
+    return answer.status_code
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_issuer_jwks_rotated(
     protocol: str,
@@ -256,22 +270,24 @@ def test_issuer_jwks_rotated(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The issuer signs with a new key and stops publishing the old one: the gateway's ``oidc``
-    authenticator fetches the new keys, and every span (those sent with a token signed by the
-    old key included) arrives once."""
-    app = FaultApp(gateway, issuers, tmp_path / "bin", protocol, monkeypatch)
+    """The issuer signs with a new key and stops publishing the old one. Tokens of 60 s, so
+    the workspace still holds one signed with the old key: the gateway accepts it while its
+    cached keys have the old key; once a new-key token made it fetch the new keys, it refuses
+    the old one once (401 / UNAUTHENTICATED), and the library fetches one token and re-sends
+    inside the same export. Every span arrives once."""
+    app = FaultApp(gateway, issuers, tmp_path / "bin", protocol, monkeypatch, lifetime=60)
     prove_path(app, upstream)
     jwks_before = issuers.ona.jwks_requests
+    tokens_before = len(app.clis.invocations())
     issuers.ona.rotate_key()
     rotated_at = time.monotonic()
-    app.spans("at-rotation")
-
-    def gateway_fetched_new_keys() -> bool:
-        app.spans("across-rotation", 1)  # keep exporting until a new-key token arrives
-        return issuers.ona.jwks_requests > jwks_before
-
-    wait_until(gateway_fetched_new_keys, LIFETIME * 3, "the gateway to fetch the new keys")
-    app.spans("after")
+    at_rotation = app.spans("at-rotation")
+    wait_until(lambda: delivered(upstream, at_rotation), 15, "old-key token still accepted")
+    # Another workspace's token, signed with the new key: the gateway fetches the new keys.
+    assert _send_empty_export(gateway, issuers.ona.mint(aud=AUDIENCE, lifetime=60)) == 200
+    assert issuers.ona.jwks_requests > jwks_before
+    after = app.spans("after-key-fetch")
+    wait_until(lambda: delivered(upstream, after), 15, "spans sent after the key fetch")
     figures = finish(
         "jwks-rotation",
         protocol,
@@ -280,5 +296,7 @@ def test_issuer_jwks_rotated(
         rotated_at,
         jwks_fetches_after_rotation=issuers.ona.jwks_requests - jwks_before,
         gateway_refusals=gateway.process.log_text().count("Authentication failed"),
+        tokens_fetched=len(app.clis.invocations()) - tokens_before,
     )
-    assert figures["jwks_fetches_after_rotation"] >= 1
+    assert figures["gateway_refusals"] == 1
+    assert figures["tokens_fetched"] == 1
