@@ -14,7 +14,7 @@ One :class:`Pipeline` for both transports, built as ``configure()`` builds them:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from tests.harness.jwt_validation import JwtValidator
 from tests.harness.platform_envs import canary
 from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
+from tests.harness.tls import TlsMaterial
 from tests.harness.token_server import TokenServer
 from tests.reliability.helpers import FakeClock
 from workspace_otel.credentials import OAuth2ClientCredentialsSource, RefreshingTokenCache
@@ -172,3 +173,31 @@ def follow_fake_time(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
 def fake_time_receiver(server: TokenServer, clock: FakeClock) -> HttpOtlpReceiver:
     """An OTLP/HTTP receiver validating tokens (zero leeway on exp) at the fake time."""
     return HttpOtlpReceiver(JwtValidator(server, clock=lambda: clock.wall_now))
+
+
+def transport_receiver(
+    transport: Transport,
+    server: TokenServer,
+    clock: FakeClock,
+    tls_material: TlsMaterial,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[HttpOtlpReceiver | GrpcOtlpReceiver]:
+    """Yield the receiver for ``transport``, validating ``server``'s tokens at ``clock``'s time.
+
+    ``http``: a plain-HTTP receiver on loopback. ``grpc``: a TLS gRPC receiver;
+    ``OTEL_EXPORTER_OTLP_CERTIFICATE`` is set to its CA, where the gRPC channel
+    credentials read it.
+    """
+    if transport == "http":
+        with fake_time_receiver(server, clock) as otlp:
+            yield otlp
+        return
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(tls_material.ca_cert))
+    validator = JwtValidator(server, clock=lambda: clock.wall_now)
+    with GrpcOtlpReceiver(validator, tls_material) as grpc_otlp:
+        yield grpc_otlp
+
+
+def section(name: str, transport: Transport) -> str:
+    """A figures section: ``name`` over HTTP, ``grpc_<name>`` over gRPC."""
+    return name if transport == "http" else f"grpc_{name}"

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 import pytest
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from tests.harness.jwt_validation import JwtValidator
 from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
 from tests.harness.tls import TlsMaterial
 from tests.harness.token_server import TokenServer
@@ -29,10 +28,11 @@ from tests.reliability.pipeline import (
     CLIENT_SECRET,
     Pipeline,
     Transport,
-    fake_time_receiver,
     follow_fake_time,
     make_token_server,
+    section,
     start_clock,
+    transport_receiver,
 )
 from workspace_otel.credentials._cache import REFRESH_FRACTION, margin_for
 from workspace_otel.errors import TokenError
@@ -54,13 +54,6 @@ def server() -> Iterator[TokenServer]:
         yield token_server
 
 
-@pytest.fixture(params=["http", "grpc"])
-def transport(request: pytest.FixtureRequest) -> Transport:
-    """Every test here runs over both transports."""
-    value: Transport = request.param
-    return value
-
-
 @pytest.fixture
 def receiver(
     server: TokenServer,
@@ -69,20 +62,7 @@ def receiver(
     tls_material: TlsMaterial,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[HttpOtlpReceiver | GrpcOtlpReceiver]:
-    if transport == "http":
-        with fake_time_receiver(server, clock) as otlp:
-            yield otlp
-        return
-    # The gRPC channel takes the receiver's CA from the standard variable.
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(tls_material.ca_cert))
-    validator = JwtValidator(server, clock=lambda: clock.wall_now)
-    with GrpcOtlpReceiver(validator, tls_material) as grpc_otlp:
-        yield grpc_otlp
-
-
-def section(name: str, transport: Transport) -> str:
-    """The figures section: ``name`` over HTTP, ``grpc_<name>`` over gRPC."""
-    return name if transport == "http" else f"grpc_{name}"
+    yield from transport_receiver(transport, server, clock, tls_material, monkeypatch)
 
 
 def _count_fetches(
