@@ -102,7 +102,13 @@ class FaultApp:
         }.items():
             monkeypatch.setenv(name, value)
         self._warnings = _Keep()
-        logging.getLogger().addHandler(self._warnings)
+        root = logging.getLogger()
+        root.addHandler(self._warnings)
+        # Every record at every level, to prove no token is in any of them.
+        self._root_level = root.level
+        self._everything = _Keep(logging.DEBUG)
+        root.addHandler(self._everything)
+        root.setLevel(logging.DEBUG)
         self._library = logging.getLogger("workspace_otel")
         self._library_level = self._library.level
         self._infos = _Keep(logging.INFO)
@@ -133,6 +139,11 @@ class FaultApp:
         """WARNING-or-worse messages so far, from loggers under ``logger_prefix``."""
         return [r.getMessage() for r in self._warnings.records if r.name.startswith(logger_prefix)]
 
+    def every_text(self) -> list[str]:
+        """Every record's message and exception text so far, at any level, from any logger."""
+        formatter = logging.Formatter("%(name)s %(message)s")
+        return [formatter.format(r) for r in self._everything.records]
+
     def library_infos(self) -> list[str]:
         """INFO messages of the library so far."""
         return [r.getMessage() for r in self._infos.records if r.levelno == logging.INFO]
@@ -144,7 +155,10 @@ class FaultApp:
         try:
             self.telemetry.shutdown()
         finally:
-            logging.getLogger().removeHandler(self._warnings)
+            root = logging.getLogger()
+            root.removeHandler(self._warnings)
+            root.removeHandler(self._everything)
+            root.setLevel(self._root_level)
             self._library.removeHandler(self._infos)
             self._library.setLevel(self._library_level)
             _configure._reset_for_tests()

@@ -73,6 +73,10 @@ def finish(
         assert len(back) == 1, app.library_infos()
         assert "lost" not in back[0]
     assert not any("eyJ" in message for message in everything), everything
+    # No token (a JWT always starts with eyJ) in any record at any level, DEBUG included.
+    texts = app.every_text()
+    assert texts, "the DEBUG capture saw nothing"
+    assert not [t for t in texts if "eyJ" in t]
     figures = {
         "fault": fault,
         "protocol": protocol,
