@@ -64,6 +64,7 @@ class FaultApp:
         monkeypatch: Sets the variables (undone after the test).
         ca_file: CA bundle the workspace trusts (default: the gateway's CA).
         lifetime: Seconds of life of the minted tokens (default :data:`LIFETIME`).
+        export_timeout: ``OTEL_EXPORTER_OTLP_TIMEOUT`` (default :data:`EXPORT_TIMEOUT`).
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class FaultApp:
         *,
         ca_file: Path | None = None,
         lifetime: int = LIFETIME,
+        export_timeout: float = EXPORT_TIMEOUT,
     ) -> None:
         from workspace_otel import _configure, configure
         from workspace_otel.credentials._shared import reset_shared_caches
@@ -96,7 +98,7 @@ class FaultApp:
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
             "OTEL_EXPORTER_OTLP_CERTIFICATE": str(ca_file or gateway.ca_file),
-            "OTEL_EXPORTER_OTLP_TIMEOUT": str(EXPORT_TIMEOUT),
+            "OTEL_EXPORTER_OTLP_TIMEOUT": str(export_timeout),
             "OTEL_BSP_SCHEDULE_DELAY": str(SCHEDULE_DELAY_MS),
             "OTEL_METRICS_EXPORTER": "none",
         }.items():
@@ -134,6 +136,10 @@ class FaultApp:
     def all_ended(self) -> list[str]:
         """Every span id ended so far."""
         return [i for ids in self.ended.values() for i in ids]
+
+    def warning_records(self) -> list[logging.LogRecord]:
+        """WARNING-or-worse records so far."""
+        return list(self._warnings.records)
 
     def warnings(self, logger_prefix: str = "") -> list[str]:
         """WARNING-or-worse messages so far, from loggers under ``logger_prefix``."""
