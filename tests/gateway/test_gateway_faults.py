@@ -225,6 +225,32 @@ def test_gateway_down_longer_than_the_export_timeout_is_counted(
     )
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_gateway_frozen_mid_export(
+    protocol: str,
+    gateway: Gateway,
+    issuers: Issuers,
+    upstream: GrpcOtlpReceiver,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A gateway that accepts connections but answers nothing for 3 s (SIGSTOP), then resumes:
+    the export waits inside its timeout instead of giving up and re-sending, so every span
+    arrives once and nothing is raised."""
+    app = FaultApp(gateway, issuers, tmp_path / "bin", protocol, monkeypatch)
+    prove_path(app, upstream)
+    gateway.process.pause()
+    frozen = time.monotonic()
+    try:
+        app.spans("while-frozen")
+        wait_until(lambda: time.monotonic() - frozen > 3.0, 5, "the freeze")
+    finally:
+        gateway.process.resume()
+    back_at = time.monotonic()
+    app.spans("after")
+    finish("frozen", protocol, app, upstream, back_at)
+
+
 def _served_certificate(address: str, ca_bundle: Path) -> bytes:
     host, port = address.rsplit(":", 1)
     context = ssl.create_default_context(cafile=str(ca_bundle))
