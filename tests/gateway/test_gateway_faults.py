@@ -176,10 +176,11 @@ def test_gateway_down_longer_than_the_export_timeout_is_counted(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Past the bound: with a 2 s export timeout and the gateway down longer, the batch in
+    """Past the bound: with a 3 s export timeout and the gateway down longer, the batch in
     flight is dropped. Nothing is raised, nothing arrives twice, spans after the return are
-    delivered, and the loss is said with its size."""
-    timeout = 2.0
+    delivered (3 s leaves their export two retries, should the first meet a channel still
+    reconnecting), and the loss is said with its size."""
+    timeout = 3.0
     app = FaultApp(
         gateway, issuers, tmp_path / "bin", protocol, monkeypatch, export_timeout=timeout
     )
@@ -187,7 +188,7 @@ def test_gateway_down_longer_than_the_export_timeout_is_counted(
     gateway.process.stop()
     stopped = time.monotonic()
     lost = app.spans("lost")
-    # The export holding them gives up once its timeout is spent (no retry fits after ~1 s).
+    # The export holding them gives up once its timeout is spent (retries at ~1 s and ~3 s).
     wait_until(lambda: time.monotonic() - stopped > timeout + 1.0, timeout + 5, "timeout spent")
     restart(collector_factory, gateway)
     after = app.spans("after")
