@@ -505,6 +505,8 @@ def _build(
     def after_fork() -> None:
         reset_sessions_after_fork(built.sessions)
         printer.reset_after_fork()
+        if built.watch is not None:
+            built.watch.reset_after_fork()
 
     lifecycle = Lifecycle(
         flush=telemetry.force_flush,

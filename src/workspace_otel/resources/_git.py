@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from workspace_otel import _env
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel._version import __version__
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources import _gitcache, _gitread, _gitrefs
@@ -59,6 +60,15 @@ CACHE_VARIABLE = "WORKSPACE_OTEL_GIT_CACHE"
 _SHA = r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$"
 _SUBSECTION = r'^([A-Za-z0-9.\-]+)\s+"((?:[^"\\]|\\.)*)"$'
 _IMPORT_LOCK = threading.Lock()
+
+
+def _new_import_lock_after_fork() -> None:
+    # A thread of the parent may have been importing GitPython at fork.
+    global _IMPORT_LOCK
+    _IMPORT_LOCK = threading.Lock()
+
+
+on_fork_in_child(__name__, _new_import_lock_after_fork)
 
 DEFAULT_TIMEOUT = 3.0
 """Seconds the git reading may take as a whole on a cache miss (``GitResourceDetector.timeout``).
