@@ -6,14 +6,22 @@ When configure() reads another mapping, every one of those settings is
 resolved here from that mapping (signal-specific variable first, then the
 general one, then the SDK's default) and passed to the exporter explicitly.
 The variables' values were checked before (headers, numbers, files).
+
+Passing headers is not enough: the OTLP/HTTP exporter merges the process's
+headers variables under the ones it is given, and the gRPC one falls back to
+them when it is given none. :func:`pin_headers` puts the exporter's header
+set back to exactly what the mapping says, after it was built.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["exporter_kwargs"]
+__all__ = ["exporter_kwargs", "pin_headers"]
+
+_logger = logging.getLogger("workspace_otel")
 
 _DEFAULT_TIMEOUT = 10.0  # seconds: the SDK's default for OTEL_EXPORTER_OTLP_TIMEOUT
 
@@ -63,3 +71,38 @@ def exporter_kwargs(signal: str, protocol: str, environ: Mapping[str, str]) -> d
     kwargs["client_key_file"] = _get(environ, signal, "CLIENT_KEY")
     kwargs["client_certificate_file"] = _get(environ, signal, "CLIENT_CERTIFICATE")
     return kwargs
+
+
+def pin_headers(exporter: Any, protocol: str, headers: Mapping[str, str]) -> None:
+    """Make ``headers`` the only configured headers ``exporter`` sends.
+
+    The OTLP/HTTP exporter keeps its own defaults (content type, user agent)
+    and its compression's ``Content-Encoding``, exactly as it does when the
+    mapping is the process environment; the gRPC exporter sends ``headers``
+    as its call metadata.
+
+    Args:
+        exporter: an SDK OTLP exporter, just built with ``exporter_kwargs``.
+        protocol: ``grpc`` or ``http/protobuf``.
+        headers: the headers parsed from configure()'s mapping.
+    """
+    if protocol == "grpc":
+        if isinstance(getattr(exporter, "_headers", None), tuple):
+            exporter._headers = tuple(headers.items())
+            return
+    else:
+        client: Any = getattr(exporter, "_client", None)
+        if isinstance(getattr(client, "_headers", None), dict):
+            from opentelemetry.exporter.otlp.proto.http import _OTLP_HTTP_HEADERS
+
+            pinned = {key.lower(): value for key, value in _OTLP_HTTP_HEADERS.items()}
+            pinned.update({key.lower(): value for key, value in headers.items()})
+            encoding = getattr(getattr(client, "_compression", None), "value", "none")
+            if encoding != "none" and "content-encoding" not in pinned:
+                pinned["Content-Encoding"] = encoding
+            client._headers = pinned
+            return
+    _logger.debug(
+        "workspace_otel: this OTLP exporter version keeps its headers elsewhere; "
+        "the process's OTEL_EXPORTER_OTLP_*HEADERS may be sent too"
+    )
