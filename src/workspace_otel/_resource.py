@@ -181,19 +181,13 @@ def build_resource(
 
 
 def _workspace_with_sources(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Run the workspace detector, keeping the per-attribute producer when available."""
+    """Run the workspace detectors, keeping the producer of each attribute."""
+    from workspace_otel.resources import detect_with_sources
+
     try:
-        from workspace_otel import resources
-    except ImportError:  # pragma: no cover - the package is part of the distribution
+        attrs, producers = detect_with_sources(environ=environ)
+    except Exception:
+        _logger.warning("workspace resource detection failed; workspace attributes are missing")
+        _logger.debug("workspace detection failure", exc_info=True)
         return {}, {}
-    with_sources = getattr(resources, "detect_with_sources", None)
-    if with_sources is not None:
-        try:
-            attrs, producers = with_sources(environ=environ)
-            return dict(attrs), {k: str(v) for k, v in producers.items()}
-        except Exception:
-            _logger.warning("workspace resource detection failed; workspace attributes are missing")
-            _logger.debug("workspace detection failure", exc_info=True)
-            return {}, {}
-    detector = resources.WorkspaceResourceDetector(environ=environ)
-    return dict(_detect(detector, "WorkspaceResourceDetector")), {}
+    return dict(attrs), {k: str(v) for k, v in producers.items()}
