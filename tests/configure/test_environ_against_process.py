@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from opentelemetry import trace
@@ -17,6 +18,9 @@ from opentelemetry import trace
 import workspace_otel
 from tests.harness.egress_peers import RecordingProxy
 from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
+from tests.harness.tls import TlsMaterial
+from tests.harness.token_server import TokenServer
+from workspace_otel.credentials import OAuth2ClientCredentialsSource
 
 HEADER = "x-api-key"
 
@@ -141,3 +145,38 @@ def test_the_process_headers_are_not_added_when_the_mapping_names_none(
     }
     assert _export_one(environ)
     assert [r.token for r in mapped.wait_for_requests(1)] == [None]
+
+
+def test_grpc_tls_with_a_token_trusts_the_mapping_ca_not_the_process_one(
+    monkeypatch: pytest.MonkeyPatch,
+    grpc_receiver: GrpcOtlpReceiver,
+    token_server: TokenServer,
+    tls_material: TlsMaterial,
+    tmp_path: Path,
+) -> None:
+    """The token's channel credentials take the certificate variables from the mapping."""
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_text("not a certificate\n")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(other_ca))
+    source = OAuth2ClientCredentialsSource(
+        token_server.token_url, "test-client", "test-secret", audience="workspace-otel-test"
+    )
+    telemetry = workspace_otel.configure(
+        environ={
+            "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE": str(tls_material.ca_cert),
+            "WORKSPACE_OTEL_GIT": "off",
+        },
+        credentials=source,
+        metrics=False,
+    )
+    try:
+        with trace.get_tracer("grpc").start_as_current_span("sent"):
+            pass
+        assert telemetry.force_flush(timeout=10)
+    finally:
+        telemetry.shutdown(timeout=2)
+    assert grpc_receiver.wait_for_spans(1, timeout=10)
+    assert grpc_receiver.rejected == 0
+    assert grpc_receiver.tokens_seen

@@ -16,7 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 PYTHON = sys.executable
 
-_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", "SYSTEMROOT")
+_KEEP = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "XDG_CACHE_HOME",
+    "SYSTEMROOT",
+    # coverage measurement of subprocesses (`nox -s tests`); unset otherwise
+    "COVERAGE_PROCESS_CONFIG",
+    "COVERAGE_PROCESS_START",
+    "COVERAGE_FILE",
+)
 
 
 def reset_otel_globals() -> None:
