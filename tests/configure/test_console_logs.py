@@ -75,7 +75,7 @@ def test_a_closed_stream_fails_the_export_without_raising() -> None:
     from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
     provider = LoggerProvider()
-    memory = InMemoryLogRecordExporter()
+    memory = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
     provider.add_log_record_processor(SimpleLogRecordProcessor(memory))
     provider.get_logger("t").emit(body="hello", severity_text="INFO")
     records = memory.get_finished_logs()
