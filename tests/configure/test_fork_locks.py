@@ -25,7 +25,7 @@ from tests.harness.receivers import HttpOtlpReceiver
 from workspace_otel import _configure
 from workspace_otel._guards import fork
 from workspace_otel.credentials import _headers, _rejections
-from workspace_otel.resources import _git, _platform
+from workspace_otel.resources import _gitpython, _platform
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32" or not hasattr(os, "fork"), reason="needs fork"
@@ -78,7 +78,7 @@ def _child_exit_code(in_child: Callable[[], bool]) -> int:
 
 LOCKS: dict[str, Callable[[], Any]] = {
     "configure": lambda: _configure._LOCK,
-    "git import": lambda: _git._IMPORT_LOCK,
+    "git import": lambda: _gitpython._IMPORT_LOCK,
     "token header warnings": lambda: _headers._warned_lock,
     "platform detectors": lambda: _platform._made_lock,
     "rejection notes": lambda: _rejections._lock,
