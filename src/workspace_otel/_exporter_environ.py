@@ -19,11 +19,28 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["exporter_kwargs", "pin_headers"]
+__all__ = ["batch_kwargs", "exporter_kwargs", "pin_headers", "reader_kwargs"]
 
 _logger = logging.getLogger("workspace_otel")
 
 _DEFAULT_TIMEOUT = 10.0  # seconds: the SDK's default for OTEL_EXPORTER_OTLP_TIMEOUT
+# The specification's defaults of the batch processors' variables, by prefix:
+# schedule delay, queue size, batch size, export timeout (milliseconds / items).
+_BATCH_DEFAULTS = {
+    "OTEL_BSP": {
+        "schedule_delay_millis": ("SCHEDULE_DELAY", 5000),
+        "max_queue_size": ("MAX_QUEUE_SIZE", 2048),
+        "max_export_batch_size": ("MAX_EXPORT_BATCH_SIZE", 512),
+        "export_timeout_millis": ("EXPORT_TIMEOUT", 30000),
+    },
+    "OTEL_BLRP": {
+        "schedule_delay_millis": ("SCHEDULE_DELAY", 1000),
+        "max_queue_size": ("MAX_QUEUE_SIZE", 2048),
+        "max_export_batch_size": ("MAX_EXPORT_BATCH_SIZE", 512),
+        "export_timeout_millis": ("EXPORT_TIMEOUT", 30000),
+    },
+}
+_METRIC_EXPORT_TIMEOUT = 30000  # milliseconds: OTEL_METRIC_EXPORT_TIMEOUT's default
 
 
 def _get(environ: Mapping[str, str], signal: str, suffix: str) -> str | None:
@@ -71,6 +88,38 @@ def exporter_kwargs(signal: str, protocol: str, environ: Mapping[str, str]) -> d
     kwargs["client_key_file"] = _get(environ, signal, "CLIENT_KEY")
     kwargs["client_certificate_file"] = _get(environ, signal, "CLIENT_CERTIFICATE")
     return kwargs
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    try:
+        return int(raw) if raw else default
+    except ValueError:  # checked before; the SDK too falls back to its default
+        return default
+
+
+def batch_kwargs(prefix: str, environ: Mapping[str, str]) -> dict[str, int]:
+    """Keyword arguments of a batch processor, from ``environ`` instead of ``os.environ``.
+
+    Args:
+        prefix: ``OTEL_BSP`` (spans) or ``OTEL_BLRP`` (log records).
+        environ: the mapping configure() reads.
+
+    Returns:
+        The schedule delay, queue size, batch size and export timeout,
+        every one explicit so the processor reads none from ``os.environ``.
+    """
+    return {
+        argument: _int(environ, f"{prefix}_{suffix}", default)
+        for argument, (suffix, default) in _BATCH_DEFAULTS[prefix].items()
+    }
+
+
+def reader_kwargs(environ: Mapping[str, str]) -> dict[str, int]:
+    """The metric reader's export timeout (``OTEL_METRIC_EXPORT_TIMEOUT``) from ``environ``."""
+    return {
+        "export_timeout_millis": _int(environ, "OTEL_METRIC_EXPORT_TIMEOUT", _METRIC_EXPORT_TIMEOUT)
+    }
 
 
 def pin_headers(exporter: Any, protocol: str, headers: Mapping[str, str]) -> None:

@@ -7,8 +7,9 @@ Called by ``configure()`` with resolved settings; returns the
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workspace_otel._configure import Telemetry
 from workspace_otel._global_providers import install_globals
@@ -21,6 +22,23 @@ if TYPE_CHECKING:
 __all__ = ["build_pipeline"]
 
 _logger = logging.getLogger("workspace_otel")
+
+
+def _batch(prefix: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """A batch processor's settings from configure()'s mapping (the SDK reads ``os.environ``)."""
+    if environ is os.environ:
+        return {}
+    from workspace_otel._exporter_environ import batch_kwargs
+
+    return batch_kwargs(prefix, environ)
+
+
+def _reader(environ: Mapping[str, str]) -> dict[str, int]:
+    if environ is os.environ:
+        return {}
+    from workspace_otel._exporter_environ import reader_kwargs
+
+    return reader_kwargs(environ)
 
 
 def _metric_interval(environ: Mapping[str, str]) -> float:
@@ -65,7 +83,9 @@ def build_pipeline(
     processors: list[SpanProcessor] = []
     for name, exporter in built.traces:
         processor: SpanProcessor = (
-            SimpleSpanProcessor(exporter) if name == "console" else BatchSpanProcessor(exporter)
+            SimpleSpanProcessor(exporter)
+            if name == "console"
+            else BatchSpanProcessor(exporter, **_batch("OTEL_BSP", environ))
         )
         processors.append(processor)
         tracer_provider.add_span_processor(processor)
@@ -80,7 +100,9 @@ def build_pipeline(
         else:
             readers.append(
                 PeriodicExportingMetricReader(
-                    exporter, export_interval_millis=_metric_interval(environ)
+                    exporter,
+                    export_interval_millis=_metric_interval(environ),
+                    **_reader(environ),
                 )
             )
     meter_provider = SdkMeterProvider(
@@ -103,7 +125,7 @@ def build_pipeline(
             logger_provider.add_log_record_processor(
                 SimpleLogRecordProcessor(exporter)
                 if name == "console"
-                else BatchLogRecordProcessor(exporter)
+                else BatchLogRecordProcessor(exporter, **_batch("OTEL_BLRP", environ))
             )
         log_handler = OtelLogHandler(logger_provider)
 

@@ -180,3 +180,26 @@ def test_grpc_tls_with_a_token_trusts_the_mapping_ca_not_the_process_one(
     assert grpc_receiver.wait_for_spans(1, timeout=10)
     assert grpc_receiver.rejected == 0
     assert grpc_receiver.tokens_seen
+
+
+def test_the_batch_processor_settings_come_from_the_mapping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process's batch size of 1 does not apply: three spans leave in one request."""
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1")
+    with HttpOtlpReceiver() as receiver:
+        telemetry = workspace_otel.configure(
+            environ={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "WORKSPACE_OTEL_GIT": "off"},
+            metrics=False,
+            logs=False,
+        )
+        try:
+            tracer = trace.get_tracer("t")
+            for name in ("one", "two", "three"):
+                with tracer.start_as_current_span(name):
+                    pass
+            assert telemetry.force_flush()
+        finally:
+            telemetry.shutdown()
+        assert len(receiver.wait_for_spans(3)) == 3
+        assert [r.items for r in receiver.requests] == [3]
