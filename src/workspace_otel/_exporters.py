@@ -274,10 +274,16 @@ def _watch(
 
 
 def reset_sessions_after_fork(sessions: list[requests.Session]) -> None:
-    """Drop connections inherited from the parent so a child never shares a socket with it."""
+    """Drop connections inherited from the parent so a child never shares a socket with it.
+
+    The token auth of each session gets new locks too.
+    """
     for session in sessions:
         try:
             for adapter in session.adapters.values():
                 adapter.close()
+            reset = getattr(session.auth, "reset_after_fork", None)
+            if reset is not None:
+                reset()
         except Exception:
             _logger.debug("could not reset an HTTP session after fork", exc_info=True)

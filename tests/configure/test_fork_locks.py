@@ -24,7 +24,8 @@ from tests.harness.process import reset_otel_globals
 from tests.harness.receivers import HttpOtlpReceiver
 from workspace_otel import _configure
 from workspace_otel._guards import fork
-from workspace_otel.credentials import _headers, _rejections
+from workspace_otel.credentials import EnvTokenSource, _headers, _rejections
+from workspace_otel.credentials._http import BearerAuth
 from workspace_otel.resources import _gitpython, _platform
 
 pytestmark = pytest.mark.skipif(
@@ -122,3 +123,26 @@ def test_reconfiguring_keeps_one_reset_per_module() -> None:
         _configure._reset_for_tests()
         reset_otel_globals()
     assert len(set(counts)) == 1, counts
+
+
+def test_the_token_auth_lock_of_an_http_session_is_new_in_the_child() -> None:
+    """The OTLP/HTTP session's token auth: a parent thread logging a refusal at fork."""
+    with HttpOtlpReceiver() as receiver:
+        telemetry = workspace_otel.configure(
+            endpoint=receiver.endpoint,
+            credentials=EnvTokenSource("WORKSPACE_OTEL_TEST_TOKEN"),
+            metrics=False,
+            logs=False,
+        )
+        try:
+            auths = [
+                p.span_exporter._client._transport._session.auth
+                for p in telemetry.span_processors
+                if hasattr(p, "span_exporter")
+            ]
+            auth = next(a for a in auths if isinstance(a, BearerAuth))
+            with _held_by_another_thread(lambda: auth._refusals_lock):
+                code = _child_exit_code(lambda: bool(auth._refusals_lock.acquire(timeout=2)))
+        finally:
+            telemetry.shutdown()
+    assert code == 0

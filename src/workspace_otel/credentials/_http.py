@@ -101,6 +101,10 @@ class BearerAuth(AuthBase):
         # (configure(environ=...)); OtlpSession.send then judges the proxies it uses.
         self.trust_env = True
 
+    def reset_after_fork(self) -> None:
+        """Give a forked child its own lock (a thread of the parent may have held it)."""
+        self._refusals_lock = threading.Lock()
+
     def _refusal(self, url: str, reason: str) -> None:
         """Log once per origin and reason that the token was not sent to ``url``."""
         key = (repr(egress.origin_of(url)), reason)
