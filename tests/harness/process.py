@@ -31,6 +31,15 @@ _KEEP = (
 )
 
 
+def unmeasured(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without coverage measurement, for a child whose imported modules a test counts.
+
+    Under ``nox -s tests`` every Python child is measured, and coverage itself
+    imports modules (``typing``, ``dataclasses``) the child would not.
+    """
+    return {k: v for k, v in env.items() if not k.startswith("COVERAGE_PROCESS_")}
+
+
 def reset_otel_globals() -> None:
     """Forget the global providers the API lets be set only once (test-only)."""
     from opentelemetry import trace
