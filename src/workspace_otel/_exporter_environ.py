@@ -1,4 +1,4 @@
-"""The OTLP exporter settings read from the mapping ``configure(environ=...)`` was given.
+"""The exporter and processor settings read from the mapping ``configure(environ=...)`` was given.
 
 The SDK's OTLP exporters read their headers, timeout, compression and
 certificate variables from ``os.environ`` whatever mapping configure() used.
@@ -11,6 +11,14 @@ Passing headers is not enough: the OTLP/HTTP exporter merges the process's
 headers variables under the ones it is given, and the gRPC one falls back to
 them when it is given none. :func:`pin_headers` puts the exporter's header
 set back to exactly what the mapping says, after it was built.
+
+The batch processors (``OTEL_BSP_*``, ``OTEL_BLRP_*``) and the periodic
+metric reader (``OTEL_METRIC_EXPORT_TIMEOUT``) read ``os.environ`` the same
+way; :func:`batch_kwargs` and :func:`reader_kwargs` give them the mapping's
+values. Not covered: the span limits (``OTEL_*_LIMIT``), which the SDK's
+TracerProvider still reads from ``os.environ``, and gRPC's own ``no_proxy``
+reading (a proxy the mapping names is still skipped for hosts the process's
+``no_proxy`` / ``no_grpc_proxy`` lists).
 """
 
 from __future__ import annotations
