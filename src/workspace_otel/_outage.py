@@ -116,6 +116,10 @@ class CollectorWatch:
         _WATCHES.add(self)
         _install_filter()
 
+    def reset_after_fork(self) -> None:
+        """Give a forked child its own lock (an export thread of the parent may have held it)."""
+        self._lock = threading.Lock()
+
     @property
     def down(self) -> bool:
         """``True`` while at least one endpoint is unreachable."""

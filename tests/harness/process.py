@@ -26,7 +26,28 @@ PYTHON = sys.executable
 INSTRUMENT = Path(PYTHON).with_name("opentelemetry-instrument")
 LOOPBACK = "127.0.0.1"
 
-_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "XDG_CACHE_HOME", "SYSTEMROOT")
+_KEEP = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "XDG_CACHE_HOME",
+    "SYSTEMROOT",
+    # coverage measurement of subprocesses (`nox -s tests`); unset otherwise
+    "COVERAGE_PROCESS_CONFIG",
+    "COVERAGE_PROCESS_START",
+    "COVERAGE_FILE",
+)
+
+
+def unmeasured(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without coverage measurement, for a child whose imported modules a test counts.
+
+    Under ``nox -s tests`` every Python child is measured, and coverage itself
+    imports modules (``typing``, ``dataclasses``) the child would not.
+    """
+    return {k: v for k, v in env.items() if not k.startswith("COVERAGE_PROCESS_")}
 
 
 def reset_otel_globals() -> None:
