@@ -146,3 +146,33 @@ def test_the_token_auth_lock_of_an_http_session_is_new_in_the_child() -> None:
         finally:
             telemetry.shutdown()
     assert code == 0
+
+
+def _module_level_locks() -> dict[str, Any]:
+    """Every lock held in a module-level variable anywhere in the package."""
+    import importlib
+    import pkgutil
+
+    lock_types = (type(threading.Lock()), type(threading.RLock()))
+    found: dict[str, Any] = {}
+    for info in pkgutil.walk_packages(workspace_otel.__path__, "workspace_otel."):
+        if info.name.endswith(".__main__"):  # runs the command line when imported
+            continue
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:  # an optional extra that is not installed
+            continue
+        for attribute, value in vars(module).items():
+            if isinstance(value, lock_types):
+                found[f"{info.name}.{attribute}"] = value
+    return found
+
+
+def test_every_module_level_lock_is_renewed_by_the_one_fork_hook() -> None:
+    """A new module-level lock without a reset fails here, whichever module adds it."""
+    before = _module_level_locks()
+    assert before, "the scan found no lock at all: it no longer sees the package"
+    fork._run_resets()
+    after = _module_level_locks()
+    kept = sorted(name for name, lock in before.items() if after.get(name) is lock)
+    assert kept == [], f"locks not renewed after fork: {kept}"
