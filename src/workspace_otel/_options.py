@@ -15,7 +15,7 @@ from dataclasses import FrozenInstanceError
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from workspace_otel import _env, _sdk_variables
+from workspace_otel import _env, _sdk_variables, _token_config
 from workspace_otel._guards.redaction import display_url, register_url, scrub_known
 from workspace_otel._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
@@ -33,7 +33,7 @@ Signal = Literal["traces", "metrics", "logs"]
 SIGNALS: tuple[Signal, ...] = ("traces", "metrics", "logs")
 
 PROTOCOLS = ("http/protobuf", "grpc")
-BACKENDS = ("otlp", "lightstep", "console")
+BACKENDS = _token_config.BACKENDS
 REGIONS = ("us", "eu")
 SAMPLERS = (
     "always_on",
@@ -51,7 +51,7 @@ ARGUMENT = "argument"
 DEFAULT = "default"
 
 _LIGHTSTEP_HOSTS = {"us": "ingest.lightstep.com", "eu": "ingest.eu.lightstep.com"}
-LIGHTSTEP_HEADER = "lightstep-access-token"
+LIGHTSTEP_HEADER = _token_config.LIGHTSTEP_HEADER
 
 _EXPORTER_VARS: Mapping[Signal, str] = {
     "traces": "OTEL_TRACES_EXPORTER",
@@ -930,61 +930,29 @@ def _set_by_env_command(environ: Mapping[str, str]) -> bool:
 
 
 def resolve_backend(environ: Mapping[str, str]) -> Setting[str]:
-    """Return ``WORKSPACE_OTEL_BACKEND`` (default ``otlp``).
+    """Return ``WORKSPACE_OTEL_BACKEND`` (default ``otlp``): :func:`_token_config.backend`.
 
     Raises:
         ConfigurationError: not one of otlp, lightstep, console.
     """
-    return _choice(None, "backend", "WORKSPACE_OTEL_BACKEND", BACKENDS, environ)
+    return Setting(*_token_config.backend(environ))
 
 
 def resolve_token_header(arg: str | None, backend: str, environ: Mapping[str, str]) -> Setting[str]:
-    """Return the header that carries the token: argument > variable > backend preset > default.
-
-    ``WORKSPACE_OTEL_TOKEN_HEADER`` when set; ``lightstep-access-token`` for
-    the Lightstep backend; else ``authorization``.
+    """Return the header that carries the token (the rule: :func:`_token_config.token_header`).
 
     Raises:
         ConfigurationError: the name is not an HTTP header name.
     """
-    if arg is not None:
-        token_header = Setting(arg.strip().lower(), ARGUMENT)
-    elif (raw := _raw(environ, "WORKSPACE_OTEL_TOKEN_HEADER")) is not None:
-        token_header = Setting(raw.lower(), "WORKSPACE_OTEL_TOKEN_HEADER")
-    elif backend == "lightstep":
-        token_header = Setting(LIGHTSTEP_HEADER, "backend lightstep")
-    else:
-        token_header = Setting("authorization", DEFAULT)
-    if not token_header.value or any(c in token_header.value for c in " :\r\n\t"):
-        raise ConfigurationError(
-            f"{token_header.source} token header must be an HTTP header name such as authorization"
-        )
-    return token_header
+    return Setting(*_token_config.token_header(arg, backend, environ))
 
 
 def resolve_env_credentials(
     backend: str, environ: Mapping[str, str], credentials_from_env: Any
 ) -> Setting[TokenSource | None]:
-    """Return the token source the environment configures.
-
-    ``WORKSPACE_OTEL_TOKEN_SOURCE`` (``auto`` by default), then, for the
-    Lightstep backend, ``LS_ACCESS_TOKEN``; ``None`` when nothing is configured.
+    """Return the token source the environment configures (:func:`_token_config.env_token_source`).
 
     Raises:
         ConfigurationError: the token source configuration is invalid.
     """
-    source = credentials_from_env(environ)
-    var = "WORKSPACE_OTEL_TOKEN_SOURCE"
-    if source is not None:
-        return Setting(source, var if _raw(environ, var) else f"{var} (auto)")
-    if backend == "lightstep" and _raw(environ, "LS_ACCESS_TOKEN"):
-        return Setting(
-            _lightstep_static_source(environ), "LS_ACCESS_TOKEN (backend lightstep fallback)"
-        )
-    return Setting(None, DEFAULT)
-
-
-def _lightstep_static_source(environ: Mapping[str, str]) -> TokenSource:
-    from workspace_otel import credentials
-
-    return credentials.EnvTokenSource("LS_ACCESS_TOKEN", environ=environ)
+    return Setting(*_token_config.env_token_source(backend, environ, credentials_from_env))
