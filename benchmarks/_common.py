@@ -67,13 +67,14 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 @dataclass
 class ChildRun:
-    """A finished child process: wall seconds, peak RSS (KiB), output."""
+    """A finished child process: wall seconds, peak RSS (KiB), output, CPU seconds."""
 
     wall: float
     max_rss_kib: int
     stdout: str
     stderr: str
     returncode: int
+    cpu: float = 0.0  # user + sys of the child itself (wait4): less disturbed by load than wall
 
 
 def run_child(
@@ -112,7 +113,8 @@ def run_child(
         out_file.seek(0)
         err_file.seek(0)
         out, err = out_file.read(), err_file.read()
-    result = ChildRun(wall, rss, out.decode(), err.decode(), code)
+    cpu = usage.ru_utime + usage.ru_stime
+    result = ChildRun(wall, rss, out.decode(), err.decode(), code, cpu)
     if code != 0:
         raise RuntimeError(f"child {args[:3]} failed ({code}): {result.stderr[-2000:]}")
     return result

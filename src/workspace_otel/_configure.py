@@ -3,7 +3,10 @@
 One call builds the SDK's TracerProvider, MeterProvider and (when asked)
 LoggerProvider with the workspace resource and authenticated OTLP exporters;
 ``opentelemetry-instrument`` runs the same code through
-:class:`workspace_otel._instrument.WorkspaceOtelConfigurator`.
+:class:`workspace_otel._instrument.WorkspaceOtelConfigurator`. This module
+decides *whether* to build (already configured, disabled, declarative file)
+and owns the handle; :mod:`workspace_otel._pipeline` builds the pipeline and
+:mod:`workspace_otel._global_providers` installs its globals.
 """
 
 from __future__ import annotations
@@ -315,7 +318,9 @@ def _configure(
         if path is not None:
             _HANDLE = configure_from_file(path, settings, origin)
             return _HANDLE
-        _HANDLE = _build(settings, environ, origin=origin, auto_version=auto_version)
+        from workspace_otel._pipeline import build_pipeline
+
+        _HANDLE = build_pipeline(settings, environ, origin=origin, auto_version=auto_version)
         # After the exporters exist: their module loggers get the scrubbing filter too.
         install_log_filter()
         return _HANDLE
@@ -368,231 +373,6 @@ def _disabled_handle(settings: Settings, origin: str) -> Telemetry:
         origin=origin,
         disabled=True,
     )
-
-
-def _foreign(signal: str) -> str | None:
-    """Return the class name of a provider someone else installed globally, if any."""
-    try:
-        if signal == "traces":
-            from opentelemetry import trace
-
-            current: Any = trace.get_tracer_provider()
-            return (
-                None if isinstance(current, trace.ProxyTracerProvider) else type(current).__name__
-            )
-        if signal == "metrics":
-            from opentelemetry.metrics import _internal as metrics_internal
-
-            current = metrics_internal.get_meter_provider()
-            proxy = metrics_internal._ProxyMeterProvider
-            return None if isinstance(current, proxy) else type(current).__name__
-        from opentelemetry._logs import _internal as logs_internal
-
-        current = logs_internal.get_logger_provider()
-        return (
-            None
-            if isinstance(current, logs_internal.ProxyLoggerProvider)
-            else type(current).__name__
-        )
-    except Exception:
-        _logger.debug("could not inspect the global %s provider", signal, exc_info=True)
-        return None
-
-
-def _metric_interval(environ: Mapping[str, str]) -> float:
-    raw = environ.get("OTEL_METRIC_EXPORT_INTERVAL", "").strip()
-    try:
-        return float(raw) if raw else 60_000.0
-    except ValueError:
-        return 60_000.0
-
-
-def _build(
-    settings: Settings, environ: Mapping[str, str], *, origin: str, auto_version: str | None
-) -> Telemetry:
-    from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
-    from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
-    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
-
-    from workspace_otel import _baggage
-    from workspace_otel._console import ConsolePrinter, TraceLinkProcessor
-    from workspace_otel._exporters import build_exporters, reset_sessions_after_fork
-    from workspace_otel._lifecycle import Lifecycle, OpenSpans
-    from workspace_otel._resource import build_resource
-    from workspace_otel._summary import HINT, summary_line
-
-    baggage = _baggage.settings_from(environ)  # invalid lists fail before anything is built
-    resource, sources = build_resource(settings, environ, auto_version=auto_version)
-    printer = ConsolePrinter(trace_url=settings.trace_url.value)
-    built = build_exporters(settings, printer, environ)
-
-    # The SDK's TracerProvider re-detects its resource in a forked child with a
-    # thread pool. The pool module frees its global lock in the child with an
-    # at-fork hook; that hook must be registered before the provider's, or a
-    # fork deadlocks in the provider's hook on a lock still held.
-    import concurrent.futures.thread  # noqa: F401
-
-    open_spans = OpenSpans()
-    tracer_provider = SdkTracerProvider(
-        resource=resource, sampler=settings.sampler.value, shutdown_on_exit=False
-    )
-    tracer_provider.add_span_processor(open_spans)
-    processors: list[SpanProcessor] = []
-    for name, exporter in built.traces:
-        processor: SpanProcessor = (
-            SimpleSpanProcessor(exporter) if name == "console" else BatchSpanProcessor(exporter)
-        )
-        processors.append(processor)
-        tracer_provider.add_span_processor(processor)
-    if settings.trace_url.value and not any(n == "console" for n, _ in built.traces):
-        processors.append(TraceLinkProcessor(printer))
-        tracer_provider.add_span_processor(processors[-1])
-
-    readers: list[MetricReader] = []
-    for _name, exporter in built.metrics:
-        if isinstance(exporter, MetricReader):
-            readers.append(exporter)
-        else:
-            readers.append(
-                PeriodicExportingMetricReader(
-                    exporter, export_interval_millis=_metric_interval(environ)
-                )
-            )
-    meter_provider = SdkMeterProvider(
-        resource=resource, metric_readers=readers, shutdown_on_exit=False
-    )
-
-    logger_provider = None
-    log_handler = None
-    if settings.logs.enabled:
-        from opentelemetry.sdk._logs import LoggerProvider as SdkLoggerProvider
-        from opentelemetry.sdk._logs.export import (
-            BatchLogRecordProcessor,
-            SimpleLogRecordProcessor,
-        )
-
-        from workspace_otel._logbridge import OtelLogHandler
-
-        logger_provider = SdkLoggerProvider(resource=resource, shutdown_on_exit=False)
-        for name, exporter in built.logs:
-            logger_provider.add_log_record_processor(
-                SimpleLogRecordProcessor(exporter)
-                if name == "console"
-                else BatchLogRecordProcessor(exporter)
-            )
-        log_handler = OtelLogHandler(logger_provider)
-
-    installed = _install_globals(
-        settings, tracer_provider, meter_provider, logger_provider, log_handler
-    )
-    _baggage.install(baggage, resource, tracer_provider, set_global=settings.set_global.value)
-
-    telemetry = Telemetry(
-        resource=resource,
-        tracer_provider=tracer_provider,
-        meter_provider=meter_provider,
-        logger_provider=logger_provider,
-        settings=settings,
-        resource_sources=sources,
-        span_processors=tuple(processors),
-        log_handler=log_handler,
-        installed=installed,
-        origin=origin,
-        _watch=built.watch,
-    )
-
-    def after_fork() -> None:
-        reset_sessions_after_fork(built.sessions)
-        printer.reset_after_fork()
-
-    lifecycle = Lifecycle(
-        flush=telemetry.force_flush,
-        shutdown=telemetry.shutdown,
-        open_spans=open_spans,
-        after_fork=after_fork,
-        timeout=settings.flush_timeout.value,
-    )
-    lifecycle.install()
-    telemetry._lifecycle = lifecycle
-
-    telemetry.summary = summary_line(
-        settings, resource.attributes, origin=origin, installed=installed
-    )
-    _logger.info("%s", telemetry.summary)
-    for note in built.notes:
-        _logger.warning("workspace_otel: %s", note)
-    if settings.console_fallback:
-        printer.write([HINT])
-    return telemetry
-
-
-def _install_globals(
-    settings: Settings,
-    tracer_provider: Any,
-    meter_provider: Any,
-    logger_provider: Any,
-    log_handler: logging.Handler | None,
-) -> dict[str, bool]:
-    installed = {"traces": False, "metrics": False, "logs": False}
-    if not settings.set_global.value:
-        return installed
-    from opentelemetry import metrics, trace
-
-    taken: list[str] = []
-    for signal, enabled in (
-        ("traces", settings.traces.enabled),
-        ("metrics", settings.metrics.enabled),
-        ("logs", settings.logs.enabled),
-    ):
-        if not enabled:
-            continue
-        other = _foreign(signal)
-        if other is not None:
-            taken.append(f"{signal} ({other})")
-            continue
-        if signal == "traces":
-            trace.set_tracer_provider(tracer_provider)
-        elif signal == "metrics":
-            metrics.set_meter_provider(meter_provider)
-        else:
-            from opentelemetry._logs import set_logger_provider
-
-            set_logger_provider(logger_provider)
-            if log_handler is not None:
-                logging.getLogger().addHandler(log_handler)
-        installed[signal] = True
-    if taken:
-        warnings.warn(
-            "workspace_otel did not replace the global provider(s) already installed by other "
-            f"code: {', '.join(taken)}. Telemetry from those stays with them and is not exported "
-            "by workspace_otel. To choose: call workspace_otel.configure() before the other "
-            "setup, or pass set_global=False and use telemetry.tracer_provider / "
-            "meter_provider explicitly, or add telemetry.span_processors to the existing "
-            "TracerProvider (provider.add_span_processor(p)).",
-            WorkspaceOtelWarning,
-            stacklevel=5,
-        )
-    if settings.propagators.value is not None:
-        from opentelemetry.propagate import set_global_textmap
-
-        set_global_textmap(_propagator(settings.propagators.value))
-    return installed
-
-
-def _propagator(value: Any) -> Any:
-    if not isinstance(value, tuple):
-        return value
-    from importlib.metadata import entry_points
-
-    from opentelemetry.propagators.composite import CompositePropagator
-
-    found = []
-    for name in value:
-        if name == "none":
-            continue
-        found.append(next(iter(entry_points(group="opentelemetry_propagator", name=name))).load()())
-    return CompositePropagator(found)
 
 
 def _reset_for_tests() -> None:

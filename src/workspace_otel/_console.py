@@ -37,7 +37,7 @@ _MAX_ATTRS = 8
 _HIDDEN_PREFIXES = ("telemetry.sdk.", "telemetry.distro.")
 
 
-def trace_link(template: str | None, trace_id: int) -> str | None:
+def _link_from_template(template: str | None, trace_id: int) -> str | None:
     """Return the link of a trace from a ``{trace_id}`` template (no other expansion)."""
     return render(template, format_trace_id(trace_id)) if template else None
 
@@ -132,7 +132,7 @@ def format_span(span: ReadableSpan, trace_url: str | None = None) -> list[str]:
     if attrs:
         parts.append(attrs)
     lines = ["  ".join(p for p in parts if p)]
-    if is_root and (link := trace_link(trace_url, ctx.trace_id)):
+    if is_root and (link := _link_from_template(trace_url, ctx.trace_id)):
         lines.append(f"    -> {link}")
     return lines
 
@@ -224,6 +224,6 @@ class TraceLinkProcessor(SpanProcessor):
         ctx = span.get_span_context()
         if ctx is None or (span.parent is not None and not span.parent.is_remote):
             return
-        link = trace_link(self._printer.trace_url, ctx.trace_id)
+        link = _link_from_template(self._printer.trace_url, ctx.trace_id)
         if link:
             self._printer.write([f"[trace] {span.name} -> {link}"])

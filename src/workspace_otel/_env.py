@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from workspace_otel._options import _parsers
-from workspace_otel._options._table import OPTIONS
-from workspace_otel._options._table import PREFIX as PREFIX
+from workspace_otel import _option_parsers as _parsers
+from workspace_otel._option_table import OPTIONS
+from workspace_otel._option_table import PREFIX as PREFIX
 
 
 class EnvVar:

@@ -12,11 +12,12 @@ ours: that bypasses ``OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER``, so
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from workspace_otel._guards.egress import route_refusal
+from workspace_otel._guards.egress import check_route, refusal_message
 from workspace_otel._guards.redaction import register_url
 
 if TYPE_CHECKING:
@@ -66,25 +67,53 @@ def _grpc_secure(endpoint: str, signal: Signal, environ: Mapping[str, str]) -> b
     return True
 
 
-def _session(source: TokenSource | None, header: str) -> requests.Session:
-    if source is None:
+def grpc_uses_tls(endpoint: str, signal: Signal, environ: Mapping[str, str]) -> bool:
+    """Whether ``build_exporters`` opens a TLS channel for ``signal`` (for the doctor)."""
+    return _grpc_secure(endpoint, signal, environ)
+
+
+def _session(
+    source: TokenSource | None, header: str, environ: Mapping[str, str], endpoint: str
+) -> requests.Session:
+    if source is None and environ is os.environ:
         import requests
 
         return requests.Session()
-    from workspace_otel.credentials import http_session
+    from workspace_otel.credentials._http import otlp_session
 
-    return http_session(source, header=header)
+    return otlp_session(source, header=header, environ=environ, endpoint=endpoint)
 
 
 def _from_mapping(signal: Signal, protocol: str, environ: Mapping[str, str]) -> dict[str, Any]:
     """Settings the SDK would read from ``os.environ``, taken from configure()'s mapping instead."""
-    import os
-
     if environ is os.environ:
         return {}
     from workspace_otel._exporter_environ import exporter_kwargs
 
     return exporter_kwargs(signal, protocol, environ)
+
+
+def _pinned(exporter: Any, protocol: str, kwargs: Mapping[str, Any]) -> Any:
+    """Keep only the mapping's headers on ``exporter`` (the SDK adds the process's)."""
+    if "headers" in kwargs:
+        from workspace_otel._exporter_environ import pin_headers
+
+        pin_headers(exporter, protocol, kwargs["headers"])
+    return exporter
+
+
+def _grpc_proxy_options(endpoint: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The channel's proxy, from the mapping instead of the process's ``*_proxy`` variables."""
+    if environ is os.environ:
+        return {}
+    from workspace_otel._guards.egress import proxies_in
+
+    target = endpoint if "://" in endpoint else f"https://{endpoint}"
+    proxies = proxies_in(environ, target.replace("grpc://", "http://", 1))
+    proxy = next(iter(proxies.values()), None)
+    if proxy is None:
+        return {"channel_options": (("grpc.enable_http_proxy", 0),)}
+    return {"channel_options": (("grpc.http_proxy", proxy),)}
 
 
 def _otlp_http(
@@ -102,14 +131,14 @@ def _otlp_http(
     if signal == "traces":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter(**kwargs)
+        return _pinned(OTLPSpanExporter(**kwargs), "http/protobuf", kwargs)
     if signal == "metrics":
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
-        return OTLPMetricExporter(**kwargs)
+        return _pinned(OTLPMetricExporter(**kwargs), "http/protobuf", kwargs)
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 
-    return OTLPLogExporter(**kwargs)
+    return _pinned(OTLPLogExporter(**kwargs), "http/protobuf", kwargs)
 
 
 def _otlp_grpc(
@@ -126,20 +155,21 @@ def _otlp_grpc(
         "endpoint": endpoint,
         "insecure": credentials is None,
         **_from_mapping(signal, "grpc", environ),
+        **_grpc_proxy_options(endpoint, environ),
     }
     if credentials is not None:
         kwargs["credentials"] = credentials
     if signal == "traces":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter(**kwargs)
+        return _pinned(OTLPSpanExporter(**kwargs), "grpc", kwargs)
     if signal == "metrics":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
-        return OTLPMetricExporter(**kwargs)
+        return _pinned(OTLPMetricExporter(**kwargs), "grpc", kwargs)
     from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 
-    return OTLPLogExporter(**kwargs)
+    return _pinned(OTLPLogExporter(**kwargs), "grpc", kwargs)
 
 
 def _from_entry_point(signal: Signal, name: str) -> Any:
@@ -176,8 +206,6 @@ def build_exporters(
     Raises:
         ConfigurationError: from the credentials factories (bad token configuration).
     """
-    import os
-
     env = os.environ if environ is None else environ
     built = Built()
     source = settings.credentials.value
@@ -203,7 +231,7 @@ def build_exporters(
                             creds = tls_channel_credentials(env)
                         else:
                             creds, plugin = grpc_credentials_and_plugin(
-                                source, header=header, endpoint=endpoint or None
+                                source, header=header, endpoint=endpoint or None, environ=env
                             )
                     elif source is not None and not warned_plaintext:
                         warned_plaintext = True
@@ -217,12 +245,12 @@ def build_exporters(
 
                         exporter = retry_unauthenticated(exporter, plugin)
                 else:
+                    session = _session(source, header, env, endpoint)
                     if source is not None and not warned_plaintext and endpoint:
-                        note = route_refusal(endpoint)
+                        note = _route_note(endpoint, session)
                         if note:
                             warned_plaintext = True
                             built.notes.append(note)
-                    session = _session(source, header)
                     built.sessions.append(session)
                     exporter = _otlp_http(sig.signal, sig, session, env)
                     _watch(built, settings, session, exporter, sig.signal, endpoint)
@@ -230,6 +258,12 @@ def build_exporters(
                 exporter = _from_entry_point(sig.signal, name)
             target.append((name, exporter))
     return built
+
+
+def _route_note(endpoint: str, session: requests.Session) -> str:
+    """The egress rule's refusal for ``endpoint`` over ``session``'s proxies, or ``""``."""
+    verdict = check_route(endpoint, proxies=session.proxies, trust_env=session.trust_env)
+    return "" if verdict else refusal_message(endpoint, verdict.reason)
 
 
 def _watch(
@@ -245,10 +279,16 @@ def _watch(
 
 
 def reset_sessions_after_fork(sessions: list[requests.Session]) -> None:
-    """Drop connections inherited from the parent so a child never shares a socket with it."""
+    """Drop connections inherited from the parent so a child never shares a socket with it.
+
+    The token auth of each session gets new locks too.
+    """
     for session in sessions:
         try:
             for adapter in session.adapters.values():
                 adapter.close()
+            reset = getattr(session.auth, "reset_after_fork", None)
+            if reset is not None:
+                reset()
         except Exception:
             _logger.debug("could not reset an HTTP session after fork", exc_info=True)

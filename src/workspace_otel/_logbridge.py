@@ -92,6 +92,13 @@ class OtelLogHandler(logging.Handler):
             self.handleError(record)
 
     def _keep_last_resort(self, record: logging.LogRecord) -> None:
+        """Print ``record`` through ``logging.lastResort`` when plain logging would have.
+
+        The standard library falls back to ``lastResort`` only when no handler
+        at all sits on the record's way up, whatever the handlers' levels: an
+        ERROR-level handler silences a WARNING for good. The same count is made
+        here, leaving this handler out.
+        """
         last = logging.lastResort
         if last is None or record.levelno < last.level:
             return
@@ -99,9 +106,8 @@ class OtelLogHandler(logging.Handler):
             logging.getLogger() if record.name == "root" else logging.getLogger(record.name)
         )
         while logger is not None:
-            for handler in logger.handlers:
-                if handler is not self and record.levelno >= handler.level:
-                    return
+            if any(handler is not self for handler in logger.handlers):
+                return
             if not logger.propagate:
                 break
             logger = logger.parent

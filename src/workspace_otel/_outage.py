@@ -116,6 +116,10 @@ class CollectorWatch:
         _WATCHES.add(self)
         _install_filter()
 
+    def reset_after_fork(self) -> None:
+        """Give a forked child its own lock (an export thread of the parent may have held it)."""
+        self._lock = threading.Lock()
+
     @property
     def down(self) -> bool:
         """``True`` while at least one endpoint is unreachable."""
@@ -133,8 +137,9 @@ class CollectorWatch:
             self._stop_exporters()  # known down at exit: end the retries now
         if first:
             _logger.warning(
-                "workspace_otel: cannot reach the collector at %s (%s); telemetry is dropped "
-                "until it answers. Run `workspace-otel doctor` to check the endpoint; at exit "
+                "workspace_otel: cannot reach the collector at %s (%s); each export is tried "
+                "again until its timeout (OTEL_EXPORTER_OTLP_TIMEOUT) and dropped only after "
+                "that. Run `workspace-otel doctor` to check the endpoint; at exit "
                 "workspace_otel waits at most %g s for it (WORKSPACE_OTEL_FLUSH_TIMEOUT).",
                 shown,
                 _reason(exc),

@@ -11,7 +11,6 @@ else the program's name: never ``unknown_service``.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Mapping
 from importlib.metadata import entry_points
@@ -87,31 +86,15 @@ def _detect(detector: ResourceDetector, label: str) -> Mapping[str, Any]:
 def service_instance_id() -> str:
     """Return this process's ``service.instance.id`` (a random UUID, new after a fork).
 
-    The SDK's ``ServiceInstanceIdResourceDetector`` (SDK >= 1.45) when present, so
-    the value equals the one the SDK's providers use after a fork; otherwise a
-    UUID kept per process id.
+    The SDK's ``ServiceInstanceIdResourceDetector`` (SDK >= 1.45, the lowest
+    version this package allows) makes it, so the value equals the one the
+    SDK's providers use after a fork.
     """
-    try:
-        from opentelemetry.sdk.resources import (  # type: ignore[attr-defined,unused-ignore]
-            ServiceInstanceIdResourceDetector,
-        )
-    except ImportError:
-        return _own_instance_id()
-    value = ServiceInstanceIdResourceDetector().detect().attributes.get("service.instance.id")
-    return str(value) if value else _own_instance_id()
+    from opentelemetry.sdk.resources import (  # type: ignore[attr-defined,unused-ignore]
+        ServiceInstanceIdResourceDetector,
+    )
 
-
-_INSTANCE: dict[int, str] = {}
-
-
-def _own_instance_id() -> str:
-    import uuid
-
-    pid = os.getpid()
-    if pid not in _INSTANCE:
-        _INSTANCE.clear()
-        _INSTANCE[pid] = str(uuid.uuid4())
-    return _INSTANCE[pid]
+    return str(ServiceInstanceIdResourceDetector().detect().attributes["service.instance.id"])
 
 
 def build_resource(
@@ -181,19 +164,15 @@ def build_resource(
 
 
 def _workspace_with_sources(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Run the workspace detector, keeping the per-attribute producer when available."""
+    """Run the workspace detectors, keeping the producer of each attribute."""
+    from workspace_otel.resources import detect_with_sources
+
     try:
-        from workspace_otel import resources
-    except ImportError:  # pragma: no cover - the package is part of the distribution
+        attrs, producers = detect_with_sources(environ=environ)
+    except ConfigurationError:
+        raise  # an invalid WORKSPACE_OTEL_* value is refused, never dropped silently
+    except Exception:
+        _logger.warning("workspace resource detection failed; workspace attributes are missing")
+        _logger.debug("workspace detection failure", exc_info=True)
         return {}, {}
-    with_sources = getattr(resources, "detect_with_sources", None)
-    if with_sources is not None:
-        try:
-            attrs, producers = with_sources(environ=environ)
-            return dict(attrs), {k: str(v) for k, v in producers.items()}
-        except Exception:
-            _logger.warning("workspace resource detection failed; workspace attributes are missing")
-            _logger.debug("workspace detection failure", exc_info=True)
-            return {}, {}
-    detector = resources.WorkspaceResourceDetector(environ=environ)
-    return dict(_detect(detector, "WorkspaceResourceDetector")), {}
+    return dict(attrs), {k: str(v) for k, v in producers.items()}

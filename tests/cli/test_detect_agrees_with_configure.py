@@ -67,3 +67,45 @@ def test_detect_rejects_the_resource_attributes_configure_rejects(tmp_path: Path
     assert detect.returncode == 2, detect.stdout
     assert "OTEL_RESOURCE_ATTRIBUTES" in detect.stderr
     assert "Traceback" not in detect.stderr
+
+
+def _exported(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", APP],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_outside_a_repository_both_show_the_same_service_name(tmp_path: Path) -> None:
+    """No repository: configure() names the service after the program; detect shows that name.
+
+    (detect once showed the SDK's ``unknown_service:python3`` here.)
+    """
+    env = cli_env(OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="none")
+    app = _exported(env, tmp_path)
+    assert app.returncode == 0, app.stderr
+    exported = json.loads(app.stdout.strip().splitlines()[-1])
+    detect = run_cli("detect", "--json", env=env, cwd=tmp_path)
+    assert detect.returncode == 0, detect.stderr
+    document = json.loads(detect.stdout)
+    assert document["attributes"]["service.name"] == exported["service.name"] == "python"
+    assert document["sources"]["service.name"] == "program name (no repository found)"
+
+
+def test_both_refuse_an_invalid_workspace_variable(tmp_path: Path) -> None:
+    """An invalid WORKSPACE_OTEL_IDENTITY: configure() raises, detect exits 2 with one line."""
+    env = cli_env(WORKSPACE_OTEL_IDENTITY="everything", OTEL_TRACES_EXPORTER="none")
+    app = _exported(env, tmp_path)
+    assert "ConfigurationError" in app.stderr
+    assert "WORKSPACE_OTEL_IDENTITY" in app.stderr
+    detect = run_cli("detect", "--json", env=env, cwd=tmp_path)
+    assert detect.returncode == 2
+    assert detect.stdout == ""
+    lines = detect.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "WORKSPACE_OTEL_IDENTITY" in lines[0]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.cli.conftest import MakeRepo, cli_env, git, run_cli
+from tests.harness.process import unmeasured
 
 CODESPACES = {"CODESPACES": "true", "CODESPACE_NAME": "first-space", "GITHUB_USER": "ada"}
 
@@ -130,7 +131,7 @@ def test_a_new_variable_name_is_seen_when_a_detector_lists_the_names(make_repo: 
 
 def test_the_shell_start_path_imports_no_parser_typing_or_sdk(make_repo: MakeRepo) -> None:
     repo = make_repo()
-    env = cli_env(**CODESPACES)
+    env = unmeasured(cli_env(**CODESPACES))
     code = (
         "import sys\n"
         "from workspace_otel.cli import main\n"

@@ -11,8 +11,6 @@ sent at all.
 from __future__ import annotations
 
 import contextlib
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +22,7 @@ import pytest
 import requests
 
 from tests.harness.platform_envs import by_name, find_canaries
-from tests.harness.process import PYTHON, subprocess_env
+from tests.harness.process import PYTHON, free_port, instrumented_app, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver, ReceivedSpan
 
 pytestmark = [
@@ -33,48 +31,19 @@ pytestmark = [
 ]
 
 APPS = Path(__file__).parent / "apps"
-INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 WORKSPACE = by_name("gitpod")
 WORKSPACE_ID = str(WORKSPACE.expected["workspace.id"])
 REVISION = str(WORKSPACE.expected["vcs.ref.head.revision"])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _service(app: str, env: dict[str, str], cwd: Path) -> Iterator[str]:
     """Run one app under opentelemetry-instrument; yield its base URL; SIGTERM it (flushes)."""
-    port = _free_port()
-    with subprocess.Popen(
-        [str(INSTRUMENT), PYTHON, str(APPS / app)],
-        cwd=cwd,
-        env={**env, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        base = f"http://127.0.0.1:{port}"
-        started = time.monotonic()
-        while True:
-            try:
-                requests.get(f"{base}/nothing-here", timeout=1)
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() - started > 30:
-                    proc.kill()
-                    _out, err = proc.communicate()
-                    raise AssertionError(f"{app} did not start: {err}") from None
-                time.sleep(0.1)
+    with instrumented_app(APPS / app, env, cwd=cwd, ready_path="/nothing-here") as running:
         try:
-            yield base
+            yield running.base
         finally:
-            proc.send_signal(signal.SIGTERM)
-            _out, err = proc.communicate(timeout=20)
+            _out, err = running.stop(timeout=20)
             assert "Traceback" not in err, err
             assert "telemetry is NOT configured" not in err, err
             assert find_canaries(err) == []
@@ -164,7 +133,7 @@ def test_nothing_is_sent_while_the_variable_is_unset(tmp_path: Path) -> None:
 
 def test_a_secret_cannot_be_listed(tmp_path: Path) -> None:
     """A secret-shaped name stops configuration with the variable named; nothing is sent."""
-    port = _free_port()
+    port = free_port()
     env = subprocess_env(
         **WORKSPACE.materialize(tmp_path),
         OTEL_TRACES_EXPORTER="none",

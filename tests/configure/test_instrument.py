@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import collections
 import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -18,7 +16,7 @@ import requests
 from tests.harness.fake_clis import install_fake_clis
 from tests.harness.jwt_validation import JwtValidator
 from tests.harness.platform_envs import by_name
-from tests.harness.process import PYTHON, subprocess_env
+from tests.harness.process import instrumented_app, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
 from tests.harness.token_server import TokenServer
 
@@ -29,17 +27,9 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "flask_app" / "app.py"
-INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 LIFETIME = 4.0
 ACTIVE_SECONDS = 5.0
 MAX_ACTIVE_SECONDS = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _run_app(env: dict[str, str], cwd: Path, receiver: HttpOtlpReceiver) -> tuple[int, str, int]:
@@ -52,28 +42,9 @@ def _run_app(env: dict[str, str], cwd: Path, receiver: HttpOtlpReceiver) -> tupl
 
     Returns ``(requests made, stderr, exit status)``.
     """
-    port = _free_port()
-    env = {**env, "PORT": str(port)}
-    with subprocess.Popen(
-        [str(INSTRUMENT), PYTHON, str(APP)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        base = f"http://127.0.0.1:{port}"
-        started = time.monotonic()
-        while True:
-            try:
-                requests.get(f"{base}/hello", timeout=1)
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() - started > 30:
-                    proc.kill()
-                    _out, err = proc.communicate()
-                    raise AssertionError(f"app did not start: {err}") from None
-                time.sleep(0.1)
+    with instrumented_app(APP, env, cwd=cwd) as app:
+        base = app.base
+        proc = app.proc
         count = 1
         began = time.monotonic()
 
@@ -86,8 +57,7 @@ def _run_app(env: dict[str, str], cwd: Path, receiver: HttpOtlpReceiver) -> tupl
             assert requests.get(f"{base}/chain", timeout=5).status_code == 200
             count += 1
             time.sleep(0.25)
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=20)
+        _out, err = app.stop(timeout=20)
     return count, err, proc.returncode
 
 

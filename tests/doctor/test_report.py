@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from workspace_otel._doctor import _runner
-from workspace_otel._doctor._context import Context
+from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._report import Check, Finding, Report, render_json, render_text
 from workspace_otel._guards.redaction import (
     display_url,
@@ -55,7 +55,7 @@ def test_json_document_shape() -> None:
     assert document["version"] == 1
     assert document["ok"] is False
     for check in document["checks"]:
-        assert set(check) == {"id", "title", "verdict", "summary", "evidence", "fix"}
+        assert set(check) == {"id", "title", "verdict", "summary", "evidence", "fix", "fixes"}
         assert check["verdict"] in ("ok", "warn", "fail", "skipped")
         assert isinstance(check["evidence"], dict)
 
@@ -96,7 +96,7 @@ def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch: pytest.Monkey
 def test_a_crashing_check_becomes_a_fail_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "s3cr3t-in-an-exception-message"
 
-    def explode(ctx: Context, check: Check) -> None:
+    def explode(ctx: Diagnosis, check: Check) -> None:
         raise RuntimeError(f"boom with {secret}")
 
     checks: list[Any] = list(_runner.CHECKS)

@@ -8,9 +8,8 @@ sends with it to an upstream receiver that validates every JWT the way the
 expiry). With 4-second tokens, a few seconds of traffic cross several
 expiries: every request must be accepted and several distinct tokens seen.
 
-The Collector binary is ``.cache/otelcol/otelcol-workspace`` (``nox -s
-collector``) or the path in ``WORKSPACE_OTEL_TEST_OTELCOL``; when it is
-missing the test fails and says how to build it.
+The Collector binary comes from ``tests.harness.collector.collector_binary``;
+when it is missing the test fails and says how to build it.
 """
 
 from __future__ import annotations
@@ -31,16 +30,11 @@ from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
+from tests.harness.collector import CollectorNotBuilt, collector_binary
 from tests.harness.jwt_validation import JwtValidator
-from tests.harness.process import ROOT, subprocess_env
+from tests.harness.process import subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
 from tests.harness.token_server import TokenServer
-
-# Read at import: the suite's hermetic fixture removes WORKSPACE_OTEL_* variables per test.
-OTELCOL = Path(
-    os.environ.get("WORKSPACE_OTEL_TEST_OTELCOL")
-    or ROOT / ".cache" / "otelcol" / "otelcol-workspace"
-)
 
 pytestmark = pytest.mark.slow
 
@@ -118,13 +112,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 def _otelcol() -> Path:
     """The built Collector, or a test failure that says how to build it."""
-    if not (OTELCOL.is_file() and os.access(OTELCOL, os.X_OK)):
-        pytest.fail(
-            f"the Collector binary {OTELCOL} is missing: build it with `nox -s collector` "
-            "(builder manifest in tests/collector/) or set WORKSPACE_OTEL_TEST_OTELCOL to a "
-            "built otelcol with the bearertokenauth extension"
-        )
-    return OTELCOL
+    try:
+        return collector_binary()
+    except CollectorNotBuilt as missing:
+        pytest.fail(str(missing))
 
 
 @pytest.fixture

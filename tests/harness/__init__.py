@@ -21,6 +21,17 @@ its threads. Modules:
 ``collector``       :class:`CollectorProcess`: the real OpenTelemetry Collector
                     built by ``nox -s collector``, on free loopback ports, ready
                     once its ``health_check`` answers (``tests/gateway``).
+``openbao``         :class:`OpenBao`: a real OpenBao dev server provisioned with
+                    KV v2/v1 mounts and a JWT role (``vault`` source tests).
+``moto_server``     :class:`MotoServer`: moto's STS and Secrets Manager
+                    (``aws-secretsmanager`` source tests).
+``server_process``  :class:`ServerProcess`: start a server binary with its log,
+                    wait for a readiness probe, stop, restart on the same port
+                    (used by ``openbao`` and ``moto_server``).
+``process``         child-process helpers: :func:`subprocess_env`,
+                    :func:`free_port`, :func:`instrumented_app` (a web app under
+                    the real ``opentelemetry-instrument``, returned once it
+                    serves), :func:`reset_otel_globals`.
 ``fixtures``        pytest fixtures over all of the above (loaded by
                     ``tests/conftest.py``).
 ``platform_envs``   realistic environment dicts per platform (owned by the

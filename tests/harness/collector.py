@@ -23,6 +23,9 @@ Usage::
         ...  # collector.health_url answers 200
     collector.returncode  # after exit
 
+``pause()`` / ``resume()`` freeze and thaw it (SIGSTOP / SIGCONT): a gateway
+that accepts connections but does not answer.
+
 ``CollectorProcess.run_to_exit`` runs a config that is expected to stop by
 itself (a failed start) and returns the exit code and the log.
 """
@@ -30,6 +33,7 @@ itself (a failed start) and returns the exit code and the log.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import tempfile
@@ -186,9 +190,20 @@ class CollectorProcess:
                 raise AssertionError(f"{text!r} not in the Collector log:\n{log[-4000:]}")
             time.sleep(0.1)
 
+    def pause(self) -> None:
+        """Freeze the Collector (SIGSTOP): its ports still accept connections, nothing answers."""
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused Collector run again (SIGCONT)."""
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)
+
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the Collector (SIGTERM, then SIGKILL) and close its log (idempotent)."""
         if self._process.poll() is None:
+            self.resume()  # a paused process would not act on SIGTERM
             self._process.terminate()
             try:
                 self._process.wait(timeout)

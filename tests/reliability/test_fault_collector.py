@@ -1,6 +1,11 @@
-"""Fault 4 of RELIABILITY.md: the collector answers 503 / 429 in bursts, and 401 once after a key
-rotation. Real token server, real cache with its background refresher, the SDK's
-OTLP/HTTP exporter, a JWT-validating receiver; only HTTP requests are counted.
+"""Fault 4 of RELIABILITY.md, over OTLP/HTTP and OTLP/gRPC: the collector refuses in bursts
+(503 / 429 over HTTP, UNAVAILABLE / RESOURCE_EXHAUSTED with ``RetryInfo`` over gRPC), and
+rejects the current token once after a key rotation (401 / UNAUTHENTICATED).
+
+Real parts: the Authlib token server, the OAuth2 source, the cache, the suite's one
+:class:`~tests.reliability.pipeline.Pipeline` per transport (built as ``configure()``
+builds its exporters), and a receiver validating the bearer JWT like the Collector's
+``oidc`` authenticator; every request or call it gets is counted.
 """
 
 from __future__ import annotations
@@ -8,19 +13,31 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import grpc
 import pytest
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.export import SpanExportResult
 
-from tests.harness.jwt_validation import JwtValidator
-from tests.harness.receivers import HttpOtlpReceiver
+from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
+from tests.harness.tls import TlsMaterial
 from tests.harness.token_server import TokenServer
-from tests.reliability.helpers import Figures, LeakScanner
-from tests.reliability.pipeline import CLIENT_ID, CLIENT_SECRET, make_token_server
-from workspace_otel.credentials import OAuth2ClientCredentialsSource, shared_cache
-from workspace_otel.credentials._http import http_session
+from tests.reliability.helpers import FakeClock, Figures, LeakScanner
+from tests.reliability.pipeline import (
+    CLIENT_SECRET,
+    Pipeline,
+    Transport,
+    follow_fake_time,
+    make_token_server,
+    section,
+    start_clock,
+    transport_receiver,
+)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = start_clock()
+    follow_fake_time(monkeypatch, fake)
+    return fake
 
 
 @pytest.fixture
@@ -30,100 +47,99 @@ def server() -> Iterator[TokenServer]:
 
 
 @pytest.fixture
-def receiver(server: TokenServer) -> Iterator[HttpOtlpReceiver]:
-    with HttpOtlpReceiver(JwtValidator(server)) as otlp:
-        yield otlp
+def receiver(
+    server: TokenServer,
+    clock: FakeClock,
+    transport: Transport,
+    tls_material: TlsMaterial,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[HttpOtlpReceiver | GrpcOtlpReceiver]:
+    yield from transport_receiver(transport, server, clock, tls_material, monkeypatch)
 
 
-class _Spans:
-    def __init__(self) -> None:
-        self.memory = InMemorySpanExporter()
-        self.provider = TracerProvider()
-        self.provider.add_span_processor(SimpleSpanProcessor(self.memory))
-        self.count = 0
-
-    def batch(self, n: int) -> list[ReadableSpan]:
-        tracer = self.provider.get_tracer("collector-faults")
-        for _ in range(n):
-            self.count += 1
-            with tracer.start_as_current_span(f"span-{self.count}"):
-                pass
-        spans = list(self.memory.get_finished_spans())
-        self.memory.clear()
-        return spans
-
-
-def test_503_and_429_bursts_deliver_every_span_once(
-    server: TokenServer, receiver: HttpOtlpReceiver, leak_scanner: LeakScanner, figures: Figures
+def test_refusal_bursts_deliver_every_span_once(
+    transport: Transport,
+    server: TokenServer,
+    receiver: HttpOtlpReceiver | GrpcOtlpReceiver,
+    clock: FakeClock,
+    leak_scanner: LeakScanner,
+    figures: Figures,
 ) -> None:
-    """Bursts of up to 3 refusals (with Retry-After) before exports: all spans arrive once."""
-    source = OAuth2ClientCredentialsSource(server.token_url, CLIENT_ID, CLIENT_SECRET)
-    exporter = OTLPSpanExporter(endpoint=receiver.traces_url, session=http_session(source))
-    spans = _Spans()
+    """Bursts of up to 3 refusals (retry hint 0.05 s) before exports: every span arrives once,
+    with one token."""
+    # Over gRPC a scripted 503 is answered UNAVAILABLE, a 429 RESOURCE_EXHAUSTED.
+    assert GrpcOtlpReceiver.grpc_code_for(503) is grpc.StatusCode.UNAVAILABLE
+    assert GrpcOtlpReceiver.grpc_code_for(429) is grpc.StatusCode.RESOURCE_EXHAUSTED
+    pipeline = Pipeline(server, receiver, clock, timeout=10.0, transport=transport)
     bursts = [(503,), (429, 503), (503, 503, 429), (), (429,), (503, 429, 503), (), (503,)]
     results = []
     began = time.monotonic()
     for burst in bursts:
         receiver.enqueue(*burst, retry_after=0.05)
-        results.append(exporter.export(spans.batch(5)))
+        results.append(pipeline.export(5))
     elapsed = time.monotonic() - began
-    exporter.shutdown()  # type: ignore[no-untyped-call]
+    pipeline.close()
     refusals = sum(len(b) for b in bursts)
     assert results == [SpanExportResult.SUCCESS] * len(bursts)
     assert receiver.scripted == refusals
     assert receiver.accepted == len(bursts)
     assert receiver.rejected == 0
-    assert len(receiver.spans) == spans.count
-    assert len({s.span_id for s in receiver.spans}) == spans.count
+    assert len(receiver.spans) == pipeline.count
+    assert len({s.span_id for s in receiver.spans}) == pipeline.count
     assert server.token_requests == 1
     leak_scanner.secret(CLIENT_SECRET, *receiver.tokens_seen)
-    leak_scanner.add_reprs("fault4", [shared_cache(source), source])
-    leak_scanner.scan("fault 4: 503/429 bursts")
+    leak_scanner.add_reprs("fault4", [pipeline.cache, pipeline.source, pipeline.credential])
+    leak_scanner.scan(f"fault 4 ({transport}): refusal bursts")
     figures.record(
-        "fault4_bursts",
+        section("fault4_bursts", transport),
         exports=len(bursts),
         refusals=refusals,
-        http_requests=len(receiver.requests),
-        spans_sent=spans.count,
+        requests=len(receiver.requests),
+        spans_sent=pipeline.count,
         spans_received=len(receiver.spans),
-        duplicates=spans.count - len({s.span_id for s in receiver.spans}),
+        duplicates=pipeline.count - len({s.span_id for s in receiver.spans}),
         token_requests=server.token_requests,
         seconds=round(elapsed, 2),
     )
 
 
-def test_401_after_key_rotation_recovers_inside_the_same_export(
-    server: TokenServer, receiver: HttpOtlpReceiver, leak_scanner: LeakScanner, figures: Figures
+def test_rejection_after_key_rotation_recovers_inside_the_same_export(
+    transport: Transport,
+    server: TokenServer,
+    receiver: HttpOtlpReceiver | GrpcOtlpReceiver,
+    clock: FakeClock,
+    leak_scanner: LeakScanner,
+    figures: Figures,
 ) -> None:
-    """The rotated-out token gets one 401; one refresh and one re-send in the same export call."""
-    source = OAuth2ClientCredentialsSource(server.token_url, CLIENT_ID, CLIENT_SECRET)
-    exporter = OTLPSpanExporter(endpoint=receiver.traces_url, session=http_session(source))
-    spans = _Spans()
-    assert exporter.export(spans.batch(3)) is SpanExportResult.SUCCESS
+    """The token server rotates its key (the old one dropped): the export carrying the
+    rotated-out token is refused once (401 / UNAUTHENTICATED), fetches one token and re-sends
+    inside the same export call; later exports use the new token without a refusal."""
+    pipeline = Pipeline(server, receiver, clock, timeout=5.0, transport=transport)
+    assert pipeline.export(3) is SpanExportResult.SUCCESS
     before_requests = len(receiver.requests)
     before_tokens = server.token_requests
-    server.rotate_key()  # old key dropped: the current token no longer validates
+    server.rotate_key()  # the receiver's validator forgets the old key
     began = time.monotonic()
-    result = exporter.export(spans.batch(3))
+    result = pipeline.export(3)
     elapsed = time.monotonic() - began
     during = receiver.requests[before_requests:]
-    # Later exports use the new token without another 401.
-    assert exporter.export(spans.batch(3)) is SpanExportResult.SUCCESS
-    exporter.shutdown()  # type: ignore[no-untyped-call]
+    assert pipeline.export(3) is SpanExportResult.SUCCESS
+    pipeline.close()
     assert result is SpanExportResult.SUCCESS
-    assert [r.status for r in during] == [401, 200]
+    assert [r.status for r in during] == [401, 200]  # over gRPC: UNAUTHENTICATED, then OK
     assert during[0].token != during[1].token
     assert server.token_requests - before_tokens == 1
     assert receiver.rejected == 1
     assert len(receiver.spans) == 9 == len({s.span_id for s in receiver.spans})
     leak_scanner.secret(CLIENT_SECRET, *receiver.tokens_seen)
-    leak_scanner.add_reprs("fault4b", [shared_cache(source), source])
-    leak_scanner.scan("fault 4: 401 after rotation")
+    leak_scanner.add_reprs("fault4b", [pipeline.cache, pipeline.source, pipeline.credential])
+    leak_scanner.scan(f"fault 4b ({transport}): refusal after rotation")
     figures.record(
-        "fault4_401_rotation",
-        http_requests_in_export=len(during),
+        section("fault4_401_rotation", transport),
+        requests_in_export=len(during),
         statuses=[r.status for r in during],
         token_requests_for_recovery=server.token_requests - before_tokens,
         export_seconds=round(elapsed, 3),
         spans_received=len(receiver.spans),
+        duplicates=len(receiver.spans) - len({s.span_id for s in receiver.spans}),
     )

@@ -1,8 +1,10 @@
 """Faults 1-3 of RELIABILITY.md: the token service down (shorter / longer than a token's life), or
-answering garbage, slowly, or with ``invalid_client``.
+answering garbage, slowly, or with ``invalid_client``; each over OTLP/HTTP and OTLP/gRPC.
 
-Real parts: the Authlib token server, the OAuth2 source, the shared cache, the
-``requests`` auth, the SDK's OTLP/HTTP exporter and a JWT-validating receiver.
+Real parts: the Authlib token server, the OAuth2 source, the cache, the
+suite's one :class:`~tests.reliability.pipeline.Pipeline` per transport (``requests``
+auth and the SDK's OTLP/HTTP exporter, or the TLS metadata plugin and the SDK's
+OTLP/gRPC exporter) and a receiver validating the JWT like the Collector.
 Time is a fake clock injected into the cache (and followed by the token server
 and the receiver's validator), so a 60-second token and a 3-minute outage cost
 no real waiting; the background refresher is driven step by step.
@@ -18,16 +20,19 @@ from collections.abc import Callable, Iterator
 import pytest
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from tests.harness.receivers import HttpOtlpReceiver
+from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
+from tests.harness.tls import TlsMaterial
 from tests.harness.token_server import TokenServer
 from tests.reliability.helpers import FakeClock, Figures, LeakScanner
 from tests.reliability.pipeline import (
     CLIENT_SECRET,
     Pipeline,
-    fake_time_receiver,
+    Transport,
     follow_fake_time,
     make_token_server,
+    section,
     start_clock,
+    transport_receiver,
 )
 from workspace_otel.credentials._cache import REFRESH_FRACTION, margin_for
 from workspace_otel.errors import TokenError
@@ -50,9 +55,14 @@ def server() -> Iterator[TokenServer]:
 
 
 @pytest.fixture
-def receiver(server: TokenServer, clock: FakeClock) -> Iterator[HttpOtlpReceiver]:
-    with fake_time_receiver(server, clock) as otlp:
-        yield otlp
+def receiver(
+    server: TokenServer,
+    clock: FakeClock,
+    transport: Transport,
+    tls_material: TlsMaterial,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[HttpOtlpReceiver | GrpcOtlpReceiver]:
+    yield from transport_receiver(transport, server, clock, tls_material, monkeypatch)
 
 
 def _count_fetches(
@@ -101,14 +111,15 @@ def _credential_lines(scanner: LeakScanner, level: int) -> list[str]:
 
 def test_outage_shorter_than_remaining_life_loses_nothing(
     server: TokenServer,
-    receiver: HttpOtlpReceiver,
+    receiver: HttpOtlpReceiver | GrpcOtlpReceiver,
+    transport: Transport,
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
     leak_scanner: LeakScanner,
     figures: Figures,
 ) -> None:
     """Fault 1: down from 28 s to 42 s of a 60 s token (usable to 45 s): every export accepted."""
-    pipeline = Pipeline(server, receiver, clock)
+    pipeline = Pipeline(server, receiver, clock, transport=transport)
     attempts = _count_fetches(pipeline, monkeypatch, clock)
     start = clock.mono_now
     usable_until = LIFETIME - margin_for(LIFETIME)
@@ -147,11 +158,11 @@ def test_outage_shorter_than_remaining_life_loses_nothing(
     assert recovered_at - outage[1] <= 60.0
     assert server.token_requests == 2  # the first token and the one after the outage
     leak_scanner.secret(CLIENT_SECRET, *receiver.tokens_seen)
-    leak_scanner.add_reprs("fault1", [pipeline.cache, pipeline.source, pipeline.session.auth])
+    leak_scanner.add_reprs("fault1", [pipeline.cache, pipeline.source, pipeline.credential])
     leak_scanner.add("fault1 spans", b"".join(s.proto.SerializeToString() for s in receiver.spans))
-    leak_scanner.scan("fault 1: short outage")
+    leak_scanner.scan(f"fault 1 ({transport}): short outage")
     figures.record(
-        "fault1_short_outage",
+        section("fault1_short_outage", transport),
         token_lifetime_s=LIFETIME,
         usable_until_s=usable_until,
         outage_s=list(outage),
@@ -167,14 +178,15 @@ def test_outage_shorter_than_remaining_life_loses_nothing(
 
 def test_outage_longer_than_life_recovers_within_backoff_cap(
     server: TokenServer,
-    receiver: HttpOtlpReceiver,
+    receiver: HttpOtlpReceiver | GrpcOtlpReceiver,
+    transport: Transport,
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
     leak_scanner: LeakScanner,
     figures: Figures,
 ) -> None:
     """Fault 2: down from 10 s to 190 s (3 lifetimes): no exception, attempts on schedule."""
-    pipeline = Pipeline(server, receiver, clock, timeout=0.5)
+    pipeline = Pipeline(server, receiver, clock, timeout=0.5, transport=transport)
     attempts = _count_fetches(pipeline, monkeypatch, clock)
     start = clock.mono_now
     outage = (10.0, 190.0)
@@ -222,10 +234,10 @@ def test_outage_longer_than_life_recovers_within_backoff_cap(
     warnings_logged = _credential_lines(leak_scanner, logging.WARNING)
     assert len([w for w in warnings_logged if "failed" in w]) == 1
     leak_scanner.secret(CLIENT_SECRET, *receiver.tokens_seen)
-    leak_scanner.add_reprs("fault2", [pipeline.cache, pipeline.source, pipeline.session.auth])
-    leak_scanner.scan("fault 2: long outage")
+    leak_scanner.add_reprs("fault2", [pipeline.cache, pipeline.source, pipeline.credential])
+    leak_scanner.scan(f"fault 2 ({transport}): long outage")
     figures.record(
-        "fault2_long_outage",
+        section("fault2_long_outage", transport),
         token_lifetime_s=LIFETIME,
         outage_s=list(outage),
         fetch_attempts_during_outage=len(in_outage),
@@ -242,14 +254,15 @@ def test_outage_longer_than_life_recovers_within_backoff_cap(
 
 def test_invalid_client_is_reported_once_and_not_hammered(
     server: TokenServer,
-    receiver: HttpOtlpReceiver,
+    receiver: HttpOtlpReceiver | GrpcOtlpReceiver,
+    transport: Transport,
     clock: FakeClock,
     leak_scanner: LeakScanner,
     figures: Figures,
 ) -> None:
     """Fault 3a: 400 invalid_client needs the user: one ERROR line with the fix, attempts held."""
     server.fail_mode = "invalid_client"
-    pipeline = Pipeline(server, receiver, clock, timeout=0.5)
+    pipeline = Pipeline(server, receiver, clock, timeout=0.5, transport=transport)
     start = clock.mono_now
     errors: list[str] = []
     span = 120.0
@@ -275,9 +288,9 @@ def test_invalid_client_is_reported_once_and_not_hammered(
     assert receiver.requests == []  # nothing sent without a token
     leak_scanner.secret(CLIENT_SECRET)
     leak_scanner.add("fault3a errors", "\n".join(errors))
-    leak_scanner.scan("fault 3a: invalid_client")
+    leak_scanner.scan(f"fault 3a ({transport}): invalid_client")
     figures.record(
-        "fault3_invalid_client",
+        section("fault3_invalid_client", transport),
         window_s=span,
         token_requests=server.token_requests,
         error_log_lines=len(lines),
@@ -291,14 +304,15 @@ def test_invalid_client_is_reported_once_and_not_hammered(
 def test_transient_token_errors_back_off_and_recover(
     mode: str,
     server: TokenServer,
-    receiver: HttpOtlpReceiver,
+    receiver: HttpOtlpReceiver | GrpcOtlpReceiver,
+    transport: Transport,
     clock: FakeClock,
     leak_scanner: LeakScanner,
     figures: Figures,
 ) -> None:
     """Fault 3b: unreadable answers are retried on the backoff schedule, one WARNING, recovery."""
     server.fail_mode = mode  # type: ignore[assignment]
-    pipeline = Pipeline(server, receiver, clock, timeout=0.5)
+    pipeline = Pipeline(server, receiver, clock, timeout=0.5, transport=transport)
     start = clock.mono_now
     window = 120.0
     while clock.mono_now - start < window:
@@ -323,9 +337,9 @@ def test_transient_token_errors_back_off_and_recover(
     assert recovered <= 60.0
     assert receiver.rejected == 0
     leak_scanner.secret(CLIENT_SECRET, *receiver.tokens_seen)
-    leak_scanner.scan(f"fault 3b: {mode}")
+    leak_scanner.scan(f"fault 3b ({transport}): {mode}")
     figures.record(
-        f"fault3_{mode}",
+        section(f"fault3_{mode}", transport),
         window_s=window,
         token_requests_in_window=failed_requests,
         design_schedule_attempts=len(allowed),
@@ -336,7 +350,8 @@ def test_transient_token_errors_back_off_and_recover(
 
 def test_slow_token_service_is_bounded_by_the_timeout(
     server: TokenServer,
-    receiver: HttpOtlpReceiver,
+    receiver: HttpOtlpReceiver | GrpcOtlpReceiver,
+    transport: Transport,
     clock: FakeClock,
     leak_scanner: LeakScanner,
     figures: Figures,
@@ -344,7 +359,9 @@ def test_slow_token_service_is_bounded_by_the_timeout(
     """Fault 3c: a token service stalling past the timeout costs one timeout per attempt."""
     server.fail_mode = "stall"
     server.fail_count = 2
-    pipeline = Pipeline(server, receiver, clock, timeout=2.0, fetch_timeout=0.4)
+    pipeline = Pipeline(
+        server, receiver, clock, timeout=2.0, fetch_timeout=0.4, transport=transport
+    )
     durations: list[float] = []
     while pipeline.cache.current is None:
         assert len(durations) < 20
@@ -359,9 +376,9 @@ def test_slow_token_service_is_bounded_by_the_timeout(
     assert max(durations) < 0.4 + 1.0
     assert len(_credential_lines(leak_scanner, logging.WARNING)) == 1
     leak_scanner.secret(CLIENT_SECRET, *receiver.tokens_seen)
-    leak_scanner.scan("fault 3c: stall")
+    leak_scanner.scan(f"fault 3c ({transport}): stall")
     figures.record(
-        "fault3_stall",
+        section("fault3_stall", transport),
         fetch_timeout_s=0.4,
         stalled_attempts=len(slow),
         longest_attempt_s=round(max(durations), 3),

@@ -21,7 +21,7 @@ from tests.harness.platform_envs import (
     find_canaries,
 )
 from workspace_otel.cli import main
-from workspace_otel.cli._detect import parse_resource_attributes, run_detect
+from workspace_otel.cli._detect import run_detect
 
 
 def _command() -> list[str]:
@@ -96,10 +96,12 @@ def test_precedence_and_sources(bare_process_env: Path, monkeypatch: pytest.Monk
 
 
 def test_service_name_defaults(bare_process_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The repository name is the service name; without one the SDK's unknown_service shows."""
+    """The repository name is the service name; without one, configure()'s program name."""
     document = json.loads(_run(as_json=True)[1])
-    assert document["attributes"]["service.name"].startswith("unknown_service")
-    assert document["sources"]["service.name"] == "sdk"
+    # What configure() exports for an unnamed program (python -c) outside a repository;
+    # tests/cli/test_detect_agrees_with_configure.py compares the two processes.
+    assert document["attributes"]["service.name"] == "python"
+    assert document["sources"]["service.name"] == "program name (no repository found)"
     for key, value in GITPOD.environ.items():
         monkeypatch.setenv(key, value)
     document = json.loads(_run(as_json=True)[1])
@@ -133,12 +135,6 @@ def test_invalid_setting_exits_2(
     monkeypatch.setenv("WORKSPACE_OTEL_IDENTITY", "everything")
     assert main(["detect"]) == 2
     assert "WORKSPACE_OTEL_IDENTITY" in capsys.readouterr().err
-
-
-def test_parse_resource_attributes_skips_bad_items() -> None:
-    """Items without '=' are ignored, values are URL-decoded, like the SDK."""
-    parsed = parse_resource_attributes("a=1, b = x%2Cy ,junk,=v,c=")
-    assert parsed == {"a": "1", "b": "x,y", "c": ""}
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -12,22 +9,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from workspace_otel import _env
-from workspace_otel._doctor._settings import Settings, parse_headers
+from workspace_otel._doctor._export_plan import ExportPlan
 from workspace_otel._guards import safe_read
 from workspace_otel._guards.redaction import register_secret, register_url
+from workspace_otel.credentials import Token, TokenSource
+from workspace_otel.errors import ConfigurationError
 
 __all__ = [
     "PLATFORM_SECRET_VARIABLES",
-    "Context",
+    "Diagnosis",
     "container_hints",
-    "decode_jwt",
     "iso",
     "seed_secrets",
 ]
 
-# platforms.md section 12: credentials that live in workspace / CI environments.
+# Credentials that workspace platforms and CI systems put in the environment.
 PLATFORM_SECRET_VARIABLES = (
     "GITHUB_TOKEN",
     "GH_TOKEN",
@@ -77,7 +76,7 @@ _MAX_SECRET_FILE = 64 * 1024
 
 
 @dataclass
-class Context:
+class Diagnosis:
     """Inputs of a doctor run and what earlier checks learnt.
 
     Attributes:
@@ -87,9 +86,11 @@ class Context:
         endpoint_override: ``--endpoint``.
         now: Wall clock (seconds since the epoch).
         root: Filesystem root for platform and container markers.
-        settings: Effective trace-export settings.
-        options: configure()'s resolved settings (``None`` when unavailable or invalid).
         container: Callable returning the hints that this runs in a container.
+        plan: configure()'s resolved settings (``None`` when they are invalid).
+        plan_error: Why they could not be resolved (a ConfigurationError's message).
+        token_source: The token source configure() attaches, or the environment's
+            when the settings are invalid.
     """
 
     environ: Mapping[str, str]
@@ -98,21 +99,21 @@ class Context:
     endpoint_override: str | None
     now: Callable[[], float]
     root: Path
-    settings: Settings
-    container: Callable[[Context], list[str]]
-    options: Any = None
-    options_error: str | None = None
+    container: Callable[[Diagnosis], list[str]]
+    plan: ExportPlan | None = None
+    plan_error: ConfigurationError | None = None
     platform: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     attribute_sources: dict[str, str] = field(default_factory=dict)
-    token_source: Any = None
+    token_source: TokenSource | None = None
     token_source_error: str | None = None
-    token: Any = None
+    token: Token | None = None
     token_claims: dict[str, Any] = field(default_factory=dict)
     token_header: dict[str, Any] = field(default_factory=dict)
     token_failed: bool = False
     clock_skew: float | None = None
     endpoint_accepted: bool = False
+    endpoint_outcome: str = ""
 
 
 def iso(seconds: float | None) -> str | None:
@@ -125,33 +126,12 @@ def iso(seconds: float | None) -> str | None:
         return str(seconds)
 
 
-def _b64json(segment: str) -> dict[str, Any] | None:
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """Return the unverified ``(header, claims)`` of a compact JWT, or ``None``."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    header = _b64json(parts[0])
-    claims = _b64json(parts[1])
-    if header is None or claims is None:
-        return None
-    return header, claims
-
-
 def seed_secrets(environ: Mapping[str, str]) -> None:
     """Register every secret the environment holds or points at.
 
-    Covers secret-looking variables, the platform credentials of
-    platforms.md section 12, header values, URL user-info and the contents of
-    ``file:`` token sources and client-secret files.
+    Covers secret-looking variables, the credentials workspace platforms and
+    CI systems set, header values, URL user-info and the contents of ``file:``
+    token sources and client-secret files.
     """
     for name, value in environ.items():
         upper = name.upper()
@@ -163,8 +143,11 @@ def seed_secrets(environ: Mapping[str, str]) -> None:
         if certain or likely:
             register_secret(value)
         if upper.endswith("_HEADERS") and upper.startswith("OTEL_"):
-            for header_value in parse_headers(value).values():
+            # Every entry's value, well-formed or not (no parser that logs what it skips).
+            for item in value.split(","):
+                header_value = item.partition("=")[2].strip()
                 register_secret(header_value)
+                register_secret(unquote(header_value))
         if "://" in value and ("@" in value or "?" in value):
             register_url(value)
     for name in ("WORKSPACE_OTEL_TOKEN_SOURCE", "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"):
@@ -212,7 +195,7 @@ def _add_file(path: str) -> None:
 _CGROUP_HINTS = ("docker", "kubepods", "containerd", "libpod", "podman", "lxc", "crio")
 
 
-def container_hints(ctx: Context) -> list[str]:
+def container_hints(ctx: Diagnosis) -> list[str]:
     """Return why this process looks like it runs in a container (empty: it does not)."""
     hints: list[str] = []
     root = ctx.root

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from workspace_otel._bounded_call import call_within
 from workspace_otel._guards import safe_read
 from workspace_otel._guards.redaction import display_url, scrub
 
@@ -25,7 +25,7 @@ __all__ = [
     "call_with_timeout",
     "grpc_export",
     "http_export",
-    "resolve",
+    "lookup_addresses",
     "tcp_connect",
     "tls_handshake",
 ]
@@ -51,32 +51,16 @@ class ProbeFailure(Exception):
 
 
 def call_with_timeout(fn: Callable[[], _T], timeout: float) -> _T:
-    """Run ``fn`` in a daemon thread and wait at most ``timeout`` seconds.
+    """Run ``fn`` on a daemon thread and wait at most ``timeout`` seconds.
 
     Raises:
         TimeoutError: ``fn`` did not finish in time (it keeps running, detached).
         BaseException: Whatever ``fn`` raised.
     """
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["result"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name="workspace-otel-doctor", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise TimeoutError(f"no result within {timeout:g} s")
-    if "error" in box:
-        raise box["error"]
-    result: _T = box["result"]
-    return result
+    return call_within(fn, timeout, name="workspace-otel-doctor")
 
 
-def resolve(host: str, port: int, timeout: float) -> list[str]:
+def lookup_addresses(host: str, port: int, timeout: float) -> list[str]:
     """Resolve ``host`` to its addresses (bounded by ``timeout``).
 
     Raises:

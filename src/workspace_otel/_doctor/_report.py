@@ -14,6 +14,7 @@ JSON document (``workspace-otel doctor --json``), version 1::
           "summary": "gitpod ...",     # one human line
           "evidence": {...},           # JSON values; secrets only as fingerprints
           "fix": null                  # one concrete fix (str) for fail / warn
+          "fixes": [str]               # one fix per problem found (the first is "fix")
         }
       ]
     }
@@ -80,6 +81,7 @@ class Check:
     summary: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
     fix: str | None = None
+    fixes: list[str] = field(default_factory=list)
 
     def add(self, finding: Finding) -> None:
         """Record a problem; the check takes the worst verdict and that finding's fix.
@@ -89,6 +91,8 @@ class Check:
         """
         problems = self.evidence.setdefault("problems", [])
         problems.append(f"{finding.verdict}: {finding.message}")
+        if finding.fix and finding.fix not in self.fixes:
+            self.fixes.append(finding.fix)
         if _RANK[finding.verdict] > _RANK[self.verdict]:
             self.verdict = finding.verdict
             self.summary = finding.message
@@ -105,6 +109,7 @@ class Check:
             "summary": self.summary,
             "evidence": self.evidence,
             "fix": self.fix,
+            "fixes": self.fixes or ([self.fix] if self.fix else []),
         }
 
 
@@ -239,8 +244,8 @@ def render_text(
         if len(problems) > 1:
             lines.append(f"{_INDENT}problems:")
             lines.extend(f"{_INDENT}  - {p}" for p in problems)
-        if check.fix:
-            lines.append(f"{_INDENT}fix: {check.fix}")
+        for fix in check.fixes or ([check.fix] if check.fix else []):
+            lines.append(f"{_INDENT}fix: {fix}")
     failed = sum(1 for c in report.checks if c.verdict == "fail")
     warned = sum(1 for c in report.checks if c.verdict == "warn")
     lines.append("")

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import os
-import shutil
-from typing import Any
+from typing import TYPE_CHECKING
 
-from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Context, decode_jwt, iso
+from workspace_otel._doctor._context import PLATFORM_SECRET_VARIABLES, Diagnosis, iso
+from workspace_otel._doctor._export_plan import explain_error
 from workspace_otel._doctor._probes import call_with_timeout
+from workspace_otel._doctor._rejection_advice import source_suggestion
 from workspace_otel._doctor._report import Check, Finding, Verdict
 from workspace_otel._guards.redaction import fingerprint, register_secret
+from workspace_otel.credentials import _jwt
 from workspace_otel.errors import ConfigurationError, TokenError
+
+if TYPE_CHECKING:
+    from workspace_otel.credentials import Token, TokenSource
 
 __all__ = ["CODE_HOST_PREFIXES", "check_token"]
 
 CODE_HOST_PREFIXES = ("ghp_", "ghu_", "gho_", "ghs_", "ghr_", "github_pat_", "glpat-")
-_FRESH_KINDS = ("gitpod", "oauth2", "github-actions", "gce-metadata")
 _SKEW_WARN = 60.0
 _SKEW_FAIL = 300.0  # the Collector's oidc authenticator allows 5 minutes on nbf
 _CLOCK_FIX = (
     "Sync this machine's clock with NTP (sudo timedatectl set-ntp true, or restart a "
     "workspace that was suspended); if this clock is right, the token issuer's is wrong."
 )
-_CLI_NAMES = ("gp", "gitpod", "ona")
 
 
-def _spec(ctx: Context) -> str:
+def _spec(ctx: Diagnosis) -> str:
     """``WORKSPACE_OTEL_TOKEN_SOURCE`` as shown: a command without its arguments.
 
     A ``command:`` source's arguments may carry a credential; like the source's
@@ -38,7 +41,7 @@ def _spec(ctx: Context) -> str:
     return spec
 
 
-def _token_home(ctx: Context) -> str:
+def _token_home(ctx: Diagnosis) -> str:
     """Where a static token lives, in the user's words."""
     spec = _spec(ctx)
     if spec.lower() == "auto" and ctx.environ.get("WORKSPACE_OTEL_TOKEN", "").strip():
@@ -50,7 +53,7 @@ def _token_home(ctx: Context) -> str:
     return f"WORKSPACE_OTEL_TOKEN_SOURCE={spec}"
 
 
-def _gitlab_fix(ctx: Context) -> str:
+def _gitlab_fix(ctx: Diagnosis) -> str:
     audience = ctx.environ.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip() or "<audience>"
     return (
         "In GitLab CI declare an ID token in .gitlab-ci.yml (id_tokens: TELEMETRY_ID_TOKEN: "
@@ -58,34 +61,30 @@ def _gitlab_fix(ctx: Context) -> str:
     )
 
 
-def _in_gitlab(ctx: Context) -> bool:
+def _in_gitlab(ctx: Diagnosis) -> bool:
     return ctx.environ.get("GITLAB_CI", "").strip().lower() == "true"
 
 
-def _cli_on_path(ctx: Context) -> str | None:
-    path = ctx.environ.get("PATH", os.defpath)
-    for name in _CLI_NAMES:
-        found = shutil.which(name, path=path)
-        if found:
-            return found
-    return None
-
-
-def _precheck(ctx: Context, check: Check) -> bool:
+def _precheck(ctx: Diagnosis, check: Check) -> bool:
     """Catch configuration mistakes before fetching; return False to stop."""
-    kind = getattr(ctx.token_source, "kind", None)
-    if kind == "gitpod" and _cli_on_path(ctx) is None:
-        check.add(
-            Finding(
-                "fail",
-                "the gitpod token source needs the platform CLI (gp on Gitpod Classic, gitpod "
-                "or ona on Ona) but none is on PATH",
-                "Run inside a Gitpod / Ona workspace terminal where gp (or gitpod / ona) is on "
-                "PATH, or set WORKSPACE_OTEL_TOKEN_SOURCE to another source (file:PATH, "
-                "command:CMDLINE, oauth2).",
+    from workspace_otel.credentials._gitpod_source import GitpodTokenSource
+
+    source = ctx.token_source
+    kind = source.kind if source is not None else None
+    if isinstance(source, GitpodTokenSource) and source.audience:
+        names = " / ".join(source.candidates())
+        try:
+            source.command()  # the source's own lookup of its CLI on PATH
+        except TokenError:
+            check.add(
+                Finding(
+                    "fail",
+                    f"the gitpod token source needs the platform CLI ({names}) but none is on PATH",
+                    f"Run inside a Gitpod / Ona workspace terminal where {names} is on PATH, or "
+                    f"choose another token source: {source_suggestion(ctx.platform)}.",
+                )
             )
-        )
-        return False
+            return False
     if kind == "github-actions" and not ctx.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
         check.add(
             Finding(
@@ -99,8 +98,9 @@ def _precheck(ctx: Context, check: Check) -> bool:
     return True
 
 
-def _fix_for_error(ctx: Context, message: str, needs_user: bool) -> str:
-    kind = getattr(ctx.token_source, "kind", "")
+def _fix_for_error(ctx: Diagnosis, message: str, needs_user: bool) -> str | None:
+    """The fix for a failed fetch; ``None`` when the message itself says what to do."""
+    kind = ctx.token_source.kind if ctx.token_source is not None else ""
     lower = message.lower()
     client_refused = "invalid_client" in lower or "unauthorized_client" in lower
     if kind == "oauth2" and needs_user and ("client_id" in lower or "client secret" in lower):
@@ -136,10 +136,10 @@ def _fix_for_error(ctx: Context, message: str, needs_user: bool) -> str:
             "The token service did not give a token: check that it is reachable from here "
             "(WORKSPACE_OTEL_OAUTH2_TOKEN_URL or the platform's identity service), then retry."
         )
-    return message
+    return None
 
 
-def _platform_credential(ctx: Context, value: str) -> str | None:
+def _platform_credential(ctx: Diagnosis, value: str) -> str | None:
     spec = _spec(ctx)
     if spec.lower().startswith("env:"):
         name = spec[4:].strip()
@@ -154,11 +154,24 @@ def _platform_credential(ctx: Context, value: str) -> str | None:
     return None
 
 
-def check_token(ctx: Context, check: Check) -> None:
+def _mints_fresh_tokens(ctx: Diagnosis) -> bool:
+    """The source's own word: every fetch returns a newly issued token."""
+    return bool(getattr(ctx.token_source, "mints_fresh_tokens", False))
+
+
+def _resolved_source(ctx: Diagnosis) -> str:
+    """The credentials row of check 3, in the same words: ``none (from <what decided it>)``."""
+    if ctx.plan is None:
+        return f"none (WORKSPACE_OTEL_TOKEN_SOURCE={_spec(ctx)} configures no source here)"
+    return f"none (from {ctx.plan.options.credentials.source})"
+
+
+def check_token(ctx: Diagnosis, check: Check) -> None:
     """Obtain a token from the configured source and judge it."""
     if ctx.token_source_error:
         ctx.token_failed = True
-        check.add(Finding("fail", ctx.token_source_error, ctx.token_source_error))
+        problem, fix = explain_error(ctx.token_source_error)
+        check.add(Finding("fail", problem, fix))
         return
     source = ctx.token_source
     if source is None:
@@ -172,11 +185,17 @@ def check_token(ctx: Context, check: Check) -> None:
             )
             return
         check.verdict = "skipped"
-        check.summary = "no token source configured: exports carry no credential"
-        check.evidence["token source"] = _spec(ctx)
+        check.evidence["token source"] = _resolved_source(ctx)
+        check.summary = (
+            f"no token source ({check.evidence['token source']}): exports carry no credential"
+        )
         return
-    kind = str(getattr(source, "kind", "?"))
+    kind = source.kind
     check.evidence["source"] = _describe(source)
+    if ctx.plan is not None and ctx.plan.token_source is None:
+        check.evidence["used by configure()"] = (
+            f"not now: {ctx.plan.options.credentials.source}; checked for when an endpoint is set"
+        )
     if not _precheck(ctx, check):
         ctx.token_failed = True
         return
@@ -199,16 +218,19 @@ def check_token(ctx: Context, check: Check) -> None:
         needs_user = bool(getattr(exc, "needs_user", isinstance(exc, ConfigurationError)))
         message = str(exc)
         check.evidence["needs user"] = needs_user
-        check.add(Finding("fail", message, _fix_for_error(ctx, message, needs_user)))
+        advice = _fix_for_error(ctx, message, needs_user)
+        if advice is None:
+            message, advice = explain_error(message)
+        check.add(Finding("fail", message, advice))
         return
-    value = str(getattr(token, "value", ""))
+    value = token.value
     register_secret(value)
     ctx.token = token
     _describe_token(ctx, check, token, value, kind)
     _describe_secret_store(ctx, check, source)
 
 
-def _describe_secret_store(ctx: Context, check: Check, source: Any) -> None:
+def _describe_secret_store(ctx: Diagnosis, check: Check, source: TokenSource) -> None:
     """Who read which secret, and its version and age (the vault / aws sources); never the value."""
     from workspace_otel.credentials._secret_store_support import SecretStatus
 
@@ -226,22 +248,21 @@ def _describe_secret_store(ctx: Context, check: Check, source: Any) -> None:
         )
     check.summary = (
         f"{status.store} secret {status.location}, version {status.version}, read as "
-        f"{status.identity} ({fingerprint(str(getattr(ctx.token, 'value', '')))})"
+        f"{status.identity} ({fingerprint(ctx.token.value if ctx.token else '')})"
     )
 
 
-def _describe(source: Any) -> str:
-    describe = getattr(source, "describe", None)
+def _describe(source: TokenSource) -> str:
     try:
-        return str(describe()) if callable(describe) else str(getattr(source, "kind", "?"))
+        return source.describe()
     except Exception:  # noqa: BLE001 - evidence only
-        return str(getattr(source, "kind", "?"))
+        return source.kind
 
 
-def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: str) -> None:
+def _describe_token(ctx: Diagnosis, check: Check, token: Token, value: str, kind: str) -> None:
     now = ctx.now()
     check.evidence["fingerprint"] = fingerprint(value)
-    decoded = decode_jwt(value)
+    decoded = _jwt.decode(value)
     audience_setting = ctx.environ.get("WORKSPACE_OTEL_TOKEN_AUDIENCE", "").strip()
     if kind == "oauth2":
         audience_setting = ctx.environ.get("WORKSPACE_OTEL_OAUTH2_AUDIENCE", "").strip()
@@ -252,14 +273,12 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
                 "warn",
                 f"{reason}: it would hand a code-hosting / workspace credential to a telemetry "
                 "backend",
-                "Use a telemetry-only credential instead: the workspace identity token "
-                "(WORKSPACE_OTEL_TOKEN_SOURCE=gitpod with WORKSPACE_OTEL_TOKEN_AUDIENCE), OAuth2 "
-                "client credentials, or a backend key from a secret file (file:PATH).",
+                f"Use a telemetry-only credential instead: {source_suggestion(ctx.platform)}.",
             )
         )
     if decoded is None:
         check.evidence["format"] = "opaque (not a JWT): issuer and expiry unknown"
-        expires = getattr(token, "expires_at", None)
+        expires = token.expires_at
         if expires is not None:
             check.evidence["expires at"] = expires.isoformat(timespec="seconds")
         if not check.summary:
@@ -267,14 +286,13 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
         return
     header, claims = decoded
     ctx.token_claims, ctx.token_header = claims, header
-    aud = claims.get("aud")
-    audiences = [aud] if isinstance(aud, str) else [str(a) for a in aud or []]
-    iat, nbf, exp = (_number(claims.get(k)) for k in ("iat", "nbf", "exp"))
+    audiences = list(_jwt.audiences(claims))
+    iat, nbf, exp = (_jwt.numeric_date(claims, k, strict=False) for k in ("iat", "nbf", "exp"))
     check.evidence.update(
         {
             "format": "JWT",
-            "issuer": claims.get("iss"),
-            "subject": claims.get("sub"),
+            "issuer": _jwt.string_claim(claims, "iss"),
+            "subject": _jwt.string_claim(claims, "sub"),
             "audience": audiences or None,
             "issued at": iso(iat),
             "not before": iso(nbf),
@@ -285,7 +303,7 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
     )
     if iat is not None:
         skew = iat - now
-        if skew > _SKEW_WARN or (kind in _FRESH_KINDS and -skew > _SKEW_FAIL):
+        if skew > _SKEW_WARN or (_mints_fresh_tokens(ctx) and -skew > _SKEW_FAIL):
             ctx.clock_skew = skew
             check.evidence["clock skew"] = f"{skew:+.0f} s (token iat minus local time)"
             direction = "behind" if skew > 0 else "ahead of"
@@ -299,7 +317,7 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
                 )
             )
     if exp is not None and exp <= now:
-        fresh = kind in _FRESH_KINDS or kind == "command"
+        fresh = _mints_fresh_tokens(ctx) or kind == "command"
         check.add(
             Finding(
                 "fail",
@@ -307,7 +325,7 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
                 _CLOCK_FIX
                 if fresh
                 else f"Replace the token in {_token_home(ctx)} with a fresh one, or use a "
-                "refreshing source (gitpod, oauth2, command:...).",
+                f"refreshing source: {source_suggestion(ctx.platform)}.",
             )
         )
     if nbf is not None and nbf > now + _SKEW_FAIL:
@@ -342,9 +360,3 @@ def _describe_token(ctx: Context, check: Check, token: Any, value: str, kind: st
         check.summary = (
             f"{kind} token from {claims.get('iss', '?')} for {', '.join(audiences) or '?'} ({left})"
         )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)

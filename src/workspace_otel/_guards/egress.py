@@ -19,6 +19,7 @@ __all__ = [
     "check_route",
     "is_loopback_host",
     "origin_of",
+    "proxies_in",
     "proxy_for",
     "refusal_message",
     "route_refusal",
@@ -152,6 +153,47 @@ def proxy_for(
         return bool(select_proxy(url, merged))
     except Exception:  # noqa: BLE001 - undecidable: assume a proxy, so no plain-text credential
         return True
+
+
+def proxies_in(environ: Mapping[str, str], url: str) -> dict[str, str]:
+    """Return the proxies ``requests`` would use for ``url`` if ``environ`` were the environment.
+
+    For a mapping other than ``os.environ`` (``configure(environ=...)``):
+    the ``<scheme>_proxy`` / ``all_proxy`` variables (lower case wins over
+    upper case, as ``urllib`` reads them), or none when the mapping's
+    ``no_proxy`` / ``NO_PROXY`` excludes the host (host suffixes,
+    ``host:port``, IP networks, ``*``). The result is meant for a session
+    with ``trust_env = False``, so the process's own variables play no part.
+
+    Args:
+        environ: the mapping to read.
+        url: the request URL.
+
+    Returns:
+        ``{scheme: proxy URL}`` (``requests``' ``proxies`` form), possibly empty.
+    """
+    from requests.utils import address_in_network, is_ipv4_address, is_valid_cidr
+
+    found: dict[str, str] = {}
+    for lower_case in (False, True):
+        for name, value in environ.items():
+            if value and name.lower().endswith("_proxy") and name.islower() == lower_case:
+                found[name[:-6].lower()] = value
+    exclusions = found.pop("no", "")
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if exclusions and host:
+        entries = [e.strip() for e in exclusions.replace(" ", "").split(",") if e.strip()]
+        with_port = f"{host}:{parts.port}" if parts.port else host
+        for entry in entries:
+            if entry == "*":
+                return {}
+            if is_ipv4_address(host):
+                if (is_valid_cidr(entry) and address_in_network(host, entry)) or host == entry:
+                    return {}
+            elif host.endswith(entry) or with_port.endswith(entry):
+                return {}
+    return {key: value for key, value in found.items() if key in (parts.scheme, "all")}
 
 
 def check_route(

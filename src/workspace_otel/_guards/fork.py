@@ -22,6 +22,8 @@ _install_lock = threading.Lock()
 
 
 def _run_resets() -> None:
+    global _install_lock
+    _install_lock = threading.Lock()  # a parent thread may have been registering at fork
     for name, reset in list(_resets.items()):
         try:
             reset()

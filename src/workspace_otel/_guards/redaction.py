@@ -1,5 +1,9 @@
 """The one redaction boundary for every text meant for a person.
 
+One module on purpose, though over 400 lines: the registry of secret forms,
+its lock and fork reset, and every masker and filter that reads the registry
+are one boundary, and callers import exactly one name for it.
+
 Exception messages, log records at every level, CLI and ``doctor`` output and
 the SDK's warnings about our inputs pass :func:`scrub`, which knows every
 secret value registered with :func:`register_secret`, in every encoding the

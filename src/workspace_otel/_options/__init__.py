@@ -2,8 +2,11 @@
 
 Layers, each depending only on those above it:
 
-- ``_table``: the one declarative table of every option (argument, variables,
-  parser, default, secret flag, doc); ``_parsers`` holds the parsers it names.
+- ``workspace_otel._option_table``: the one declarative table of every option
+  (argument, variables, parser, default, secret flag, doc), and
+  ``workspace_otel._option_parsers``, the parsers it names. Both sit outside this
+  package and import neither ``typing`` nor ``dataclasses``: ``_env`` reads the
+  table on the lean start path of ``workspace-otel env`` and ``headers``.
 - ``_provenance``: ``Setting`` (value + ``Source``: kind, variable, display text).
 - ``_lookup``: reads one option from the table (argument > variables > default).
 - ``_settings``: ``Settings`` / ``SignalSettings`` / ``Arguments``; ``describe()``
@@ -17,7 +20,7 @@ warnings) and the documentation's configuration tables.
 
 Adding an option:
 
-1. an ``Option`` row in ``_table.OPTIONS`` (key, doc, variables, argument,
+1. an ``Option`` row in ``_option_table.OPTIONS`` (key, doc, variables, argument,
    default, parser, ``secret``). A variable read outside configure() needs
    nothing more: read it with ``_env.get`` where it is used.
 2. a configure() option (``setting=True``) also needs its field on
@@ -35,13 +38,14 @@ import importlib
 
 TYPE_CHECKING = False  # the root stays lean: _env imports the table through it at start
 if TYPE_CHECKING:
+    from workspace_otel._option_parsers import PROTOCOLS
+    from workspace_otel._option_table import BACKENDS, OPTION, OPTIONS, REGIONS, Option
     from workspace_otel._options._credentials import (
         resolve_backend,
         resolve_env_credentials,
         resolve_token_header,
     )
     from workspace_otel._options._lightstep import HEADER as LIGHTSTEP_HEADER
-    from workspace_otel._options._parsers import PROTOCOLS
     from workspace_otel._options._provenance import ARGUMENT, DEFAULT, Origin, Setting, Source
     from workspace_otel._options._resolve import (
         SAMPLERS,
@@ -61,24 +65,23 @@ if TYPE_CHECKING:
         endpoint_display,
     )
     from workspace_otel._options._signals import BUILTIN_EXPORTERS, check_endpoint
-    from workspace_otel._options._table import BACKENDS, OPTION, OPTIONS, REGIONS, Option
 
 # Public name -> (module, name there). Importing the package imports none of them;
 # the first use of a name imports its module.
 _HOMES = {
     "ARGUMENT": ("_provenance", "ARGUMENT"),
-    "BACKENDS": ("_table", "BACKENDS"),
+    "BACKENDS": ("workspace_otel._option_table", "BACKENDS"),
     "BUILTIN_EXPORTERS": ("_signals", "BUILTIN_EXPORTERS"),
     "DEFAULT": ("_provenance", "DEFAULT"),
     "LIGHTSTEP_HEADER": ("_lightstep", "HEADER"),
-    "OPTION": ("_table", "OPTION"),
-    "OPTIONS": ("_table", "OPTIONS"),
-    "PROTOCOLS": ("_parsers", "PROTOCOLS"),
-    "REGIONS": ("_table", "REGIONS"),
+    "OPTION": ("workspace_otel._option_table", "OPTION"),
+    "OPTIONS": ("workspace_otel._option_table", "OPTIONS"),
+    "PROTOCOLS": ("workspace_otel._option_parsers", "PROTOCOLS"),
+    "REGIONS": ("workspace_otel._option_table", "REGIONS"),
     "SAMPLERS": ("_resolve", "SAMPLERS"),
     "SIGNALS": ("_settings", "SIGNALS"),
     "Arguments": ("_settings", "Arguments"),
-    "Option": ("_table", "Option"),
+    "Option": ("workspace_otel._option_table", "Option"),
     "Origin": ("_provenance", "Origin"),
     "Setting": ("_provenance", "Setting"),
     "Settings": ("_settings", "Settings"),
@@ -103,7 +106,8 @@ def __getattr__(name: str) -> object:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home[0]}"), home[1])
+    module = home[0] if "." in home[0] else f"{__name__}.{home[0]}"
+    value = getattr(importlib.import_module(module), home[1])
     globals()[name] = value
     return value
 

@@ -1,7 +1,9 @@
-"""The options the token path needs: backend, token header and the token source.
+"""The options the token path needs: backend, token header and the token source, with provenance.
 
-Kept apart from the rest of resolution so that ``workspace-otel headers`` and
-``token`` resolve exactly what ``configure()`` resolves, without the SDK.
+The rules themselves live in :mod:`workspace_otel._token_config`, which
+``workspace-otel headers`` runs without this package; here each result gets
+its structured :class:`~workspace_otel._options._provenance.Source`, decided
+from the inputs (which argument or variable was set), never from text.
 """
 
 from __future__ import annotations
@@ -9,17 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from workspace_otel._options import _lightstep
+from workspace_otel import _token_config as rules
 from workspace_otel._options._lookup import look_up, raw
-from workspace_otel._options._provenance import Origin, Setting, Source
+from workspace_otel._options._provenance import (
+    ARGUMENT,
+    DEFAULT,
+    Origin,
+    Setting,
+    Source,
+    from_variable,
+)
 
 if TYPE_CHECKING:
     from workspace_otel.credentials import TokenSource
 
 __all__ = ["resolve_backend", "resolve_env_credentials", "resolve_token_header"]
-
-_TOKEN_SOURCE = "WORKSPACE_OTEL_TOKEN_SOURCE"  # noqa: S105 - a variable name
-_LS_ACCESS_TOKEN = "LS_ACCESS_TOKEN"  # noqa: S105 - a variable name
 
 
 def resolve_backend(environ: Mapping[str, str], arg: str | None = None) -> Setting[str]:
@@ -28,7 +34,11 @@ def resolve_backend(environ: Mapping[str, str], arg: str | None = None) -> Setti
     Raises:
         ConfigurationError: not one of otlp, lightstep, console.
     """
-    return look_up("backend", arg, environ)
+    if arg is not None:
+        return look_up("backend", arg, environ)
+    value, _ = rules.backend(environ)
+    chosen = raw(environ, rules.BACKEND_VARIABLE) is not None
+    return Setting(value, from_variable(rules.BACKEND_VARIABLE) if chosen else DEFAULT)
 
 
 def resolve_token_header(arg: str | None, backend: str, environ: Mapping[str, str]) -> Setting[str]:
@@ -40,10 +50,14 @@ def resolve_token_header(arg: str | None, backend: str, environ: Mapping[str, st
     Raises:
         ConfigurationError: the name is not an HTTP header name.
     """
-    header: Setting[str] = look_up("token_header", arg, environ)
-    if header.source.kind is Origin.DEFAULT and backend == "lightstep":
-        return Setting(_lightstep.HEADER, Source(Origin.PRESET, None, "backend lightstep"))
-    return header
+    value, text = rules.token_header(arg, backend, environ)
+    if arg is not None:
+        return Setting(value, ARGUMENT)
+    if raw(environ, rules.HEADER_VARIABLE) is not None:
+        return Setting(value, from_variable(rules.HEADER_VARIABLE))
+    if backend == "lightstep":
+        return Setting(value, Source(Origin.PRESET, None, text))
+    return Setting(value, DEFAULT)
 
 
 def resolve_env_credentials(
@@ -57,27 +71,15 @@ def resolve_env_credentials(
     Raises:
         ConfigurationError: the token source configuration is invalid.
     """
-    source = credentials_from_env(environ)
-    chosen = raw(environ, _TOKEN_SOURCE) is not None
+    variable = rules.SOURCE_VARIABLE
+    chosen = raw(environ, variable) is not None
+    source, text = rules.env_token_source(backend, environ, credentials_from_env)
+    if source is not None and text != variable and not text.startswith(f"{variable} "):
+        # The Lightstep fallback: the token sits in LS_ACCESS_TOKEN.
+        fallback = rules.LIGHTSTEP_TOKEN_VARIABLE
+        return Setting(source, Source(Origin.PRESET, fallback, text))
+    if chosen:  # named, or WORKSPACE_OTEL_TOKEN_SOURCE=none
+        return Setting(source, from_variable(variable))
     if source is not None:
-        if chosen:
-            return Setting(source, Source(Origin.VARIABLE, _TOKEN_SOURCE))
-        return Setting(source, Source(Origin.DEFAULT, _TOKEN_SOURCE, f"{_TOKEN_SOURCE} (auto)"))
-    if backend == "lightstep" and raw(environ, _LS_ACCESS_TOKEN):
-        return Setting(
-            _lightstep_static_source(environ),
-            Source(
-                Origin.PRESET, _LS_ACCESS_TOKEN, f"{_LS_ACCESS_TOKEN} (backend lightstep fallback)"
-            ),
-        )
-    if chosen:  # WORKSPACE_OTEL_TOKEN_SOURCE=none
-        return Setting(None, Source(Origin.VARIABLE, _TOKEN_SOURCE))
-    return Setting(
-        None, Source(Origin.DEFAULT, _TOKEN_SOURCE, f"{_TOKEN_SOURCE} (auto: none found)")
-    )
-
-
-def _lightstep_static_source(environ: Mapping[str, str]) -> TokenSource:
-    from workspace_otel import credentials
-
-    return credentials.EnvTokenSource(_LS_ACCESS_TOKEN, environ=environ)
+        return Setting(source, Source(Origin.DEFAULT, variable, text))
+    return Setting(None, Source(Origin.DEFAULT, variable, DEFAULT))  # auto found nothing

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from workspace_otel import _token_config
+
 __all__ = ["HEADER", "HOSTS", "endpoint"]
 
 HOSTS = {"us": "ingest.lightstep.com", "eu": "ingest.eu.lightstep.com"}
-HEADER = "lightstep-access-token"
+HEADER = _token_config.LIGHTSTEP_HEADER
 
 
 def endpoint(signal: str, protocol: str, region: str) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from workspace_otel import _sdk_variables
 from workspace_otel._links import trace_url_template
+from workspace_otel._option_table import OPTION, OPTIONS
 from workspace_otel._options._credentials import (
     resolve_env_credentials,
     resolve_token_header,
@@ -28,7 +29,6 @@ from workspace_otel._options._provenance import (
 )
 from workspace_otel._options._settings import Arguments, Settings, SignalSettings, uses_otlp
 from workspace_otel._options._signals import has_entry_point, resolve_signal
-from workspace_otel._options._table import OPTION, OPTIONS
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:

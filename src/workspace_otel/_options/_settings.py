@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from workspace_otel._guards.redaction import scrub_known
+from workspace_otel._option_table import OPTIONS
 from workspace_otel._options._provenance import Origin, Setting
-from workspace_otel._options._table import OPTIONS
 
 if TYPE_CHECKING:
     from opentelemetry.propagators.textmap import TextMapPropagator

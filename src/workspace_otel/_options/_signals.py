@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workspace_otel._guards.redaction import display_url, register_url
+from workspace_otel._option_table import OPTION
 from workspace_otel._options import _lightstep
 from workspace_otel._options._lookup import look_up, raw
 from workspace_otel._options._provenance import (
@@ -19,7 +20,6 @@ from workspace_otel._options._provenance import (
     from_variable,
 )
 from workspace_otel._options._settings import Signal, SignalSettings, uses_otlp
-from workspace_otel._options._table import OPTION
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["BUILTIN_EXPORTERS", "check_endpoint", "has_entry_point", "resolve_signal"]

@@ -1,9 +1,10 @@
 """The token source and header the CLI's ``headers`` and ``token`` commands use.
 
-Both follow exactly the rules ``configure()`` follows (one resolver in
-:mod:`workspace_otel._options`): ``WORKSPACE_OTEL_TOKEN_SOURCE`` (``auto`` by
-default), the Lightstep backend's ``LS_ACCESS_TOKEN`` fallback, and the
-header from ``WORKSPACE_OTEL_TOKEN_HEADER`` or the backend. Tokens come
+Both follow exactly the rules ``configure()`` follows (their one home is
+:mod:`workspace_otel._token_config`, which ``configure()`` uses too):
+``WORKSPACE_OTEL_TOKEN_SOURCE`` (``auto`` by default), the Lightstep
+backend's ``LS_ACCESS_TOKEN`` fallback, and the header from
+``WORKSPACE_OTEL_TOKEN_HEADER`` or the backend. Tokens come
 through :func:`~workspace_otel.credentials.shared_cache`, with its refresh,
 backoff and wait rules.
 
@@ -18,10 +19,10 @@ processes, keep it in a file of your choosing with ``workspace-otel token
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from workspace_otel.errors import TokenError
 
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
     from workspace_otel.credentials import Token, TokenSource
 
@@ -62,12 +63,12 @@ def configured(environ: Mapping[str, str]) -> Configured:
         ConfigurationError: a variable is invalid (named, with the fix).
         TokenError: no token source is configured (``needs_user``).
     """
-    from workspace_otel import _options
+    from workspace_otel import _token_config
     from workspace_otel.credentials import token_source_from_env
 
-    backend = _options.resolve_backend(environ).value
-    header = _options.resolve_token_header(None, backend, environ).value
-    source = _options.resolve_env_credentials(backend, environ, token_source_from_env).value
+    backend, _ = _token_config.backend(environ)
+    header, _ = _token_config.token_header(None, backend, environ)
+    source, _ = _token_config.env_token_source(backend, environ, token_source_from_env)
     if source is None:
         raise TokenError(
             "no token source is configured: set WORKSPACE_OTEL_TOKEN_SOURCE (e.g. gitpod, "
@@ -94,7 +95,7 @@ def header_line(config: Configured, token: Token) -> tuple[str, str]:
     ``Authorization: Bearer <token>`` by default; any other configured header
     (``lightstep-access-token``) carries the raw token.
     """
-    from workspace_otel.credentials._headers import DEFAULT_HEADER, format_value
+    from workspace_otel._token_config import DEFAULT_HEADER, format_value
 
     name = "Authorization" if config.header == DEFAULT_HEADER else config.header
     return name, format_value(config.header, token.value)

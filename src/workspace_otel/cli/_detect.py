@@ -1,95 +1,80 @@
-"""``workspace-otel detect``: the attributes this process would export, and their producers."""
+"""``workspace-otel detect``: the attributes ``configure()`` would export, and their producers."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from collections.abc import Mapping
-from importlib import metadata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TextIO
-from urllib.parse import unquote
 
-from workspace_otel._env_export import service_name_is_ours
-from workspace_otel._guards.redaction import scrub_known
+from workspace_otel._guards.redaction import scrub, scrub_known
 from workspace_otel.errors import ConfigurationError
-from workspace_otel.resources._attributes import SERVICE_NAME, AttrValue
-from workspace_otel.resources._workspace import detect_with_sources
 
 RESOURCE_ATTRIBUTES_SOURCE = "env:OTEL_RESOURCE_ATTRIBUTES"
 SERVICE_NAME_SOURCE = "env:OTEL_SERVICE_NAME"
+# configure()'s labels for the two variables, shown as detect always showed them.
+_SHOWN_SOURCES = {
+    "OTEL_RESOURCE_ATTRIBUTES": RESOURCE_ATTRIBUTES_SOURCE,
+    "OTEL_SERVICE_NAME": SERVICE_NAME_SOURCE,
+}
+# Different in every process, so not shown (the SDK's providers give each its own).
+_PER_PROCESS = ("service.instance.id",)
 
 
-def _sdk_attributes() -> dict[str, AttrValue]:
+@contextmanager
+def _as_an_unnamed_program() -> Iterator[None]:
+    """Let the program-name rule see an application started as ``python -c``.
+
+    Outside a repository configure() names the service after the program that
+    runs it; ``detect`` is not that program, so it shows the name an unnamed
+    program (``python -c``, an interactive interpreter) gets.
+    """
+    saved = sys.argv
+    sys.argv = ["-c"]
     try:
-        version = metadata.version("opentelemetry-sdk")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    from workspace_otel._version import __version__
-
-    return {
-        "telemetry.sdk.language": "python",
-        "telemetry.sdk.name": "opentelemetry",
-        "telemetry.sdk.version": version,
-        # configure() exports these too (see workspace_otel._resource.build_resource)
-        "telemetry.distro.name": "workspace_otel",
-        "telemetry.distro.version": __version__,
-    }
+        yield
+    finally:
+        sys.argv = saved
 
 
-def parse_resource_attributes(raw: str) -> dict[str, str]:
-    """Parse ``OTEL_RESOURCE_ATTRIBUTES`` the way the SDK does (bad items are skipped)."""
-    parsed: dict[str, str] = {}
-    for item in raw.split(","):
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if sep and key:
-            parsed[key] = unquote(value.strip())
-    return parsed
-
-
-def resolve(
+def exported_attributes(
     environ: Mapping[str, str] | None = None,
-) -> tuple[dict[str, AttrValue], dict[str, str]]:
-    """Return the final attributes and sources with the section-3 precedence applied.
+) -> tuple[dict[str, object], dict[str, str]]:
+    """Return the attributes ``configure()`` would export and what produced each.
 
-    Lowest first: the SDK's ``telemetry.sdk.*``, the detectors,
-    ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_SERVICE_NAME``. Without any
-    ``service.name`` the SDK's ``unknown_service:<executable>`` is shown.
+    Both come from configure()'s own functions: the settings from
+    :func:`workspace_otel._options.resolve` (so a malformed
+    ``OTEL_RESOURCE_ATTRIBUTES`` is refused exactly as configure() refuses it)
+    and the resource from :func:`workspace_otel._resource.build_resource`.
 
     Raises:
-        ConfigurationError: a ``WORKSPACE_OTEL_*`` variable holds an invalid value.
+        ConfigurationError: a variable holds an invalid value (the message names it).
     """
-    env = os.environ if environ is None else environ
-    attrs: dict[str, AttrValue] = _sdk_attributes()
-    sources = dict.fromkeys(attrs, "sdk")
-    detected, detected_sources = detect_with_sources(env)
-    attrs.update(detected)
-    sources.update(detected_sources)
-    from workspace_otel._options import resource_attributes_from_env
+    from workspace_otel import _options
+    from workspace_otel._resource import build_resource
 
-    # configure()'s own reading: the same keys, and the same error for a malformed entry.
-    for key, value in resource_attributes_from_env(env).items():
-        attrs[key] = value
-        sources[key] = RESOURCE_ATTRIBUTES_SOURCE
-    service_name = env.get("OTEL_SERVICE_NAME", "")
-    if service_name and not service_name_is_ours(env):
-        attrs[SERVICE_NAME] = service_name
-        sources[SERVICE_NAME] = SERVICE_NAME_SOURCE
-    if not attrs.get(SERVICE_NAME):
-        executable = os.path.basename(sys.executable) if sys.executable else ""
-        attrs[SERVICE_NAME] = f"unknown_service:{executable}" if executable else "unknown_service"
-        sources[SERVICE_NAME] = "sdk"
+    env = os.environ if environ is None else environ
+    settings = _options.resolve(_options.Arguments(traces=False, metrics=False, logs=False), env)
+    with _as_an_unnamed_program():
+        resource, produced_by = build_resource(settings, env)
+    attrs: dict[str, object] = {
+        key: value for key, value in resource.attributes.items() if key not in _PER_PROCESS
+    }
+    sources = {
+        key: _SHOWN_SOURCES.get(produced_by.get(key, ""), produced_by.get(key, "")) for key in attrs
+    }
     return attrs, sources
 
 
-def _show(value: AttrValue) -> str:
+def _show(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def _table(attrs: Mapping[str, AttrValue], sources: Mapping[str, str]) -> str:
+def _table(attrs: Mapping[str, object], sources: Mapping[str, str]) -> str:
     rows = [("ATTRIBUTE", "VALUE", "SOURCE")]
     rows += [(key, _show(attrs[key]), sources.get(key, "")) for key in sorted(attrs)]
     width0 = max(len(r[0]) for r in rows)
@@ -106,16 +91,16 @@ def run_detect(*, as_json: bool, out: TextIO) -> int:
         out: where to write.
 
     Returns:
-        0, or 2 when a ``WORKSPACE_OTEL_*`` variable is invalid (the message,
-        naming the variable and the fix, goes to stderr).
+        0, or 2 when a variable is invalid where configure() would refuse it
+        (one line naming the variable and the fix goes to stderr).
     """
     from workspace_otel import _baggage
 
     try:
-        attrs, sources = resolve()
+        attrs, sources = exported_attributes()
         baggage = _baggage.settings_from(os.environ)
     except ConfigurationError as exc:
-        print(f"workspace-otel detect: {exc}", file=sys.stderr)
+        print(f"workspace-otel detect: {scrub(str(exc))}", file=sys.stderr)
         return 2
     if as_json:
         out.write(

@@ -19,9 +19,12 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import TextIO
 
 from workspace_otel.cli import _credentials
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from typing import TextIO
 
 HELPER_INTERVAL_VARIABLE = "CLAUDE_CODE_OTEL_HEADERS_HELPER_DEBOUNCE_MS"
 

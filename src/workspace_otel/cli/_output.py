@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import signal
 
 TYPE_CHECKING = False  # typing is not imported at run time (the env fast path)
 if TYPE_CHECKING:
@@ -65,4 +64,6 @@ def silence_stdout() -> None:
 
 def closed_pipe_status() -> int:
     """The status a Unix tool has when its reader went away: 128 + SIGPIPE."""
+    import signal  # only on this rare path: the env fast path does not need it
+
     return 128 + int(getattr(signal, "SIGPIPE", 13))

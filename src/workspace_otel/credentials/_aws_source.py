@@ -28,22 +28,24 @@ against the egress rule (the session token travels in a header).
 from __future__ import annotations
 
 import json
-import os
-import threading
 import time
-import weakref
 from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime, timezone
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from workspace_otel._guards import egress, fork, redaction
+from workspace_otel._guards import egress, redaction
 from workspace_otel.credentials import _jwt
-from workspace_otel.credentials._secret_store_support import (
-    SecretStatus,
-    guard_client_logs,
-    import_extra,
+from workspace_otel.credentials._aws_answers import STALE_CREDENTIAL_CODES, client_error, error_code
+from workspace_otel.credentials._secret_store_source import (
+    SecretStoreSource,
+    check_endpoint,
+    store_message,
+    string_field,
+    token_of,
 )
+from workspace_otel.credentials._secret_store_support import SecretStatus
 from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError, TokenError
@@ -51,32 +53,10 @@ from workspace_otel.errors import ConfigurationError, TokenError
 __all__ = ["AwsSecretsManagerSource"]
 
 SESSION_NAME = "workspace-otel"
-REASSUME_AT_FRACTION = 0.5
-MIN_REVALIDATE = 1.0
-_MESSAGE_LIMIT = 160
 _ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL",
-)
-_NEEDS_USER_CODES = frozenset(
-    {
-        "ResourceNotFoundException",
-        "AccessDeniedException",
-        "AccessDenied",
-        "DecryptionFailure",
-        "InvalidParameterException",
-        "InvalidRequestException",
-        "InvalidIdentityToken",
-        "MalformedPolicyDocument",
-        "ValidationError",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "SignatureDoesNotMatch",
-    }
-)
-_STALE_CREDENTIAL_CODES = frozenset(
-    {"ExpiredTokenException", "ExpiredToken", "UnrecognizedClientException", "InvalidClientTokenId"}
 )
 
 
@@ -96,7 +76,7 @@ def _proxied(url: str, environ: Mapping[str, str]) -> bool:
     return not bypass(parts.hostname or "", proxies)
 
 
-class AwsSecretsManagerSource:
+class AwsSecretsManagerSource(SecretStoreSource):
     """Reads a secret from AWS Secrets Manager (``aws-secretsmanager``).
 
     Args:
@@ -123,6 +103,8 @@ class AwsSecretsManagerSource:
     """
 
     kind = "aws-secretsmanager"
+    client_module = "botocore.session"
+    extra = "aws"
 
     def __init__(
         self,
@@ -151,49 +133,29 @@ class AwsSecretsManagerSource:
                 "WORKSPACE_OTEL_AWS_WEB_IDENTITY_SOURCE (e.g. gitpod, github-actions, file:PATH)"
             )
         self.web_identity_source = web_identity_source if self.role_arn else None
-        env = os.environ if environ is None else environ
+        super().__init__(
+            revalidate_interval=revalidate_interval,
+            timeout=timeout,
+            environ=environ,
+            monotonic=monotonic,
+        )
+        env = self.environ
         self.region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
         for name in _ENDPOINT_VARIABLES:
             url = env.get(name, "").strip()
             if url:
-                verdict = egress.check(url, proxied=_proxied(url, env))
-                if not verdict:
-                    raise ConfigurationError(
-                        f"{name}={redaction.display_url(url)} cannot carry AWS credentials: "
-                        f"{verdict.reason}"
-                    )
-        self._revalidate = float(revalidate_interval)
-        self.timeout = float(timeout)
-        self._environ = None if environ is None or environ is os.environ else environ
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
+                check_endpoint(name, url, "AWS credentials", proxied=_proxied(url, env))
         self._session: Any = None
-        self._client: Any = None
-        self._credentials_lifetime: float | None = None
-        self._credentials_end: float | None = None
-        self._identity = ""
         self.assumptions = 0
-        self.status: SecretStatus | None = None
-        _SOURCES.add(self)
 
-    def _after_fork_in_child(self) -> None:
-        # Fresh lock, session and connections in the child; credentials are
+    def _forget_connections(self) -> None:
+        # Fresh session and connections in the child; credentials are
         # obtained again on its first fetch.
-        self._lock = threading.Lock()
         self._session = None
         self._client = None
-        self._credentials_end = self._credentials_lifetime = None
+        self._lease.clear()
 
     # -- what the cache reads ---------------------------------------------
-
-    @property
-    def revalidate_interval(self) -> float:
-        """Seconds until the next fetch: the interval, or sooner to renew credentials."""
-        end, life = self._credentials_end, self._credentials_lifetime
-        if end is None or life is None:
-            return self._revalidate
-        renew_in = end - self._monotonic() - life * (1 - REASSUME_AT_FRACTION)
-        return max(MIN_REVALIDATE, min(self._revalidate, renew_in))
 
     @property
     def cache_key(self) -> Hashable:
@@ -222,38 +184,26 @@ class AwsSecretsManagerSource:
 
     # -- fetching -----------------------------------------------------------
 
-    def fetch(self) -> Token:
-        """Get credentials when due, then the ``AWSCURRENT`` value of the secret.
-
-        Raises:
-            TokenError: ``needs_user=True`` for errors retrying cannot fix.
-            ConfigurationError: botocore is not installed.
-        """
-        with self._lock:
-            try:
-                return self._fetch_locked()
-            finally:
-                guard_client_logs()
-
-    def _fetch_locked(self) -> Token:
-        import_extra("botocore.session", "aws", "WORKSPACE_OTEL_TOKEN_SOURCE", self.kind)
+    def _fetch_with(self, botocore_session: ModuleType) -> Token:
+        """Get credentials when due, then the ``AWSCURRENT`` value of the secret."""
         import botocore.exceptions as errors
 
-        guard_client_logs()
         try:
             try:
                 answer = self._client_now().get_secret_value(
                     SecretId=self.secret_id, VersionStage="AWSCURRENT"
                 )
             except errors.ClientError as exc:
-                if self.role_arn is None or _code(exc) not in _STALE_CREDENTIAL_CODES:
+                if self.role_arn is None or error_code(exc) not in STALE_CREDENTIAL_CODES:
                     raise
                 self._client = None  # the assumed credentials went stale: assume again
                 answer = self._client_now().get_secret_value(
                     SecretId=self.secret_id, VersionStage="AWSCURRENT"
                 )
         except errors.ClientError as exc:
-            raise self._client_error(exc, "GetSecretValue") from None
+            raise client_error(
+                exc, "GetSecretValue", secret_id=self.secret_id, role_arn=self.role_arn
+            ) from None
         except errors.NoRegionError:
             raise TokenError(
                 "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION) to the secret's region",
@@ -267,28 +217,19 @@ class AwsSecretsManagerSource:
             ) from None
         except errors.BotoCoreError as exc:
             raise TokenError(
-                f"AWS Secrets Manager call failed ({type(exc).__name__}: "
-                f"{redaction.scrub(str(exc), limit=_MESSAGE_LIMIT)})"
-            ) from None
-        except (TokenError, ConfigurationError):
-            raise
-        except Exception as exc:  # noqa: BLE001 - botocore's parsers fail in their own ways
-            # An answer botocore could not parse (a captive portal, a proxy's
-            # error page): retryable, and only the exception's type is shown.
-            raise TokenError(
-                f"AWS answered something botocore could not read ({type(exc).__name__}); "
-                "check AWS_REGION / AWS_ENDPOINT_URL"
+                f"AWS Secrets Manager call failed ({type(exc).__name__}: {store_message(str(exc))})"
             ) from None
         return self._token_from(answer)
 
+    def _unreadable(self, exc: Exception) -> str:
+        # An answer botocore could not parse (a captive portal, a proxy's error page).
+        return (
+            f"AWS answered something botocore could not read ({type(exc).__name__}); "
+            "check AWS_REGION / AWS_ENDPOINT_URL"
+        )
+
     def _client_now(self) -> Any:
-        now = self._monotonic()
-        if (
-            self._client is not None
-            and self._credentials_end is not None
-            and self._credentials_lifetime is not None
-            and self._credentials_end - now <= self._credentials_lifetime * REASSUME_AT_FRACTION
-        ):
+        if self._client is not None and self._lease.renewal_due(self._monotonic()):
             self._client = None
         if self._client is None:
             self._client = self._new_client()
@@ -313,8 +254,7 @@ class AwsSecretsManagerSource:
         file), before any request carries a key, a session token or a JWT.
         """
         url = str(client.meta.endpoint_url)
-        env = os.environ if self._environ is None else self._environ
-        verdict = egress.check(url, proxied=_proxied(url, env))
+        verdict = egress.check(url, proxied=_proxied(url, self.environ))
         if not verdict:
             raise TokenError(
                 egress.refusal_message(url, verdict.reason, what="AWS credentials"),
@@ -379,7 +319,12 @@ class AwsSecretsManagerSource:
                 RoleArn=self.role_arn, RoleSessionName=SESSION_NAME, WebIdentityToken=jwt
             )
         except errors.ClientError as exc:
-            raise self._client_error(exc, "AssumeRoleWithWebIdentity") from None
+            raise client_error(
+                exc,
+                "AssumeRoleWithWebIdentity",
+                secret_id=self.secret_id,
+                role_arn=self.role_arn,
+            ) from None
         keys = answer.get("Credentials") or {}
         for name in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
             value = keys.get(name)
@@ -390,11 +335,7 @@ class AwsSecretsManagerSource:
         lifetime = None
         if isinstance(expiration, datetime):
             lifetime = expiration.timestamp() - time.time()
-        if lifetime is not None and lifetime > 0:
-            self._credentials_lifetime = lifetime
-            self._credentials_end = self._monotonic() + lifetime
-        else:
-            self._credentials_lifetime = self._credentials_end = None
+        self._lease.start(lifetime, self._monotonic())
         self.assumptions += 1
         claims = _jwt.decode_claims(jwt) or {}
         user = (answer.get("AssumedRoleUser") or {}).get("Arn") or self.role_arn
@@ -424,20 +365,13 @@ class AwsSecretsManagerSource:
                     "string",
                     needs_user=True,
                 )
-            field_value = document.get(self.field)
-            if not isinstance(field_value, str):
-                names = ", ".join(sorted(str(k) for k in document)[:10]) or "none"
-                raise TokenError(
-                    f"the secret {self.secret_id} has no string field {self.field!r} (its "
-                    f"fields: {names}): fix WORKSPACE_OTEL_AWS_SECRET_FIELD",
-                    needs_user=True,
-                )
-            value = field_value
-            redaction.register_secret(value)
-        try:
-            token = Token.from_value(value, kind=self.kind)
-        except TokenError as exc:
-            raise TokenError(f"the secret {self.secret_id}: {exc}", needs_user=True) from None
+            value = string_field(
+                document,
+                self.field,
+                f"the secret {self.secret_id}",
+                "fix WORKSPACE_OTEL_AWS_SECRET_FIELD",
+            )
+        token = token_of(value, self.kind, f"the secret {self.secret_id}")
         created = answer.get("CreatedDate")
         self.status = SecretStatus(
             store=self.kind,
@@ -451,49 +385,3 @@ class AwsSecretsManagerSource:
             created=created.astimezone(timezone.utc) if isinstance(created, datetime) else None,
         )
         return token
-
-    def _client_error(self, exc: Exception, operation: str) -> TokenError:
-        code = _code(exc)
-        message = redaction.scrub(_message(exc), limit=_MESSAGE_LIMIT)
-        text = f"AWS {operation} failed: {code}: {message}"
-        if code not in _NEEDS_USER_CODES:
-            return TokenError(text)
-        if operation == "AssumeRoleWithWebIdentity":
-            fix = (
-                f"the trust policy of {self.role_arn} must allow sts:AssumeRoleWithWebIdentity "
-                "for this identity token's issuer, audience and subject"
-            )
-        elif code == "ResourceNotFoundException":
-            fix = "fix WORKSPACE_OTEL_AWS_SECRET_ID or the region (AWS_REGION)"
-        elif code == "DecryptionFailure":
-            fix = "the identity also needs kms:Decrypt on the secret's KMS key"
-        else:
-            fix = (
-                "the identity's IAM policy must allow secretsmanager:GetSecretValue on "
-                f"{self.secret_id}"
-            )
-        return TokenError(f"{text}: {fix}", needs_user=True)
-
-
-def _code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    error = response.get("Error") or {}
-    code = error.get("Code")
-    return code if isinstance(code, str) and code.replace(".", "").isalnum() else "Unknown"
-
-
-def _message(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    message = (response.get("Error") or {}).get("Message")
-    return message if isinstance(message, str) else ""
-
-
-_SOURCES: weakref.WeakSet[AwsSecretsManagerSource] = weakref.WeakSet()
-
-
-def _reset_after_fork() -> None:
-    for source in list(_SOURCES):
-        source._after_fork_in_child()
-
-
-fork.on_fork_in_child(__name__, _reset_after_fork)

@@ -1,27 +1,19 @@
 """The refreshing token cache that every exporter and thread shares.
 
-Rules (docs/architecture.md names this module as their home), with the constants below:
+One state machine around one lock: the request path, the refresher thread
+and the fork reset read and change the same fields, so they stay together;
+the timing rules they apply (usable margin, refresh point, backoff, clock
+skew) live in :mod:`workspace_otel.credentials._cache_timing`.
 
-* A token is *usable* while ``min(wall expiry, monotonic expiry) - now`` is
-  more than its margin, ``max(30 s, 5 % of lifetime)`` capped at a quarter of
-  the lifetime (a 4-second token is usable for 3 seconds). The monotonic
-  expiry is ``received_mono + remaining``: a wall clock that jumps cannot
-  stretch a token, and a suspended VM (monotonic time stops) is caught by the
-  wall clock.
 * A background daemon thread, started lazily at the first :meth:`token` call,
-  refreshes at 50-60 % of the remaining life. The export path never fetches
+  refreshes when the timing rules say so. The export path never fetches
   while a usable token exists; it only nudges the thread.
 * One fetch at a time. Without a usable token, callers wait for that fetch up
   to a bound (5 s by default) and then get :class:`TokenError`.
-* A failed refresh keeps the current token while usable and retries with
-  full-jitter exponential backoff from 1 s, capped at ``min(60 s, usable
-  time left / 4)``. Errors that need the user are logged once (logger
-  ``workspace_otel.credentials``) and held for 30-60 s, without retries.
-* Tokens without expiry (static, file) are re-fetched every
-  ``revalidate_interval`` seconds (the source's attribute, default 60 s).
-* When a freshly minted JWT's ``iat`` is more than 60 s away from local time,
-  the local clock is wrong: the skew is logged once and the token's lifetime
-  is trusted instead of its ``exp``.
+* A failed refresh keeps the current token while usable and retries after
+  the backoff delay. Errors that need the user are logged once (logger
+  ``workspace_otel.credentials``) and held, without retries.
+* A skewed local clock is logged once.
 * After ``fork()`` the child gets a fresh lock and no thread; it keeps a
   still-usable token and restarts its own refresher lazily.
 """
@@ -33,79 +25,36 @@ import math
 import sys
 import threading
 import weakref
-from dataclasses import dataclass, field
 from typing import Any
 
 from workspace_otel._guards.fork import on_fork_in_child
+from workspace_otel._guards.redaction import scrub_strict
+from workspace_otel.credentials._cache_timing import (
+    DEFAULT_REVALIDATE,
+    NEEDS_USER_HOLD,
+    REFRESH_FRACTION,
+    SKEW_TOLERANCE,
+    CacheEntry,
+    clock_skew,
+    entry_for,
+    margin_for,
+    retry_delay,
+)
 from workspace_otel.credentials._clock import SYSTEM_CLOCK, Clock
-from workspace_otel.credentials._intervals import MIN_INTERVAL, floor_wait
-from workspace_otel.credentials._redact import redact
 from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
-__all__ = ["RefreshingTokenCache", "margin_for"]
+__all__ = ["REFRESH_FRACTION", "RefreshingTokenCache", "margin_for"]
 
 _logger = logging.getLogger("workspace_otel.credentials")
 
-# Refresh at 50-60 % of the remaining life: never more than two fetches in any
-# window of one lifetime (budget P7), and 40 % of the life left for retries.
-REFRESH_FRACTION = (0.50, 0.60)
-MIN_MARGIN = 30.0
-MARGIN_FRACTION = 0.05
-MAX_MARGIN_FRACTION = 0.25
-SKEW_TOLERANCE = 60.0
-BACKOFF_INITIAL = 1.0
-BACKOFF_MAX = 60.0
-BACKOFF_CAP_FLOOR = 0.25
-BACKOFF_MIN_DELAY = 0.1
-NEEDS_USER_HOLD = (30.0, 60.0)
 FORCED_REFRESH_INTERVAL = 10.0
 DEFAULT_WAIT = 5.0
-DEFAULT_REVALIDATE = 60.0
 MAX_IDLE = 30.0
 MIN_IDLE = 0.01
 
 _Log = tuple[int, str, tuple[Any, ...]]
-
-
-def margin_for(lifetime: float) -> float:
-    """Return the unusable margin before expiry for a token of ``lifetime`` seconds."""
-    return min(max(MIN_MARGIN, MARGIN_FRACTION * lifetime), MAX_MARGIN_FRACTION * lifetime)
-
-
-@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed
-class _Entry:
-    token: Token
-    received_wall: float
-    received_mono: float
-    valid_for: float | None  # seconds of validity at receipt; None: no expiry
-    margin: float
-    refresh_after: float  # seconds after receipt
-
-    # Precomputed for the request path: usable while both clocks are before
-    # their ``usable_until``; refresh due once either passes ``refresh_at``.
-    usable_until_wall: float = field(init=False)
-    usable_until_mono: float = field(init=False)
-    refresh_at_wall: float = field(init=False)
-    refresh_at_mono: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        usable = math.inf if self.valid_for is None else self.valid_for - self.margin
-        object.__setattr__(self, "usable_until_wall", self.received_wall + usable)
-        object.__setattr__(self, "usable_until_mono", self.received_mono + usable)
-        object.__setattr__(self, "refresh_at_wall", self.received_wall + self.refresh_after)
-        object.__setattr__(self, "refresh_at_mono", self.received_mono + self.refresh_after)
-
-    def usable_left(self, wall: float, mono: float) -> float:
-        if self.valid_for is None:
-            return math.inf
-        by_wall = self.received_wall + self.valid_for - wall
-        by_mono = self.received_mono + self.valid_for - mono
-        return min(by_wall, by_mono) - self.margin
-
-    def elapsed(self, wall: float, mono: float) -> float:
-        return max(wall - self.received_wall, mono - self.received_mono)
 
 
 _ALL_CACHES: weakref.WeakSet[RefreshingTokenCache] = weakref.WeakSet()
@@ -141,7 +90,7 @@ class RefreshingTokenCache:
         self._monotonic = self._clock.monotonic
         self._background = background
         self._wait_timeout = wait_timeout
-        self._entry: _Entry | None = None
+        self._entry: CacheEntry | None = None
         self._fetching = False
         self._force = False
         self._force_seq = 0
@@ -311,7 +260,7 @@ class RefreshingTokenCache:
         except Exception as exc:  # noqa: BLE001 - a source bug must not kill the refresher
             error = TokenError(
                 f"{self.source.describe()} failed unexpectedly: "
-                f"{type(exc).__name__}: {redact(str(exc), limit=120)}"
+                f"{type(exc).__name__}: {scrub_strict(str(exc), limit=120)}"
             )
         finally:
             logs: list[_Log] = []
@@ -345,64 +294,37 @@ class RefreshingTokenCache:
         self, token: Token, wall: float, mono: float, logs: list[_Log]
     ) -> TokenError | None:
         previous = self._entry
-        uniform = self._clock.uniform
-        revalidate = floor_wait(
-            float(getattr(self.source, "revalidate_interval", DEFAULT_REVALIDATE))
+        fresh = previous is None or previous.token.value != token.value
+        skew = clock_skew(token, wall) if fresh else None
+        skewed = (
+            skew is not None
+            and abs(skew) > SKEW_TOLERANCE
+            and bool(getattr(self.source, "mints_fresh_tokens", False))
         )
-        if previous is not None and previous.token.value == token.value:
-            left = previous.usable_left(wall, mono)
-            if left <= 0:
-                return TokenError(
-                    f"{self.source.describe()} returned the same token again and it has expired"
+        try:
+            entry = entry_for(
+                token,
+                previous,
+                wall,
+                mono,
+                revalidate=float(getattr(self.source, "revalidate_interval", DEFAULT_REVALIDATE)),
+                uniform=self._clock.uniform,
+                trust_lifetime=skewed,
+                source=self.source.describe(),
+            )
+        except TokenError as exc:
+            return exc
+        if skewed and skew is not None and not self._skew_reported:
+            self._skew_reported = True
+            logs.append(
+                (
+                    logging.WARNING,
+                    "the local clock differs from the token issuer's by %.0f s "
+                    "(%s); trusting the token's %.0f s lifetime instead of its "
+                    "expiry time: fix the clock (NTP)",
+                    (-skew, self.source.describe(), token.lifetime),
                 )
-            wait = (
-                revalidate
-                if math.isinf(left)
-                else min(revalidate, max(BACKOFF_CAP_FLOOR, left / 4))
             )
-            entry = _Entry(
-                token=previous.token,
-                received_wall=previous.received_wall,
-                received_mono=previous.received_mono,
-                valid_for=previous.valid_for,
-                margin=previous.margin,
-                refresh_after=previous.elapsed(wall, mono) + wait,
-            )
-        elif token.expires_at is None:
-            entry = _Entry(token, wall, mono, None, 0.0, revalidate)
-        else:
-            valid_for = token.expires_at.timestamp() - wall
-            if token.lifetime is not None:
-                valid_for = min(valid_for, token.lifetime)
-                skew = None if token.issued_at is None else token.issued_at.timestamp() - wall
-                if (
-                    skew is not None
-                    and abs(skew) > SKEW_TOLERANCE
-                    and getattr(self.source, "mints_fresh_tokens", False)
-                ):
-                    valid_for = token.lifetime
-                    if not self._skew_reported:
-                        self._skew_reported = True
-                        logs.append(
-                            (
-                                logging.WARNING,
-                                "the local clock differs from the token issuer's by %.0f s "
-                                "(%s); trusting the token's %.0f s lifetime instead of its "
-                                "expiry time: fix the clock (NTP)",
-                                (-skew, self.source.describe(), token.lifetime),
-                            )
-                        )
-            lifetime = token.lifetime if token.lifetime is not None else max(valid_for, 0.0)
-            margin = margin_for(lifetime)
-            if valid_for - margin < MIN_INTERVAL:
-                return TokenError(
-                    f"{self.source.describe()} returned a token that expires in "
-                    f"{valid_for:.0f} s, too soon to use (is the clock right?)"
-                )
-            refresh_after = floor_wait(
-                min(valid_for * uniform(*REFRESH_FRACTION), valid_for - margin)
-            )
-            entry = _Entry(token, wall, mono, valid_for, margin, refresh_after)
         self._entry = entry
         if self._failures:
             logs.append(
@@ -442,11 +364,7 @@ class RefreshingTokenCache:
             return
         entry = self._entry
         left = entry.usable_left(wall, mono) if entry is not None else -1.0
-        cap = BACKOFF_MAX
-        if 0 < left < math.inf:
-            cap = min(BACKOFF_MAX, max(BACKOFF_CAP_FLOOR, left / 4))
-        base = min(cap, BACKOFF_INITIAL * 2 ** min(self._failures - 1, 30))
-        delay = max(min(BACKOFF_MIN_DELAY, base), uniform(0.0, base))
+        delay = retry_delay(self._failures, left, uniform)
         self._retry_at = mono + delay
         if self._failures == 1:
             usable = f"current token usable for {left:.0f} s" if left > 0 else "no usable token"

@@ -210,18 +210,24 @@ def grpc_credentials_and_plugin(
     *,
     header: str | None = None,
     endpoint: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[grpc.ChannelCredentials, TokenMetadataPlugin | None]:
-    """Like :func:`grpc_credentials`, also returning the metadata plugin (``None``: no token)."""
-    channel = tls_channel_credentials()
+    """Like :func:`grpc_credentials`, also returning the metadata plugin (``None``: no token).
+
+    ``environ`` (default ``os.environ``) is the mapping ``configure(environ=...)``
+    reads: the certificate and header variables come from it.
+    """
+    env = os.environ if environ is None else environ
+    channel = tls_channel_credentials(env)
     if source is None:
         source = token_source_from_env()
-    header_name = resolve_header(header)
+    header_name = resolve_header(header, env)
     if source is None:
         _logger.debug(
             "no token source configured (WORKSPACE_OTEL_TOKEN_SOURCE): OTLP/gRPC without a token"
         )
         return channel, None
-    warn_if_shadowed(header_name, "grpc")
+    warn_if_shadowed(header_name, "grpc", env)
     install_log_filter()
     plugin = TokenMetadataPlugin(source, header=header_name, endpoint=endpoint)
     credentials = grpc.composite_channel_credentials(

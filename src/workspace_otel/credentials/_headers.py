@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from workspace_otel._guards.fork import on_fork_in_child
+from workspace_otel._token_config import DEFAULT_HEADER, format_value
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["format_value", "resolve_header", "warn_if_shadowed"]
@@ -17,7 +18,6 @@ __all__ = ["format_value", "resolve_header", "warn_if_shadowed"]
 _logger = logging.getLogger("workspace_otel.credentials")
 
 HEADER_VARIABLE = "WORKSPACE_OTEL_TOKEN_HEADER"
-DEFAULT_HEADER = "authorization"
 OTEL_HEADER_VARIABLES = (
     "OTEL_EXPORTER_OTLP_HEADERS",
     "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
@@ -54,11 +54,6 @@ def resolve_header(header: str | None, environ: Mapping[str, str] | None = None)
             "lightstep-access-token"
         )
     return name
-
-
-def format_value(header: str, token: str) -> str:
-    """Return ``Bearer <token>`` for ``authorization``, the raw token for any other header."""
-    return f"Bearer {token}" if header == DEFAULT_HEADER else token
 
 
 def _header_names(raw: str) -> set[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -95,6 +97,13 @@ class BearerAuth(AuthBase):
         self._decisions: dict[str, bool] = {}
         self._refusals: set[tuple[str, str]] = set()
         self._refusals_lock = threading.Lock()
+        # False when the session ignores the process's proxy variables
+        # (configure(environ=...)); OtlpSession.send then judges the proxies it uses.
+        self.trust_env = True
+
+    def reset_after_fork(self) -> None:
+        """Give a forked child its own lock (a thread of the parent may have held it)."""
+        self._refusals_lock = threading.Lock()
 
     def _refusal(self, url: str, reason: str) -> None:
         """Log once per origin and reason that the token was not sent to ``url``."""
@@ -107,7 +116,7 @@ class BearerAuth(AuthBase):
 
     def _refused(self, url: str) -> bool:
         """Ask the egress rule once per URL; log its reason once per host and reason."""
-        verdict = egress.check_route(url)
+        verdict = egress.check_route(url, trust_env=self.trust_env)
         if not verdict:
             self._refusal(url, verdict.reason)
         return not verdict
@@ -294,15 +303,45 @@ def http_session(
     """
     if source is None:
         source = token_source_from_env()
-    header_name = resolve_header(header)
+    return otlp_session(source, header=header)
+
+
+def otlp_session(
+    source: TokenSource | RefreshingTokenCache | None,
+    *,
+    header: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    endpoint: str = "",
+) -> OtlpSession:
+    """Return the session of one OTLP/HTTP exporter, with ``source``'s token when given.
+
+    Args:
+        source: token source or cache; ``None`` for a session without a token.
+        header: header name; default ``WORKSPACE_OTEL_TOKEN_HEADER`` or ``authorization``.
+        environ: the mapping ``configure(environ=...)`` reads. When it is not
+            ``os.environ`` the session ignores the process's proxy, CA-bundle
+            and netrc settings and takes its proxies for ``endpoint`` from
+            ``environ`` (default ``os.environ``: requests reads the process's).
+        endpoint: the exporter's URL, whose proxy ``environ`` decides.
+
+    Raises:
+        ConfigurationError: an invalid header name.
+    """
+    env = os.environ if environ is None else environ
+    header_name = resolve_header(header, env)
     session = OtlpSession()
+    if env is not os.environ:
+        session.trust_env = False
+        session.proxies.update(egress.proxies_in(env, endpoint))
     if source is None:
         _logger.debug(
             "no token source configured (WORKSPACE_OTEL_TOKEN_SOURCE): OTLP/HTTP without a token"
         )
         return session
-    warn_if_shadowed(header_name, "http")
-    session.auth = BearerAuth(source, header=header_name)
+    warn_if_shadowed(header_name, "http", env)
+    auth = BearerAuth(source, header=header_name)
+    auth.trust_env = session.trust_env
+    session.auth = auth
     # Used as an entry point without configure(): the exporters' logs are scrubbed too.
     install_log_filter()
     return session

@@ -30,6 +30,15 @@ def _b64url(segment: str) -> bytes:
 def decode_claims(value: str) -> dict[str, Any] | None:
     """Return the payload of a JWS-compact JWT, or ``None`` if ``value`` is not one.
 
+    See :func:`decode` for what counts as a JWT.
+    """
+    decoded = decode(value)
+    return None if decoded is None else decoded[1]
+
+
+def decode(value: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Return the unverified ``(header, payload)`` of a JWS-compact JWT, or ``None``.
+
     ``value`` counts as a JWT when it has three dot-separated base64url
     segments whose first two decode to JSON objects and the header names an
     ``alg``. Anything else is an opaque token and gives ``None``; this never
@@ -45,7 +54,7 @@ def decode_claims(value: str) -> dict[str, Any] | None:
         return None
     if not isinstance(header, dict) or "alg" not in header or not isinstance(payload, dict):
         return None
-    return payload
+    return header, payload
 
 
 def numeric_date(claims: Mapping[str, Any], name: str, *, strict: bool) -> float | None:

@@ -17,12 +17,22 @@ import logging
 import re
 import threading
 
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel._guards.redaction import LOGGER_NAMES, scrub
 
 __all__ = ["http_reason", "note_rejection"]
 
 _logger = logging.getLogger("workspace_otel.credentials")
 _lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    # A thread of the parent may have been noting a rejection at fork.
+    global _lock
+    _lock = threading.Lock()
+
+
+on_fork_in_child(__name__, _new_lock_after_fork)
 _seen: set[tuple[str, str]] = set()
 _MAX_REASON = 300
 _MAX_KEYS = 64

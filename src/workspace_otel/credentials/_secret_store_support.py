@@ -10,6 +10,9 @@
 * :class:`SecretStatus` is what ``doctor`` shows about the last read: which
   identity logged in, which role and path, the secret's version and age;
   never the value.
+
+The fetch scaffolding itself (lock, lease, catch-all, refusals, fork reset)
+is :class:`~workspace_otel.credentials._secret_store_source.SecretStoreSource`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import datetime, timezone
 from types import ModuleType
 
 from workspace_otel._guards import redaction
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel.errors import ConfigurationError
 
 __all__ = [
@@ -106,6 +110,14 @@ class _ScrubFilter(logging.Filter):
 
 _FILTER = _ScrubFilter()
 _guard_lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    global _guard_lock
+    _guard_lock = threading.Lock()  # a parent thread may have been guarding loggers at fork
+
+
+on_fork_in_child(__name__, _new_lock_after_fork)
 
 
 def guard_client_logs() -> None:

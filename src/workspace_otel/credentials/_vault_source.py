@@ -27,37 +27,39 @@ an unreachable, sealed or failing server is retried with backoff.
 from __future__ import annotations
 
 import os
-import threading
 import time
-import weakref
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from workspace_otel._guards import egress, fork, redaction, safe_read
+from workspace_otel._guards import redaction, safe_read
 from workspace_otel.credentials import _jwt
-from workspace_otel.credentials._secret_store_support import (
-    SecretStatus,
-    guard_client_logs,
-    import_extra,
-    parse_time,
+from workspace_otel.credentials._secret_store_source import (
+    SecretStoreSource,
+    check_endpoint,
+    string_field,
+    token_of,
 )
+from workspace_otel.credentials._secret_store_support import SecretStatus, parse_time
 from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token
+from workspace_otel.credentials._vault_answers import (
+    SECRET_VARIABLE,
+    document_of,
+    login_error,
+    read_error,
+)
 from workspace_otel.errors import ConfigurationError, TokenError
 
 __all__ = ["VaultSecretSource", "parse_secret_reference"]
 
-SECRET_VARIABLE = "WORKSPACE_OTEL_VAULT_SECRET"  # noqa: S105 - a variable name
 DEFAULT_ADDR = "https://127.0.0.1:8200"  # the Vault CLI's own default
 DEFAULT_AUTH_MOUNT = "jwt"
 TOKEN_FILE_LIMIT = 64 * 1024
-# Renew once half the Vault token's lease has gone; log in again when a
-# renewal grants no more than this fraction of the original lease.
-RENEW_AT_FRACTION = 0.5
+# Log in again when a renewal grants no more than this fraction of the
+# original lease (renewal itself is due once half the lease has gone).
 MIN_USEFUL_RENEWAL = 0.5
-MIN_REVALIDATE = 1.0
-_MESSAGE_LIMIT = 160
 
 
 def parse_secret_reference(value: str) -> tuple[str, str, str]:
@@ -77,32 +79,7 @@ def parse_secret_reference(value: str) -> tuple[str, str, str]:
     return mount, path.strip("/"), field.strip()
 
 
-def _document(answer: object, what: str) -> Mapping[str, Any]:
-    """Return Vault's JSON answer, or raise: hvac hands back the raw response otherwise.
-
-    Raises:
-        TokenError: the answer is not a JSON object (an HTML error page from a
-            proxy, an empty body, or a redirect, which is never followed).
-    """
-    if isinstance(answer, Mapping):
-        return answer
-    status = getattr(answer, "status_code", None)
-    detail = f"HTTP {status}" if isinstance(status, int) else type(answer).__name__
-    if isinstance(status, int) and 300 <= status < 400:
-        detail += ", a redirect (not followed: the Vault token stays with VAULT_ADDR)"
-    raise TokenError(f"Vault's answer to {what} is not a JSON object ({detail})")
-
-
-def _vault_message(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if isinstance(errors, list) and errors:
-        text = "; ".join(str(e) for e in errors)
-    else:
-        text = str(exc.args[0]) if exc.args else type(exc).__name__
-    return redaction.scrub(text, limit=_MESSAGE_LIMIT)
-
-
-class VaultSecretSource:
+class VaultSecretSource(SecretStoreSource):
     """Reads one field of a KV v2 secret from Vault / OpenBao (``vault``).
 
     Args:
@@ -135,6 +112,8 @@ class VaultSecretSource:
     """
 
     kind = "vault"
+    client_module = "hvac"
+    extra = "vault"
 
     def __init__(
         self,
@@ -162,48 +141,23 @@ class VaultSecretSource:
             )
         self.jwt_source = jwt_source if self.role is not None else None
         self.address = (address or DEFAULT_ADDR).rstrip("/")
-        verdict = egress.check(self.address + "/")
-        if not verdict:
-            raise ConfigurationError(
-                f"VAULT_ADDR={redaction.display_url(self.address)} cannot carry a Vault "
-                f"token: {verdict.reason}"
-            )
+        check_endpoint("VAULT_ADDR", self.address, "a Vault token", checked=self.address + "/")
         self.namespace = namespace or None
         self.ca_cert = ca_cert or None
-        self._revalidate = float(revalidate_interval)
-        self.timeout = float(timeout)
-        self._environ = None if environ is None or environ is os.environ else environ
+        super().__init__(
+            revalidate_interval=revalidate_interval,
+            timeout=timeout,
+            environ=environ,
+            monotonic=monotonic,
+        )
         self._token_file = Path(token_file) if token_file else None
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._client: Any = None
+        # A forked child drops the client only: new connections, same Vault token.
         self._vault_token: str | None = None
-        self._lease_ttl: float | None = None
-        self._lease_end: float | None = None
         self._renewable = False
-        self._identity = ""
         self.logins = 0
         self.renewals = 0
-        self.status: SecretStatus | None = None
-        _SOURCES.add(self)
-
-    def _after_fork_in_child(self) -> None:
-        # The parent's lock may be held by a vanished thread, and its HTTP
-        # connections must not be shared: new ones, same Vault token.
-        self._lock = threading.Lock()
-        self._client = None
 
     # -- what the cache reads ---------------------------------------------
-
-    @property
-    def revalidate_interval(self) -> float:
-        """Seconds until the next fetch: the interval, or sooner to renew the Vault token."""
-        end = self._lease_end
-        if end is None or self._lease_ttl is None:
-            return self._revalidate
-        left = end - self._monotonic()
-        renew_in = left - self._lease_ttl * (1 - RENEW_AT_FRACTION)
-        return max(MIN_REVALIDATE, min(self._revalidate, renew_in))
 
     @property
     def cache_key(self) -> Hashable:
@@ -240,24 +194,10 @@ class VaultSecretSource:
 
     # -- fetching -----------------------------------------------------------
 
-    def fetch(self) -> Token:
-        """Log in or renew when due, then read the field of the current secret version.
-
-        Raises:
-            TokenError: ``needs_user=True`` for errors retrying cannot fix.
-            ConfigurationError: hvac is not installed.
-        """
-        with self._lock:
-            try:
-                return self._fetch_locked()
-            finally:
-                guard_client_logs()
-
-    def _fetch_locked(self) -> Token:
-        hvac = import_extra("hvac", "vault", "WORKSPACE_OTEL_TOKEN_SOURCE", self.kind)
+    def _fetch_with(self, hvac: ModuleType) -> Token:
+        """Log in or renew when due, then read the field of the current secret version."""
         import requests
 
-        guard_client_logs()
         try:
             client = self._authenticated_client(hvac)
             try:
@@ -270,7 +210,9 @@ class VaultSecretSource:
                 client = self._authenticated_client(hvac)
                 document = self._read(client)
         except hvac.exceptions.VaultError as exc:
-            raise self._translate(hvac, exc) from None
+            raise read_error(
+                hvac, exc, mount=self.mount, path=self.path, role=self.role, client=self._client
+            ) from None
         except requests.exceptions.Timeout:
             raise TokenError(
                 f"Vault at {redaction.display_url(self.address)} did not answer within "
@@ -281,14 +223,13 @@ class VaultSecretSource:
                 f"cannot reach Vault at {redaction.display_url(self.address)} "
                 f"({type(exc).__name__})"
             ) from None
-        except (TokenError, ConfigurationError):
-            raise
-        except Exception as exc:  # noqa: BLE001 - hvac on an answer it did not expect
-            raise TokenError(
-                f"Vault at {redaction.display_url(self.address)} gave an answer hvac could not "
-                f"read ({type(exc).__name__})"
-            ) from None
         return self._token_from(document)
+
+    def _unreadable(self, exc: Exception) -> str:
+        return (
+            f"Vault at {redaction.display_url(self.address)} gave an answer hvac could not "
+            f"read ({type(exc).__name__})"
+        )
 
     def _new_client(self, hvac: Any, token: str | None) -> Any:
         import requests
@@ -319,21 +260,16 @@ class VaultSecretSource:
                 self._identity = self._lookup_identity(hvac, self._client)
             return self._client
         now = self._monotonic()
-        if self._vault_token is None or (self._lease_end is not None and now >= self._lease_end):
+        if self._vault_token is None or self._lease.expired(now):
             self._login(hvac)
-        elif (
-            self._lease_end is not None
-            and self._lease_ttl is not None
-            and self._lease_end - now <= self._lease_ttl * RENEW_AT_FRACTION
-        ):
+        elif self._lease.renewal_due(now):
             self._renew_or_login(hvac)
         if self._client is None:  # a forked child keeps the token, not the connections
             self._client = self._new_client(hvac, self._vault_token)
         return self._client
 
     def _own_token(self) -> str:
-        env = os.environ if self._environ is None else self._environ
-        token = env.get("VAULT_TOKEN", "").strip()
+        token = self.environ.get("VAULT_TOKEN", "").strip()
         if token:
             redaction.register_secret(token)
             return token
@@ -358,7 +294,7 @@ class VaultSecretSource:
 
     def _lookup_identity(self, hvac: Any, client: Any) -> str:
         try:
-            data = _document(client.auth.token.lookup_self(), "lookup-self").get("data") or {}
+            data = document_of(client.auth.token.lookup_self(), "lookup-self").get("data") or {}
         except (hvac.exceptions.VaultError, OSError, ValueError, TokenError):
             return "a Vault token (lookup-self not allowed)"
         if not isinstance(data, Mapping):
@@ -374,8 +310,8 @@ class VaultSecretSource:
         try:
             answer = client.auth.jwt.jwt_login(role=self.role, jwt=jwt, path=self.auth_mount)
         except hvac.exceptions.VaultError as exc:
-            raise self._login_error(hvac, exc) from None
-        auth = _document(answer, f"auth/{self.auth_mount}/login").get("auth") or {}
+            raise login_error(hvac, exc, self.role, self.auth_mount) from None
+        auth = document_of(answer, f"auth/{self.auth_mount}/login").get("auth") or {}
         if not isinstance(auth, Mapping):
             auth = {}
         token = auth.get("client_token")
@@ -385,25 +321,17 @@ class VaultSecretSource:
         self._client = client
         self._vault_token = token
         client.token = token
-        self._set_lease(auth)
+        self._renewable = bool(auth.get("renewable"))
+        # No positive lease_duration: a token without expiry (root, periodic-less).
+        self._lease.start(auth.get("lease_duration"), self._monotonic())
         self.logins += 1
         claims = _jwt.decode_claims(jwt) or {}
         subject = _jwt.string_claim(claims, "sub") or "?"
         issuer = _jwt.string_claim(claims, "iss") or "?"
         self._identity = f"sub={subject} iss={issuer} (entity {auth.get('entity_id') or '?'})"
 
-    def _set_lease(self, auth: Mapping[str, Any]) -> None:
-        duration = auth.get("lease_duration")
-        self._renewable = bool(auth.get("renewable"))
-        if isinstance(duration, (int, float)) and not isinstance(duration, bool) and duration > 0:
-            self._lease_ttl = float(duration)
-            self._lease_end = self._monotonic() + float(duration)
-        else:  # a token without expiry (root or periodic-less service tokens)
-            self._lease_ttl = None
-            self._lease_end = None
-
     def _renew_or_login(self, hvac: Any) -> None:
-        original = self._lease_ttl
+        original = self._lease.ttl
         if self._renewable:
             try:
                 answer = self._client.auth.token.renew_self()
@@ -417,8 +345,9 @@ class VaultSecretSource:
                 and original is not None
                 and granted > original * MIN_USEFUL_RENEWAL
             ):
-                self._set_lease(auth)
-                self._lease_ttl = original
+                self._renewable = bool(auth.get("renewable"))
+                self._lease.start(granted, self._monotonic())
+                self._lease.ttl = original  # renewal is timed against the original lease
                 self.renewals += 1
                 return
         # Not renewable, refused, or near its max TTL: a fresh login.
@@ -426,14 +355,13 @@ class VaultSecretSource:
 
     def _forget_token(self) -> None:
         self._vault_token = None
-        self._lease_end = None
-        self._lease_ttl = None
+        self._lease.clear()
 
     def _read(self, client: Any) -> Mapping[str, Any]:
         answer = client.secrets.kv.v2.read_secret_version(
             path=self.path, mount_point=self.mount, raise_on_deleted_version=True
         )
-        data = _document(answer, f"{self.mount}/data/{self.path}").get("data")
+        data = document_of(answer, f"{self.mount}/data/{self.path}").get("data")
         if not isinstance(data, Mapping):
             raise TokenError(f"Vault answered {self.mount}/data/{self.path} without data")
         return data
@@ -443,22 +371,14 @@ class VaultSecretSource:
         where = f"{self.mount}/{self.path}"
         if not isinstance(fields, Mapping):
             raise TokenError(f"the Vault secret {where} has no data", needs_user=True)
-        value = fields.get(self.field)
-        if not isinstance(value, str):
-            names = ", ".join(sorted(str(k) for k in fields)[:10]) or "none"
-            raise TokenError(
-                f"the Vault secret {where} has no string field {self.field!r} (its fields: "
-                f"{names}): fix the #FIELD part of {SECRET_VARIABLE}",
-                needs_user=True,
-            )
-        redaction.register_secret(value)
+        value = string_field(
+            fields,
+            self.field,
+            f"the Vault secret {where}",
+            f"fix the #FIELD part of {SECRET_VARIABLE}",
+        )
         metadata = document.get("metadata") or {}
-        try:
-            token = Token.from_value(value, kind=self.kind)
-        except TokenError as exc:
-            raise TokenError(
-                f"the Vault field {where}#{self.field}: {exc}", needs_user=True
-            ) from None
+        token = token_of(value, self.kind, f"the Vault field {where}#{self.field}")
         raw_created = metadata.get("created_time") if isinstance(metadata, Mapping) else None
         created = parse_time(raw_created) if isinstance(raw_created, str) else None
         self.status = SecretStatus(
@@ -474,87 +394,3 @@ class VaultSecretSource:
             created=created,
         )
         return token
-
-    # -- errors ---------------------------------------------------------------
-
-    def _login_error(self, hvac: Any, exc: Exception) -> TokenError:
-        message = _vault_message(exc)
-        where = f"Vault's JWT login (role {self.role} at auth/{self.auth_mount})"
-        lowered = message.lower()
-        if isinstance(exc, hvac.exceptions.InvalidRequest):
-            if "expired" in lowered:
-                return TokenError(f"{where} refused an expired identity token: {message}")
-            if "role" in lowered and "not" in lowered and "found" in lowered:
-                fix = "create the role or fix WORKSPACE_OTEL_VAULT_ROLE"
-            elif "claim" in lowered or "audience" in lowered:
-                fix = (
-                    "the identity token's claims do not match the role's bound_claims / "
-                    "bound_audiences: fix the role, or WORKSPACE_OTEL_TOKEN_AUDIENCE"
-                )
-            else:
-                fix = (
-                    "check the role, and that the auth method trusts the token's issuer "
-                    "(jwks_url / oidc_discovery_url)"
-                )
-            return TokenError(f"{where} was refused: {message}: {fix}", needs_user=True)
-        if isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath)):
-            return TokenError(
-                f"{where} was refused: {message}: is the JWT auth method mounted at "
-                f"auth/{self.auth_mount}? set WORKSPACE_OTEL_VAULT_AUTH_MOUNT",
-                needs_user=True,
-            )
-        return TokenError(f"{where} failed: {message}")
-
-    def _translate(self, hvac: Any, exc: Exception) -> TokenError:
-        message = _vault_message(exc)
-        where = f"{self.mount}/data/{self.path}"
-        denied = isinstance(exc, (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized))
-        if denied or isinstance(exc, hvac.exceptions.InvalidPath):
-            # A KV v1 mount answers 404 (or 403 to a v1-style policy) on the v2 data path.
-            version = self._mount_version()
-            if version is not None and version != "2":
-                return TokenError(
-                    f"the mount {self.mount}/ is a KV version 1 store; this source reads KV "
-                    f"version 2: run `vault kv enable-versioning {self.mount}/` or point "
-                    f"{SECRET_VARIABLE} at a KV v2 mount",
-                    needs_user=True,
-                )
-        if denied:
-            holder = f"role {self.role}" if self.role else "the Vault token"
-            return TokenError(
-                f"Vault denied reading {where} ({message}): the policy of {holder} must grant "
-                f'path "{where}" {{ capabilities = ["read"] }}',
-                needs_user=True,
-            )
-        if isinstance(exc, hvac.exceptions.InvalidPath):
-            return TokenError(
-                f"no secret at {self.mount}/{self.path} (or its current version is deleted): "
-                f"fix {SECRET_VARIABLE} or write the secret",
-                needs_user=True,
-            )
-        if isinstance(exc, hvac.exceptions.VaultDown):
-            return TokenError(f"Vault is sealed or unavailable ({message})")
-        return TokenError(f"Vault failed to read {where}: {message}")
-
-    def _mount_version(self) -> str | None:
-        try:
-            answer = self._client.adapter.get(f"/v1/sys/internal/ui/mounts/{self.mount}")
-        except Exception:  # noqa: BLE001 - only a hint for the message
-            return None
-        data = answer.get("data") if isinstance(answer, Mapping) else None
-        if not isinstance(data, Mapping) or data.get("type") not in ("kv", "generic"):
-            return None
-        options = data.get("options") or {}
-        version = options.get("version") if isinstance(options, Mapping) else None
-        return str(version) if version else "1"
-
-
-_SOURCES: weakref.WeakSet[VaultSecretSource] = weakref.WeakSet()
-
-
-def _reset_after_fork() -> None:
-    for source in list(_SOURCES):
-        source._after_fork_in_child()
-
-
-fork.on_fork_in_child(__name__, _reset_after_fork)

@@ -78,7 +78,6 @@ VCS_PROVIDER_NAME: Final = "vcs.provider.name"
 VCS_REF_HEAD_NAME: Final = "vcs.ref.head.name"
 VCS_REF_HEAD_TYPE: Final = "vcs.ref.head.type"
 VCS_REF_HEAD_REVISION: Final = "vcs.ref.head.revision"
-VCS_PREFIX: Final = "vcs."
 VCS_REPOSITORY_GROUP: Final = frozenset(
     {VCS_REPOSITORY_URL_FULL, VCS_REPOSITORY_NAME, VCS_OWNER_NAME, VCS_PROVIDER_NAME}
 )

@@ -27,9 +27,6 @@ import contextlib
 import logging
 import os
 import re
-import sys
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +37,7 @@ from workspace_otel._version import __version__
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources import _gitcache, _gitread, _gitrefs
 from workspace_otel.resources._base import Context, _Detector
+from workspace_otel.resources._gitconfig import config_identity, remote_url
 from workspace_otel.resources._gitfiles import (
     RepoLocation,
     global_config_paths,
@@ -47,18 +45,19 @@ from workspace_otel.resources._gitfiles import (
     state_fingerprint,
     unsafe_files,
 )
+from workspace_otel.resources._gitprocess import Deadline, GitUnavailable, run_git
+from workspace_otel.resources._gitpython import import_gitpython as import_gitpython
 from workspace_otel.resources._identity import identity_attributes
 from workspace_otel.resources._url import normalize_remote, repository_attributes
 
 _logger = logging.getLogger("workspace_otel.resources")
+# import_gitpython is re-exported above: doctor's GitPython check imports it from here.
 
 CACHE_VARIABLE = "WORKSPACE_OTEL_GIT_CACHE"
 """``on`` (default) / ``off``: cache the git-derived attributes between starts."""
 
-# Compiled by ``re`` on first use (a start that hits the attribute cache needs neither).
+# Compiled by ``re`` on first use (a start that hits the attribute cache never needs it).
 _SHA = r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$"
-_SUBSECTION = r'^([A-Za-z0-9.\-]+)\s+"((?:[^"\\]|\\.)*)"$'
-_IMPORT_LOCK = threading.Lock()
 
 DEFAULT_TIMEOUT = 3.0
 """Seconds the git reading may take as a whole on a cache miss (``GitResourceDetector.timeout``).
@@ -67,11 +66,6 @@ Every ``git`` process gets what is left of it; past it, the attributes not
 yet read are left out and one WARNING says so. A warm start reads the
 cache and is not concerned.
 """
-_MIN_PROCESS_TIMEOUT = 0.05
-_MAX_GIT_OUTPUT = 16 * 1024 * 1024
-_MISSING_GIT = os.path.join(os.sep, "nonexistent", "workspace-otel", "git")
-
-ConfigKey = tuple[str, str | None]
 
 
 def _search_starts(ctx: Context) -> list[Path]:
@@ -116,103 +110,6 @@ def _dirty_wanted(ctx: Context) -> bool:
     )
 
 
-def import_gitpython() -> Any:
-    """Import GitPython, also on a machine without the ``git`` executable.
-
-    GitPython runs ``git version`` at import, without a timeout (a hanging
-    ``git`` on ``PATH`` would hang the start), and raises :class:`ImportError`
-    when that fails unless ``GIT_PYTHON_REFRESH=quiet``. The import is
-    therefore made quiet and pointed at an executable that does not exist,
-    so it runs nothing; the executable is then set back to what GitPython
-    would use (``GIT_PYTHON_GIT_EXECUTABLE``, else ``git`` on ``PATH``), and
-    every command this module runs carries a timeout. The variables are
-    restored at once.
-
-    Raises:
-        ImportError: GitPython is not installed.
-    """
-    module = sys.modules.get("git")
-    if module is not None:
-        return module
-    with _IMPORT_LOCK:
-        saved = {
-            name: os.environ.get(name)
-            for name in ("GIT_PYTHON_REFRESH", "GIT_PYTHON_GIT_EXECUTABLE")
-        }
-        os.environ["GIT_PYTHON_REFRESH"] = "quiet"
-        os.environ["GIT_PYTHON_GIT_EXECUTABLE"] = _MISSING_GIT
-        try:
-            import git
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-        if git.Git.GIT_PYTHON_GIT_EXECUTABLE in (None, _MISSING_GIT):
-            git.Git.GIT_PYTHON_GIT_EXECUTABLE = (
-                saved["GIT_PYTHON_GIT_EXECUTABLE"] or git.Git.git_exec_name
-            )
-    return git
-
-
-class _Deadline:
-    """What is left of the time git detection may take.
-
-    Args:
-        seconds: the whole budget.
-        clock: monotonic clock (tests inject one).
-    """
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        self._clock = clock
-        self._end = clock() + seconds
-
-    def remaining(self) -> float:
-        """Return the seconds left (0 once past the deadline)."""
-        return max(0.0, self._end - self._clock())
-
-    def process_timeout(self) -> float:
-        """Return the timeout for the next ``git`` process (never below 50 ms)."""
-        return max(_MIN_PROCESS_TIMEOUT, self.remaining())
-
-
-class _GitUnavailable(OSError):
-    """No usable ``git`` executable."""
-
-
-def _run_git(location: RepoLocation, args: tuple[str, ...], deadline: _Deadline) -> str:
-    """Run ``git -C <work tree> args`` with what is left of the deadline; return its output.
-
-    The bounded runner the command token sources use (no shell, stdin closed,
-    own process group killed as a whole at the timeout), not GitPython's
-    watchdog (which older GitPython releases run through ``ps`` and leak).
-
-    Raises:
-        _GitUnavailable: ``git`` is not installed or not executable.
-        OSError: it failed, timed out or printed too much.
-    """
-    from workspace_otel.credentials._run_command import run_command
-    from workspace_otel.errors import TokenError
-
-    executable = os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
-    try:
-        out = run_command(
-            [executable, "-C", str(location.work_tree), *args],
-            timeout=deadline.process_timeout(),
-            max_stdout=_MAX_GIT_OUTPUT,
-            env=env,
-            what="git",
-        )
-    except TokenError as exc:
-        if exc.needs_user:
-            raise _GitUnavailable(str(exc)) from None
-        raise OSError(str(exc)) from None
-    return out.decode("utf-8", "replace")
-
-
 @dataclass
 class Reading:
     """What GitPython read from one repository.
@@ -229,81 +126,13 @@ class Reading:
     complete: bool = True
 
 
-def _config_sections(config: Any) -> dict[ConfigKey, str]:
-    """Map ``(section lowercased, subsection)`` to GitPython's section names."""
-    found: dict[ConfigKey, str] = {}
-    for section in config.sections():
-        match = re.match(_SUBSECTION, section.strip())
-        if match:
-            name, sub = match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))
-            found.setdefault((name.lower(), sub), section)
-        elif "." in section:  # the deprecated [section.subsection] syntax
-            name, _, sub = section.partition(".")
-            found.setdefault((name.lower(), sub.lower()), section)
-        else:
-            found.setdefault((section.lower(), None), section)
-    return found
-
-
-def _values(config: Any, section: str | None, option: str) -> list[str]:
-    if section is None:
-        return []
-    import configparser  # only on a cache miss, like GitPython itself
-
-    try:
-        values = config.get_values(section, option)
-    except (configparser.Error, KeyError, ValueError):
-        return []
-    return [str(v) for v in values if str(v)]
-
-
-def _remote_url(config: Any, branch: str | None) -> str | None:
-    """Return the URL of the branch's remote, else ``origin``, else the first remote.
-
-    ``url.<base>.insteadOf`` (longest match) is applied as git would.
-    """
-    sections = _config_sections(config)
-    candidates: list[str] = []
-    if branch:
-        candidates += _values(config, sections.get(("branch", branch)), "remote")[:1]
-    candidates.append("origin")
-    candidates += sorted(sub for (name, sub) in sections if name == "remote" and sub)
-    url = None
-    for name in candidates:
-        urls = _values(config, sections.get(("remote", name)), "url")
-        if urls:
-            url = urls[0]
-            break
-    if url is None:
-        return None
-    best, replacement = "", None
-    for (name, base), section in sections.items():
-        if name != "url" or base is None:
-            continue
-        for prefix in _values(config, section, "insteadof"):
-            if url.startswith(prefix) and len(prefix) > len(best):
-                best, replacement = prefix, base
-    return url if replacement is None else replacement + url[len(best) :]
-
-
-def _identity(config: Any, environ: Mapping[str, str]) -> tuple[str, str]:
-    """Return (full name, e-mail) as git would: ``GIT_AUTHOR_*``, then the config."""
-    sections = _config_sections(config)
-    user = sections.get(("user", None))
-    name = environ.get("GIT_AUTHOR_NAME", "").strip()
-    email = environ.get("GIT_AUTHOR_EMAIL", "").strip()
-    name = name or (_values(config, user, "name") or [""])[-1].strip()
-    email = email or (_values(config, user, "email") or [""])[-1].strip()
-    return name, email
-
-
 def _tag_at(
     git: Any,
     repo: Any,
     location: RepoLocation,
     revision: str,
     reading: Reading,
-    deadline: _Deadline,
+    deadline: Deadline,
 ) -> str | None:
     """Return the first (by name) tag whose commit is ``revision``, annotated or lightweight.
 
@@ -319,7 +148,7 @@ def _tag_at(
     if lookup.certain:
         return lookup.name
     try:
-        out = _run_git(location, ("tag", "--points-at", revision), deadline)
+        out = run_git(location, ("tag", "--points-at", revision), deadline)
     except OSError:
         reading.complete = False
         return lookup.name
@@ -328,7 +157,7 @@ def _tag_at(
 
 
 def _read_head(
-    git: Any, repo: Any, location: RepoLocation, reading: Reading, deadline: _Deadline
+    git: Any, repo: Any, location: RepoLocation, reading: Reading, deadline: Deadline
 ) -> tuple[str | None, str | None]:
     """Return (branch, revision) and record the tag at a detached HEAD."""
     branch: str | None = None
@@ -382,7 +211,7 @@ def read_repository(
     environ: Mapping[str, str],
     dirty: bool,
     raise_on_error: bool = False,
-    deadline: _Deadline | None = None,
+    deadline: Deadline | None = None,
     from_files: bool = True,
 ) -> Reading:
     """Read a repository's attributes: from its files when they suffice, else through GitPython.
@@ -400,7 +229,7 @@ def read_repository(
     Raises:
         ImportError: GitPython is not installed.
     """
-    deadline = deadline or _Deadline(DEFAULT_TIMEOUT)
+    deadline = deadline or Deadline(DEFAULT_TIMEOUT)
     reading = Reading()
     unsafe = unsafe_files(location)
     if unsafe:
@@ -427,11 +256,11 @@ def read_repository(
             repo.git.update_environment(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
             branch, _ = _read_head(git, repo, location, reading, deadline)
             config = repo.config_reader()
-        remote = _remote_url(config, branch)
+        remote = remote_url(config, branch)
         repo_attrs = repository_attributes(normalize_remote(remote or ""))
         reading.attrs = {**repo_attrs, **reading.attrs}
         if identity == "full":
-            full_name, email = _identity(config, environ)
+            full_name, email = config_identity(config, environ)
             reading.attrs.update(identity_attributes("full", email=email, full_name=full_name))
         if dirty and repo is not None and reading.complete:
             _add_dirty(location, reading, raise_on_error, deadline)
@@ -442,7 +271,7 @@ def read_repository(
 
 
 def _add_dirty(
-    location: RepoLocation, reading: Reading, raise_on_error: bool, deadline: _Deadline
+    location: RepoLocation, reading: Reading, raise_on_error: bool, deadline: Deadline
 ) -> None:
     """Set ``workspace.git.dirty`` from one ``git status --porcelain`` with a timeout.
 
@@ -450,9 +279,9 @@ def _add_dirty(
     would count them (which runs three processes without a timeout).
     """
     try:
-        out = _run_git(location, ("status", "--porcelain", "--untracked-files=normal"), deadline)
+        out = run_git(location, ("status", "--porcelain", "--untracked-files=normal"), deadline)
         reading.attrs[a.WORKSPACE_GIT_DIRTY] = bool(out.strip())
-    except _GitUnavailable:
+    except GitUnavailable:
         if raise_on_error:
             raise
         reading.problems.append("workspace.git.dirty left out: the git executable is unavailable")
@@ -469,23 +298,12 @@ def _bounded(call: Callable[[], Reading], seconds: float) -> Reading | None:
     FIFO named by a configuration ``include``, a stalled network file system)
     leaves a thread behind instead of a hung start. Exceptions are re-raised.
     """
-    box: dict[str, Any] = {}
+    from workspace_otel._bounded_call import CallTimedOut, call_within
 
-    def run() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name="workspace-otel-git", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
+    try:
+        return call_within(call, seconds, name="workspace-otel-git")
+    except CallTimedOut:
         return None
-    if "error" in box:
-        raise box["error"]
-    value: Reading = box["value"]
-    return value
 
 
 class GitResourceDetector(_Detector):
@@ -539,7 +357,7 @@ class GitResourceDetector(_Detector):
                 if cached is not None:
                     return cached
         timeout = self.timeout
-        deadline = _Deadline(timeout)
+        deadline = Deadline(timeout)
         try:
             bounded = _bounded(
                 lambda: read_repository(

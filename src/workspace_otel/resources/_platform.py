@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources._base import Context, Marker, _Detector, _PlatformDetector
@@ -39,6 +40,15 @@ PLATFORMS: tuple[_PlatformDetector, ...]
 
 _made: list[_PlatformDetector] = []
 _made_lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    # A thread of the parent may have been importing a platform's module at fork.
+    global _made_lock
+    _made_lock = threading.Lock()
+
+
+on_fork_in_child(__name__, _new_lock_after_fork)
 
 
 def iter_platforms() -> Iterator[_PlatformDetector]:

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.credentials.e2e.conftest import make_span
 from tests.credentials.e2e.test_e2e_export import http_exporter, oauth2_env
-from workspace_otel.credentials import _cache as cache_module
+from workspace_otel.credentials import _cache_timing as cache_timing
 from workspace_otel.credentials import shared_cache, token_source_from_env
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def test_outage_longer_than_life_never_sends_expired_tokens(
     http_receiver: HttpOtlpReceiver,
 ) -> None:
     """Past expiry exports fail as transient errors (no 401s), retries are bounded, then recover."""
-    monkeypatch.setattr(cache_module, "BACKOFF_MAX", 1.0)  # keep the recovery wait short
+    monkeypatch.setattr(cache_timing, "BACKOFF_MAX", 1.0)  # keep the recovery wait short
     # A short export deadline, so the exporter's own retries cannot bridge the outage.
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
     run = exporting()

@@ -137,9 +137,9 @@ def test_an_unreachable_endpoint_is_transient(
     aws_setup: AwsSetup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Connection refused is retried by the cache, not reported as needing the user."""
-    from tests.harness.openbao import _free_port
+    from tests.harness.process import free_port
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     source = _source()
     source.timeout = 1.0
     with pytest.raises(TokenError) as info:

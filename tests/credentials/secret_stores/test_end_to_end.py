@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -23,8 +21,7 @@ import requests
 import workspace_otel
 from tests.credentials.secret_stores.conftest import AwsSetup, VaultSetup, new_key, record_figures
 from tests.harness.jwt_validation import StaticTokenValidator
-from tests.harness.openbao import _free_port
-from tests.harness.process import PYTHON, ROOT, reset_otel_globals, subprocess_env
+from tests.harness.process import ROOT, instrumented_app, reset_otel_globals, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
 from workspace_otel import _configure
 from workspace_otel.credentials import (
@@ -270,7 +267,6 @@ def test_aws_outage(
 
 
 APP = ROOT / "examples" / "flask_app" / "app.py"
-INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -282,36 +278,17 @@ def test_opentelemetry_instrument_follows_a_rotation(
     setup: VaultSetup | AwsSetup = request.getfixturevalue(
         "vault_setup" if store == "vault" else "aws_setup"
     )
-    port = _free_port()
     with HttpOtlpReceiver(header=HEADER, static_token=setup.key) as receiver:
         env = subprocess_env(
             **setup.env,
-            PORT=str(port),
             OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
             OTEL_BSP_SCHEDULE_DELAY="200",
             OTEL_METRICS_EXPORTER="none",
             WORKSPACE_OTEL_TOKEN_HEADER=HEADER,
             OTEL_SERVICE_NAME="shop",
         )
-        with subprocess.Popen(
-            [str(INSTRUMENT), PYTHON, str(APP)],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as proc:
-            base = f"http://127.0.0.1:{port}"
-            started = time.monotonic()
-            while True:
-                try:
-                    requests.get(f"{base}/hello", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    if proc.poll() is not None or time.monotonic() - started > 60:
-                        proc.kill()
-                        raise AssertionError(proc.communicate()[1]) from None
-                    time.sleep(0.1)
+        with instrumented_app(APP, env, cwd=tmp_path, timeout=60) as app:
+            base = app.base
             receiver.wait_for_spans(1, timeout=20)
             new = new_key("InstrumentRotated")
             if isinstance(setup, VaultSetup):
@@ -323,8 +300,7 @@ def test_opentelemetry_instrument_follows_a_rotation(
                 assert requests.get(f"{base}/chain", timeout=10).status_code == 200
                 time.sleep(0.3)
             spans = receiver.wait_for_spans(1 + 3 * 6, timeout=30)
-            proc.send_signal(signal.SIGTERM)
-            out, err = proc.communicate(timeout=30)
+            out, err = app.stop()
     assert sum(1 for s in spans if s.name == "GET /chain") == 6
     assert receiver.rejected >= 1
     assert setup.key not in _sent_after_first_rejection(receiver)

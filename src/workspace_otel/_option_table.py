@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from workspace_otel._options import _parsers as p
+from workspace_otel import _option_parsers as p
+from workspace_otel import _token_config
 
 TYPE_CHECKING = False  # typing is not imported at run time (see the module docstring)
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["BACKENDS", "OPTION", "OPTIONS", "PREFIX", "REGIONS", "Option"]
 
 PREFIX = "WORKSPACE_OTEL_"
-BACKENDS = ("otlp", "lightstep", "console")
+BACKENDS = _token_config.BACKENDS  # the token path's rules own the backend names
 REGIONS = ("us", "eu")
 _SIGNAL_WORD = "{SIGNAL}"
 _SOURCE_SPECS = (

@@ -1,0 +1,175 @@
+"""Build one configuration's pipeline: resource, exporters, providers, lifecycle.
+
+Called by ``configure()`` with resolved settings; returns the
+:class:`~workspace_otel._configure.Telemetry` handle of what it built.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from workspace_otel._configure import Telemetry
+from workspace_otel._global_providers import install_globals
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    from workspace_otel._options import Settings
+
+__all__ = ["build_pipeline"]
+
+_logger = logging.getLogger("workspace_otel")
+
+
+def _batch(prefix: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """A batch processor's settings from configure()'s mapping (the SDK reads ``os.environ``)."""
+    if environ is os.environ:
+        return {}
+    from workspace_otel._exporter_environ import batch_kwargs
+
+    return batch_kwargs(prefix, environ)
+
+
+def _reader(environ: Mapping[str, str]) -> dict[str, int]:
+    if environ is os.environ:
+        return {}
+    from workspace_otel._exporter_environ import reader_kwargs
+
+    return reader_kwargs(environ)
+
+
+def _metric_interval(environ: Mapping[str, str]) -> float:
+    raw = environ.get("OTEL_METRIC_EXPORT_INTERVAL", "").strip()
+    try:
+        return float(raw) if raw else 60_000.0
+    except ValueError:
+        return 60_000.0
+
+
+def build_pipeline(
+    settings: Settings, environ: Mapping[str, str], *, origin: str, auto_version: str | None
+) -> Telemetry:
+    from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+    from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    from workspace_otel import _baggage
+    from workspace_otel._console import ConsolePrinter, TraceLinkProcessor
+    from workspace_otel._exporters import build_exporters, reset_sessions_after_fork
+    from workspace_otel._lifecycle import Lifecycle, OpenSpans
+    from workspace_otel._resource import build_resource
+    from workspace_otel._summary import HINT, summary_line
+
+    baggage = _baggage.settings_from(environ)  # invalid lists fail before anything is built
+    resource, sources = build_resource(settings, environ, auto_version=auto_version)
+    printer = ConsolePrinter(trace_url=settings.trace_url.value)
+    built = build_exporters(settings, printer, environ)
+
+    # The SDK's TracerProvider re-detects its resource in a forked child with a
+    # thread pool. The pool module frees its global lock in the child with an
+    # at-fork hook; that hook must be registered before the provider's, or a
+    # fork deadlocks in the provider's hook on a lock still held.
+    import concurrent.futures.thread  # noqa: F401
+
+    open_spans = OpenSpans()
+    tracer_provider = SdkTracerProvider(
+        resource=resource, sampler=settings.sampler.value, shutdown_on_exit=False
+    )
+    tracer_provider.add_span_processor(open_spans)
+    processors: list[SpanProcessor] = []
+    for name, exporter in built.traces:
+        processor: SpanProcessor = (
+            SimpleSpanProcessor(exporter)
+            if name == "console"
+            else BatchSpanProcessor(exporter, **_batch("OTEL_BSP", environ))
+        )
+        processors.append(processor)
+        tracer_provider.add_span_processor(processor)
+    if settings.trace_url.value and not any(n == "console" for n, _ in built.traces):
+        processors.append(TraceLinkProcessor(printer))
+        tracer_provider.add_span_processor(processors[-1])
+
+    readers: list[MetricReader] = []
+    for _name, exporter in built.metrics:
+        if isinstance(exporter, MetricReader):
+            readers.append(exporter)
+        else:
+            readers.append(
+                PeriodicExportingMetricReader(
+                    exporter,
+                    export_interval_millis=_metric_interval(environ),
+                    **_reader(environ),
+                )
+            )
+    meter_provider = SdkMeterProvider(
+        resource=resource, metric_readers=readers, shutdown_on_exit=False
+    )
+
+    logger_provider = None
+    log_handler = None
+    if settings.logs.enabled:
+        from opentelemetry.sdk._logs import LoggerProvider as SdkLoggerProvider
+        from opentelemetry.sdk._logs.export import (
+            BatchLogRecordProcessor,
+            SimpleLogRecordProcessor,
+        )
+
+        from workspace_otel._logbridge import OtelLogHandler
+
+        logger_provider = SdkLoggerProvider(resource=resource, shutdown_on_exit=False)
+        for name, exporter in built.logs:
+            logger_provider.add_log_record_processor(
+                SimpleLogRecordProcessor(exporter)
+                if name == "console"
+                else BatchLogRecordProcessor(exporter, **_batch("OTEL_BLRP", environ))
+            )
+        log_handler = OtelLogHandler(logger_provider)
+
+    installed = install_globals(
+        settings, tracer_provider, meter_provider, logger_provider, log_handler
+    )
+    _baggage.install(baggage, resource, tracer_provider, set_global=settings.set_global.value)
+
+    telemetry = Telemetry(
+        resource=resource,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        settings=settings,
+        resource_sources=sources,
+        span_processors=tuple(processors),
+        log_handler=log_handler,
+        installed=installed,
+        origin=origin,
+        _watch=built.watch,
+    )
+
+    def after_fork() -> None:
+        reset_sessions_after_fork(built.sessions)
+        printer.reset_after_fork()
+        if built.watch is not None:
+            built.watch.reset_after_fork()
+
+    lifecycle = Lifecycle(
+        flush=telemetry.force_flush,
+        shutdown=telemetry.shutdown,
+        open_spans=open_spans,
+        after_fork=after_fork,
+        timeout=settings.flush_timeout.value,
+    )
+    lifecycle.install()
+    telemetry._lifecycle = lifecycle
+
+    telemetry.summary = summary_line(
+        settings, resource.attributes, origin=origin, installed=installed
+    )
+    _logger.info("%s", telemetry.summary)
+    for note in built.notes:
+        _logger.warning("workspace_otel: %s", note)
+    if settings.console_fallback:
+        printer.write([HINT])
+    return telemetry

@@ -1,0 +1,166 @@
+"""When a cached token is usable, when it is refreshed, and how failures back off.
+
+The timing rules of the token cache, as pure functions of the clocks (the
+cache in :mod:`workspace_otel.credentials._cache` holds the state and the lock):
+
+* A token is *usable* while ``min(wall expiry, monotonic expiry) - now`` is
+  more than its margin, ``max(30 s, 5 % of lifetime)`` capped at a quarter of
+  the lifetime (a 4-second token is usable for 3 seconds). The monotonic
+  expiry is ``received_mono + remaining``: a wall clock that jumps cannot
+  stretch a token, and a suspended VM (monotonic time stops) is caught by the
+  wall clock.
+* A refresh is due at 50-60 % of the remaining life.
+* A failed refresh is retried with full-jitter exponential backoff from 1 s,
+  capped at ``min(60 s, usable time left / 4)``; an error that needs the
+  user is held for 30-60 s, without retries.
+* Tokens without expiry (static, file) are re-fetched every
+  ``revalidate_interval`` seconds (the source's attribute, default 60 s).
+* When a freshly minted JWT's ``iat`` is more than 60 s away from local time,
+  the local clock is wrong: the token's lifetime is trusted instead of its
+  ``exp``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from workspace_otel.credentials._intervals import MIN_INTERVAL, floor_wait
+from workspace_otel.credentials._token import Token
+from workspace_otel.errors import TokenError
+
+__all__ = ["CacheEntry", "clock_skew", "entry_for", "margin_for", "retry_delay"]
+
+# Refresh at 50-60 % of the remaining life: never more than two fetches in any
+# window of one lifetime (budget P7), and 40 % of the life left for retries.
+REFRESH_FRACTION = (0.50, 0.60)
+MIN_MARGIN = 30.0
+MARGIN_FRACTION = 0.05
+MAX_MARGIN_FRACTION = 0.25
+SKEW_TOLERANCE = 60.0
+BACKOFF_INITIAL = 1.0
+BACKOFF_MAX = 60.0
+BACKOFF_CAP_FLOOR = 0.25
+BACKOFF_MIN_DELAY = 0.1
+NEEDS_USER_HOLD = (30.0, 60.0)
+DEFAULT_REVALIDATE = 60.0
+
+Uniform = Callable[[float, float], float]
+
+
+def margin_for(lifetime: float) -> float:
+    """Return the unusable margin before expiry for a token of ``lifetime`` seconds."""
+    return min(max(MIN_MARGIN, MARGIN_FRACTION * lifetime), MAX_MARGIN_FRACTION * lifetime)
+
+
+@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed
+class CacheEntry:
+    """A token as received, with the moments it stops being usable and is due for refresh."""
+
+    token: Token
+    received_wall: float
+    received_mono: float
+    valid_for: float | None  # seconds of validity at receipt; None: no expiry
+    margin: float
+    refresh_after: float  # seconds after receipt
+
+    # Precomputed for the request path: usable while both clocks are before
+    # their ``usable_until``; refresh due once either passes ``refresh_at``.
+    usable_until_wall: float = field(init=False)
+    usable_until_mono: float = field(init=False)
+    refresh_at_wall: float = field(init=False)
+    refresh_at_mono: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        usable = math.inf if self.valid_for is None else self.valid_for - self.margin
+        object.__setattr__(self, "usable_until_wall", self.received_wall + usable)
+        object.__setattr__(self, "usable_until_mono", self.received_mono + usable)
+        object.__setattr__(self, "refresh_at_wall", self.received_wall + self.refresh_after)
+        object.__setattr__(self, "refresh_at_mono", self.received_mono + self.refresh_after)
+
+    def usable_left(self, wall: float, mono: float) -> float:
+        """Seconds the token stays usable (``inf`` without expiry; negative once unusable)."""
+        if self.valid_for is None:
+            return math.inf
+        by_wall = self.received_wall + self.valid_for - wall
+        by_mono = self.received_mono + self.valid_for - mono
+        return min(by_wall, by_mono) - self.margin
+
+    def elapsed(self, wall: float, mono: float) -> float:
+        """Seconds since receipt, by whichever clock has moved further."""
+        return max(wall - self.received_wall, mono - self.received_mono)
+
+
+def clock_skew(token: Token, wall: float) -> float | None:
+    """Seconds between the token's ``iat`` and local time, when it has both iat and lifetime."""
+    if token.expires_at is None or token.lifetime is None or token.issued_at is None:
+        return None
+    return token.issued_at.timestamp() - wall
+
+
+def entry_for(
+    token: Token,
+    previous: CacheEntry | None,
+    wall: float,
+    mono: float,
+    *,
+    revalidate: float,
+    uniform: Uniform,
+    trust_lifetime: bool,
+    source: str,
+) -> CacheEntry:
+    """Return the cache entry for ``token``, fetched at ``wall`` / ``mono``.
+
+    Args:
+        token: what the source returned.
+        previous: the entry held until now, if any.
+        wall: wall-clock time of receipt.
+        mono: monotonic time of receipt.
+        revalidate: the source's ``revalidate_interval`` (already floored).
+        uniform: jitter (``random.uniform`` or a test's).
+        trust_lifetime: the local clock is skewed: trust the token's lifetime
+            rather than its expiry time.
+        source: the source's description, for messages.
+
+    Raises:
+        TokenError: the same token came back expired, or a new one expires
+            too soon to use.
+    """
+    revalidate = floor_wait(revalidate)
+    if previous is not None and previous.token.value == token.value:
+        left = previous.usable_left(wall, mono)
+        if left <= 0:
+            raise TokenError(f"{source} returned the same token again and it has expired")
+        wait = revalidate if math.isinf(left) else min(revalidate, max(BACKOFF_CAP_FLOOR, left / 4))
+        return CacheEntry(
+            token=previous.token,
+            received_wall=previous.received_wall,
+            received_mono=previous.received_mono,
+            valid_for=previous.valid_for,
+            margin=previous.margin,
+            refresh_after=previous.elapsed(wall, mono) + wait,
+        )
+    if token.expires_at is None:
+        return CacheEntry(token, wall, mono, None, 0.0, revalidate)
+    valid_for = token.expires_at.timestamp() - wall
+    if token.lifetime is not None:
+        valid_for = token.lifetime if trust_lifetime else min(valid_for, token.lifetime)
+    lifetime = token.lifetime if token.lifetime is not None else max(valid_for, 0.0)
+    margin = margin_for(lifetime)
+    if valid_for - margin < MIN_INTERVAL:
+        raise TokenError(
+            f"{source} returned a token that expires in {valid_for:.0f} s, too soon to use "
+            "(is the clock right?)"
+        )
+    refresh_after = floor_wait(min(valid_for * uniform(*REFRESH_FRACTION), valid_for - margin))
+    return CacheEntry(token, wall, mono, valid_for, margin, refresh_after)
+
+
+def retry_delay(failures: int, usable_left: float, uniform: Uniform) -> float:
+    """Seconds before retry number ``failures`` (full-jitter exponential backoff)."""
+    cap = BACKOFF_MAX
+    if 0 < usable_left < math.inf:
+        cap = min(BACKOFF_MAX, max(BACKOFF_CAP_FLOOR, usable_left / 4))
+    base = min(cap, BACKOFF_INITIAL * 2 ** min(failures - 1, 30))
+    return float(max(min(BACKOFF_MIN_DELAY, base), uniform(0.0, base)))
