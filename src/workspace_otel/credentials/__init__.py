@@ -60,7 +60,7 @@ messages: tokens are shown as issuer / subject / expiry or as a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 
 from workspace_otel._lazy import lazy_names
 
