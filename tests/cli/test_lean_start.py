@@ -153,16 +153,19 @@ def test_a_token_is_born_registered_without_compiling_or_logging(tmp_path: Path)
     # A fresh interpreter: the redaction module's patterns, hashlib and logging
     # wait for the first scrub, fingerprint or log record, and the secret is
     # masked all the same once they are needed.
-    secret = "s3cr3t-Value_0123456789abcdef"
+    secret = "s3cr3t-Value_0123456789abcdef/+"
     code = (
         "import sys\n"
         "from workspace_otel.credentials._token import Token\n"
         "from workspace_otel._guards import redaction\n"
         f"Token({secret!r}, kind='file')\n"
         "print(redaction._compiled is None, *(m in sys.modules for m in "
-        "('logging', 'hashlib', 'dataclasses')))\n"
+        "('logging', 'hashlib', 'dataclasses', 'urllib.parse')))\n"
         f"print(redaction.scrub('sent ' + {secret!r} + ' token=abcdefghij'))\n"
         "print(redaction._compiled is not None)\n"
+        # the encoded forms, worked out on first read: here, the form-body one
+        "from urllib.parse import quote_plus\n"
+        f"print(redaction.holds_registered_secret('x=' + quote_plus({secret!r})))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -174,9 +177,10 @@ def test_a_token_is_born_registered_without_compiling_or_logging(tmp_path: Path)
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    lazy, scrubbed, compiled = done.stdout.splitlines()
-    assert lazy == "True False False False"
+    lazy, scrubbed, compiled, encoded = done.stdout.splitlines()
+    assert lazy == "True False False False False"
     assert secret not in scrubbed
     assert "abcdefghij" not in scrubbed  # the key=value pattern, compiled on demand
     assert scrubbed.count("<redacted sha256:") == 2
     assert compiled == "True"
+    assert encoded == "True"

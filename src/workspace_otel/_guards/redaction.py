@@ -30,7 +30,10 @@ Importing this module is cheap on purpose (it is on the path of every token,
 and of ``workspace-otel headers``, budget P12): the patterns are compiled on
 the first scrub that needs them, the log filter is built when first
 installed, and ``hashlib``, ``json``, ``logging`` and ``urllib.parse`` are
-imported by the functions that use them.
+imported by the functions that use them. The encoded forms of a registered
+ASCII value are worked out by the first reader of the registry (every scrub,
+filter and check reads it through one function), so every form is known
+whenever anything looks.
 """
 
 from __future__ import annotations
@@ -95,6 +98,12 @@ _ordered: tuple[str, ...] = ()
 # has rotated through many tokens, the oldest forms are forgotten first.
 _secrets: dict[str, None] = {}
 _MAX_FORMS = 2048
+# ASCII values registered but not encoded yet, in registration order: their
+# encodings (urllib.parse, json) are worked out by the first reader of the
+# registry, so a token read on the headers path (budget P12) costs no import.
+# Each reader calls _known() first, so every form is there whenever one looks.
+_pending: list[str] = []
+_MAX_PENDING = 64
 
 
 class _Compiled:
@@ -199,16 +208,33 @@ def _encodings(value: str) -> set[str]:
 
 
 def _add(forms: set[str]) -> None:
-    global _ordered
+    _known()  # values registered earlier keep their place in the eviction order
     with _lock:
-        if forms <= _secrets.keys():
-            return
+        _add_locked(forms)
+
+
+def _add_locked(forms: set[str]) -> None:
+    global _ordered
+    if not forms <= _secrets.keys():
         for form in forms:
             _secrets.pop(form, None)
             _secrets[form] = None
         while len(_secrets) > _MAX_FORMS:
             del _secrets[next(iter(_secrets))]
         _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+
+
+def _known() -> tuple[str, ...]:
+    """Return every registered form, longest first, encoding pending values first."""
+    if _pending:
+        import base64  # noqa: F401 - what _encodings imports, before taking the lock
+        import json  # noqa: F401 - the same
+        import urllib.parse  # noqa: F401 - the same
+
+        with _lock:
+            while _pending:
+                _add_locked(_encodings(_pending.pop(0)))
+    return _ordered
 
 
 def register_secret(value: str | None) -> None:
@@ -225,7 +251,14 @@ def register_secret(value: str | None) -> None:
     """
     if not value or len(value.strip()) < _MIN_SECRET_LEN:
         return
-    _add(_encodings(value))
+    if not value.isascii():
+        _add(_encodings(value))  # encoded now: quoting a lone surrogate raises here, as ever
+        return
+    with _lock:
+        _pending.append(value)
+        full = len(_pending) > _MAX_PENDING
+    if full:
+        _known()
 
 
 def register_basic_credentials(user: str, password: str | None) -> None:
@@ -285,7 +318,7 @@ def register_url(url: str | None) -> None:
 
 def scrub_known(text: str, *secrets: str) -> str:
     """Return ``text`` with every registered secret (and ``secrets``) masked."""
-    known = _ordered
+    known = _known()
     if not known and not secrets:
         return text
     extra = sorted((s for s in secrets if s and len(s.strip()) >= _MIN_SECRET_LEN), key=len)
@@ -386,6 +419,7 @@ def forget_all() -> None:
     global _ordered
     with _lock:
         _secrets.clear()
+        _pending.clear()
         _ordered = ()
 
 
@@ -408,7 +442,7 @@ def _new_scrub_filter() -> logging.Filter:
 
         def filter(self, record: logging.LogRecord) -> bool:
             """Scrub ``record`` in place; never drops it."""
-            if not _ordered:
+            if not _known():
                 return True
             try:
                 message = record.getMessage()
@@ -482,6 +516,7 @@ def holds_registered_secret(text: str) -> bool:
     For data that must never carry a secret but cannot be masked (a baggage
     value sent to other services is dropped instead).
     """
+    _known()
     with _lock:
         known = tuple(_secrets)
     return any(secret in text for secret in known)
