@@ -38,8 +38,9 @@ _NEVER = (
 _NEVER_FOR_ENV = ("logging", "typing", "dataclasses", "workspace_otel.credentials")
 # What a token read from a file needs none of: logging (only failures and
 # DEBUG records use it), dataclasses (Token, Clock, the cache entry), pathlib
-# (the file source), hashlib (fingerprints are for messages) and typing.
-_NEVER_FOR_HEADERS = ("logging", "dataclasses", "pathlib", "hashlib", "typing")
+# (the file source), hashlib (fingerprints are for messages), typing, and
+# urllib (a secret's encoded forms are worked out when first looked for).
+_NEVER_FOR_HEADERS = ("logging", "dataclasses", "pathlib", "hashlib", "typing", "urllib")
 
 
 def _imported(args: list[str], env: dict[str, str], cwd: Path) -> tuple[set[str], str]:
