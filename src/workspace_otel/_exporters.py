@@ -239,6 +239,7 @@ def build_exporters(
                         from workspace_otel.credentials._grpc_retry import retry_unauthenticated
 
                         exporter = retry_unauthenticated(exporter, plugin)
+                    _watch(built, settings, exporter, sig.signal, endpoint, grpc=True)
                 else:
                     session = _session(source, header, env, endpoint)
                     if source is not None and not warned_plaintext and endpoint:
@@ -248,7 +249,7 @@ def build_exporters(
                             built.notes.append(note)
                     built.sessions.append(session)
                     exporter = _otlp_http(sig.signal, sig, session, env)
-                    _watch(built, settings, session, exporter, sig.signal, endpoint)
+                    _watch(built, settings, exporter, sig.signal, endpoint, session=session)
             else:
                 exporter = _from_entry_point(sig.signal, name)
             target.append((name, exporter))
@@ -262,14 +263,28 @@ def _route_note(endpoint: str, session: requests.Session) -> str:
 
 
 def _watch(
-    built: Built, settings: Settings, session: Any, exporter: Any, signal: Signal, endpoint: str
+    built: Built,
+    settings: Settings,
+    exporter: Any,
+    signal: Signal,
+    endpoint: str,
+    *,
+    session: Any = None,
+    grpc: bool = False,
 ) -> None:
-    """Put an OTLP/HTTP exporter under the collector watch (one per configuration)."""
+    """Put an OTLP exporter under the collector watch (one per configuration).
+
+    Over HTTP the watch sees the requests of ``session``; over gRPC
+    (``grpc=True``) the calls of the exporter's service stub.
+    """
     from workspace_otel._outage import CollectorWatch
 
     if built.watch is None:
         built.watch = CollectorWatch(settings.flush_timeout.value)
-    built.watch.watch_session(session, endpoint)
+    if grpc:
+        built.watch.watch_grpc_stub(exporter, endpoint)
+    elif session is not None:
+        built.watch.watch_session(session, endpoint)
     built.watch.watch_exporter(exporter, signal)
 
 

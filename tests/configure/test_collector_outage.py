@@ -28,8 +28,9 @@ def _closed_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 @pytest.mark.parametrize("mode", ["early", "exit-only"])
-def test_unreachable_collector_one_warning_and_no_long_exit(mode: str) -> None:
+def test_unreachable_collector_one_warning_and_no_long_exit(mode: str, protocol: str) -> None:
     """One outage warning naming the endpoint and fixes, no SDK lines, losses counted."""
     port = _closed_port()
     spans = 7
@@ -40,6 +41,7 @@ def test_unreachable_collector_one_warning_and_no_long_exit(mode: str) -> None:
         text=True,
         env=subprocess_env(
             OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
+            OTEL_EXPORTER_OTLP_PROTOCOL=protocol,
             OTEL_BSP_SCHEDULE_DELAY="100",
             OTEL_BSP_MAX_EXPORT_BATCH_SIZE="3",
             OTEL_EXPORTER_OTLP_TIMEOUT="20",
@@ -57,7 +59,14 @@ def test_unreachable_collector_one_warning_and_no_long_exit(mode: str) -> None:
     assert f"127.0.0.1:{port}" in outage[0]
     assert "workspace-otel doctor" in outage[0]
     assert "WORKSPACE_OTEL_FLUSH_TIMEOUT" in outage[0]
-    for raw in ("Transient error", "Failed to export", "Exporter already shutdown", "retry"):
+    for raw in (
+        "Transient error",
+        "Failed to export",
+        "Exporter already shutdown",
+        "retry",
+        "StatusCode.",
+        "Traceback",
+    ):
         assert raw not in err, err
     lost = [line for line in err.splitlines() if "were not delivered" in line]
     assert len(lost) == 1, err
