@@ -231,7 +231,26 @@ class CollectorWatch:
             return result
 
         exporter.export = counted
+        self._stop_once(exporter)
         self._exporters.append(exporter)
+
+    @staticmethod
+    def _stop_once(exporter: Any) -> None:
+        """Make a second ``shutdown`` of ``exporter`` a silent no-op.
+
+        The watch may stop the exporter before its processor does, and the SDK
+        warns on the second call.
+        """
+        shutdown: Callable[..., Any] = exporter.shutdown
+        done = threading.Event()
+
+        def once(*args: Any, **kwargs: Any) -> Any:
+            if done.is_set():
+                return None
+            done.set()
+            return shutdown(*args, **kwargs)
+
+        exporter.shutdown = once
 
     def stop_waiting(self) -> None:
         """At exit: once the collector is known down, fail exports at once instead of retrying."""

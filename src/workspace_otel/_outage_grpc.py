@@ -89,21 +89,15 @@ class _WatchedStub:
 
 
 def _code(error: grpc.RpcError) -> grpc.StatusCode | None:
-    code = getattr(error, "code", None)
-    try:
-        status = code() if callable(code) else None
-    except Exception:
-        return None
+    code = getattr(error, "code", None)  # the base RpcError has none; every call's error has
+    status = code() if callable(code) else None
     return status if isinstance(status, grpc.StatusCode) else None
 
 
 def _reason(status: grpc.StatusCode, error: grpc.RpcError) -> str:
     """The status name and the innermost part of its details, scrubbed (they may echo URLs)."""
     details = getattr(error, "details", None)
-    try:
-        text = str(details() if callable(details) else "") or ""
-    except Exception:
-        text = ""
+    text = str((details() if callable(details) else "") or "")
     inner = text.rpartition(":")[2].strip(" ')\"")
     return f"{status.name}: {scrub(inner, limit=80)}" if inner else status.name
 

@@ -11,12 +11,16 @@ import logging
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 import requests
+from opentelemetry import trace
 
+import workspace_otel
 from tests.configure.conftest import APPS
 from tests.harness.process import PYTHON, subprocess_env
+from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
 from workspace_otel._outage import CollectorWatch
 
 
@@ -76,6 +80,78 @@ def test_unreachable_collector_one_warning_and_no_long_exit(mode: str, protocol:
     assert elapsed < 15, (elapsed, err)
 
 
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_receiver_down_then_back_one_warning_loss_counted_and_reported_once(
+    protocol: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real receiver down past the export timeout, then back: one WARNING for the outage,
+    one INFO on the return with the loss, one exit WARNING with the same loss, no SDK line,
+    nothing raised, and the exit within its deadline."""
+    caplog.set_level(logging.INFO, logger="workspace_otel")
+    caplog.set_level(logging.DEBUG, logger="opentelemetry.exporter")
+    receiver: HttpOtlpReceiver | GrpcOtlpReceiver = (
+        GrpcOtlpReceiver() if protocol == "grpc" else HttpOtlpReceiver()
+    )
+    receiver.suspend()
+    for name, value in {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_BSP_SCHEDULE_DELAY": "50",
+        # One retry after ~1 s fits, the next (~2 s later) does not: the batch is dropped.
+        "OTEL_EXPORTER_OTLP_TIMEOUT": "1.5",
+        "WORKSPACE_OTEL_FLUSH_TIMEOUT": "10",
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        handle = workspace_otel.configure(service_name="outage-app")
+        watch = handle._watch
+        assert watch is not None
+        tracer = trace.get_tracer("outage")
+        lost = 4
+        for i in range(lost):
+            with tracer.start_as_current_span(f"lost-{i}"):
+                pass
+        _wait_for(lambda: watch.lost["traces"] == lost, "the held batch to be dropped")
+        receiver.resume()
+        for i in range(3):
+            with tracer.start_as_current_span(f"after-{i}"):
+                pass
+        received = receiver.wait_for_spans(3, timeout=20)
+        _wait_for(lambda: not watch.down, "the exporter to read the receiver's answer")
+        finished = handle.shutdown()
+    finally:
+        receiver.stop()
+    assert finished
+    assert sorted(span.name for span in received) == ["after-0", "after-1", "after-2"]
+    ours = [r for r in caplog.records if r.name == "workspace_otel"]
+    warnings = [r.getMessage() for r in ours if r.levelno == logging.WARNING]
+    infos = [r.getMessage() for r in ours if "answers again" in r.getMessage()]
+    assert len(warnings) == 2, warnings
+    assert "cannot reach the collector" in warnings[0]
+    assert f"127.0.0.1:{receiver.port}" in warnings[0]
+    assert f"{lost} span(s) were not delivered" in warnings[1]
+    assert infos == [
+        f"workspace_otel: the collector at {receiver.endpoint} answers again; "
+        f"{lost} span(s) were lost meanwhile"
+    ]
+    sdk = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("opentelemetry.exporter") and r.levelno >= logging.WARNING
+    ]
+    assert sdk == []
+
+
 class _FlakySession:
     """Stands in for the exporter's requests.Session: refuses, then answers."""
 
@@ -132,3 +208,33 @@ def test_sdk_exporter_lines_are_dropped_only_during_an_outage(
     text = caplog.text
     assert "during the outage" not in text
     assert "after recovery" in text
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_exporter_stopped_early_at_exit_is_not_shut_down_twice(
+    protocol: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The watch stops the exporters of a collector known down at exit; when the collector
+    answers meanwhile, the processor's own shutdown must not add the SDK's second-call line."""
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcSpanExporter,
+        )
+
+        exporter: object = GrpcSpanExporter(endpoint=f"http://127.0.0.1:{_closed_port()}")
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter as HttpSpanExporter,
+        )
+
+        exporter = HttpSpanExporter(endpoint=f"http://127.0.0.1:{_closed_port()}/v1/traces")
+    caplog.set_level(logging.WARNING)
+    watch = CollectorWatch(flush_timeout=5)
+    watch.watch_exporter(exporter, "traces")
+    watch.failed("http://127.0.0.1:4318", "ConnectionError: refused")
+    watch.stop_waiting()  # known down: the watch shuts the exporter now
+    watch.reached("http://127.0.0.1:4318")  # an export in flight got through after all
+    exporter.shutdown()  # type: ignore[attr-defined]  # the processor's own call
+    watch.close()
+    assert "already shutdown" not in caplog.text, caplog.text
+    assert exporter._shutdown  # type: ignore[attr-defined]
