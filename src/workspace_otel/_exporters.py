@@ -97,18 +97,29 @@ def _pinned(exporter: Any, protocol: str, kwargs: Mapping[str, Any]) -> Any:
     return exporter
 
 
-def _grpc_proxy_options(endpoint: str, environ: Mapping[str, str]) -> dict[str, Any]:
+#: The channel's own reconnect backoff, capped at 1 s (gRPC's default grows from 1 s by
+#: x1.6 up to 120 s). The exporter's retries (1, 2, 4, 8 s) are the outer backoff; a
+#: channel still waiting out its own longer step fails each of them at once with
+#: ``UNAVAILABLE``, so a gateway back after 5 s could wait for the 8 s step. At most one
+#: connection attempt per second per channel while the collector is down.
+RECONNECT_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
+
+def _grpc_proxy_options(endpoint: str, environ: Mapping[str, str]) -> tuple[tuple[str, Any], ...]:
     """The channel's proxy, from the mapping instead of the process's ``*_proxy`` variables."""
     if environ is os.environ:
-        return {}
+        return ()
     from workspace_otel._guards.egress import proxies_in
 
     target = endpoint if "://" in endpoint else f"https://{endpoint}"
     proxies = proxies_in(environ, target.replace("grpc://", "http://", 1))
     proxy = next(iter(proxies.values()), None)
     if proxy is None:
-        return {"channel_options": (("grpc.enable_http_proxy", 0),)}
-    return {"channel_options": (("grpc.http_proxy", proxy),)}
+        return (("grpc.enable_http_proxy", 0),)
+    return (("grpc.http_proxy", proxy),)
 
 
 def _otlp_http(
@@ -150,7 +161,7 @@ def _otlp_grpc(
         "endpoint": endpoint,
         "insecure": credentials is None,
         **_from_mapping(signal, "grpc", environ),
-        **_grpc_proxy_options(endpoint, environ),
+        "channel_options": RECONNECT_OPTIONS + _grpc_proxy_options(endpoint, environ),
     }
     if credentials is not None:
         kwargs["credentials"] = credentials

@@ -238,3 +238,36 @@ def test_exporter_stopped_early_at_exit_is_not_shut_down_twice(
     watch.close()
     assert "already shutdown" not in caplog.text, caplog.text
     assert exporter._shutdown  # type: ignore[attr-defined]
+
+
+def test_grpc_channels_reconnect_within_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every channel the gRPC exporter opens (the first, and the one it re-creates after
+    UNAVAILABLE) caps gRPC's reconnect backoff at 1 s, so a retry of the exporter does not
+    meet a channel still waiting out a longer step of its own; the spans still arrive."""
+    import grpc
+    from opentelemetry.exporter.otlp.proto.grpc import exporter as sdk_grpc
+
+    opened: list[dict[str, object]] = []
+
+    def recording_channel(target: str, *args: object, **kwargs: object) -> grpc.Channel:
+        options = kwargs.get("options") or (args[1] if len(args) > 1 else ())
+        opened.append(dict(options))  # type: ignore[call-overload]
+        return grpc.insecure_channel(target, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sdk_grpc, "insecure_channel", recording_channel)
+    with GrpcOtlpReceiver() as receiver:
+        handle = workspace_otel.configure(
+            service_name="reconnect",
+            endpoint=receiver.endpoint,
+            protocol="grpc",
+            metrics=False,
+            logs=False,
+            set_global=False,
+        )
+        handle.tracer_provider.get_tracer("reconnect").start_span("one").end()
+        handle.shutdown()
+        assert [s.name for s in receiver.wait_for_spans(1)] == ["one"]
+    assert opened
+    for options in opened:
+        assert options["grpc.max_reconnect_backoff_ms"] == 1000
+        assert options["grpc.initial_reconnect_backoff_ms"] == 250
