@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
@@ -271,3 +272,95 @@ def test_grpc_channels_reconnect_within_a_second(monkeypatch: pytest.MonkeyPatch
     for options in opened:
         assert options["grpc.max_reconnect_backoff_ms"] == 1000
         assert options["grpc.initial_reconnect_backoff_ms"] == 250
+
+
+def _sdk_grpc_exporter(endpoint: str) -> Any:
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=2)
+
+
+def _one_span() -> list[Any]:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    provider = TracerProvider()
+    span = provider.get_tracer("t").start_span("s")
+    span.end()
+    return [span]
+
+
+def test_grpc_error_status_ends_the_outage(caplog: pytest.LogCaptureFixture) -> None:
+    """A gRPC receiver that is down, then back and refusing the call (UNAUTHENTICATED): the
+    collector answered, so the outage is over (one INFO) though the export failed."""
+    caplog.set_level(logging.INFO, logger="workspace_otel")
+    watch = CollectorWatch(flush_timeout=5)
+    with GrpcOtlpReceiver(static_token="a-token-nobody-sends") as receiver:
+        receiver.suspend()
+        exporter = _sdk_grpc_exporter(receiver.endpoint)
+        watch.watch_grpc_stub(exporter, receiver.endpoint)
+        watch.watch_exporter(exporter, "traces")
+        assert exporter.export(_one_span()).name == "FAILURE"
+        states = [watch.down]
+        receiver.resume()
+        assert exporter.export(_one_span()).name == "FAILURE"  # refused, not unreachable
+        states.append(watch.down)
+        exporter.shutdown()
+    watch.close()
+    assert states == [True, False]
+    messages = [r.getMessage() for r in caplog.records if r.name == "workspace_otel"]
+    assert len(messages) == 2, messages
+    assert "UNAVAILABLE" in messages[0]
+    assert "answers again; 1 span(s) were lost meanwhile" in messages[1]
+
+
+def test_grpc_outage_warning_never_quotes_a_secret_from_the_status_details(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A server (or proxy) whose UNAVAILABLE details echo a registered token and a URL with
+    user-info: the one warning carries neither."""
+    from concurrent import futures
+
+    import grpc
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+    from workspace_otel._guards.redaction import register_secret
+
+    secret = "s3cr3t-token-value-0123456789"
+    register_secret(secret)
+
+    def export(request: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(
+            grpc.StatusCode.UNAVAILABLE,
+            f"upstream https://user:{secret}@gw.example/v1?token={secret}: {secret}",
+        )
+
+    handler = grpc.method_handlers_generic_handler(
+        "opentelemetry.proto.collector.trace.v1.TraceService",
+        {
+            "Export": grpc.unary_unary_rpc_method_handler(
+                export,
+                request_deserializer=trace_service_pb2.ExportTraceServiceRequest.FromString,
+                response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
+            )
+        },
+    )
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[handler])
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    caplog.set_level(logging.DEBUG)
+    watch = CollectorWatch(flush_timeout=5)
+    try:
+        exporter = _sdk_grpc_exporter(f"http://127.0.0.1:{port}")
+        watch.watch_grpc_stub(exporter, f"http://user:{secret}@127.0.0.1:{port}/?k={secret}")
+        watch.watch_exporter(exporter, "traces")
+        watch.stop_waiting()  # at exit: the first failure ends the retries at once
+        assert exporter.export(_one_span()).name == "FAILURE"
+        watch.report_exit()
+    finally:
+        server.stop(grace=None).wait(5)
+    ours = [r.getMessage() for r in caplog.records if r.name == "workspace_otel"]
+    assert len(ours) == 2, ours
+    assert "cannot reach the collector" in ours[0]
+    assert "1 span(s) were not delivered" in ours[1]
+    assert secret not in caplog.text
+    assert "user:" not in caplog.text
