@@ -102,18 +102,29 @@ def _pinned(exporter: Any, protocol: str, kwargs: Mapping[str, Any]) -> Any:
     return exporter
 
 
-def _grpc_proxy_options(endpoint: str, environ: Mapping[str, str]) -> dict[str, Any]:
+#: The channel's own reconnect backoff, capped at 1 s (gRPC's default grows from 1 s by
+#: x1.6 up to 120 s). The exporter's retries (1, 2, 4, 8 s) are the outer backoff; a
+#: channel still waiting out its own longer step fails each of them at once with
+#: ``UNAVAILABLE``, so a gateway back after 5 s could wait for the 8 s step. At most one
+#: connection attempt per second per channel while the collector is down.
+RECONNECT_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
+
+def _grpc_proxy_options(endpoint: str, environ: Mapping[str, str]) -> tuple[tuple[str, Any], ...]:
     """The channel's proxy, from the mapping instead of the process's ``*_proxy`` variables."""
     if environ is os.environ:
-        return {}
+        return ()
     from workspace_otel._guards.egress import proxies_in
 
     target = endpoint if "://" in endpoint else f"https://{endpoint}"
     proxies = proxies_in(environ, target.replace("grpc://", "http://", 1))
     proxy = next(iter(proxies.values()), None)
     if proxy is None:
-        return {"channel_options": (("grpc.enable_http_proxy", 0),)}
-    return {"channel_options": (("grpc.http_proxy", proxy),)}
+        return (("grpc.enable_http_proxy", 0),)
+    return (("grpc.http_proxy", proxy),)
 
 
 def _otlp_http(
@@ -155,7 +166,7 @@ def _otlp_grpc(
         "endpoint": endpoint,
         "insecure": credentials is None,
         **_from_mapping(signal, "grpc", environ),
-        **_grpc_proxy_options(endpoint, environ),
+        "channel_options": RECONNECT_OPTIONS + _grpc_proxy_options(endpoint, environ),
     }
     if credentials is not None:
         kwargs["credentials"] = credentials
@@ -244,6 +255,7 @@ def build_exporters(
                         from workspace_otel.credentials._grpc_retry import retry_unauthenticated
 
                         exporter = retry_unauthenticated(exporter, plugin)
+                    _watch(built, settings, exporter, sig.signal, endpoint, grpc=True)
                 else:
                     session = _session(source, header, env, endpoint)
                     if source is not None and not warned_plaintext and endpoint:
@@ -253,7 +265,7 @@ def build_exporters(
                             built.notes.append(note)
                     built.sessions.append(session)
                     exporter = _otlp_http(sig.signal, sig, session, env)
-                    _watch(built, settings, session, exporter, sig.signal, endpoint)
+                    _watch(built, settings, exporter, sig.signal, endpoint, session=session)
             else:
                 exporter = _from_entry_point(sig.signal, name)
             target.append((name, exporter))
@@ -267,14 +279,28 @@ def _route_note(endpoint: str, session: requests.Session) -> str:
 
 
 def _watch(
-    built: Built, settings: Settings, session: Any, exporter: Any, signal: Signal, endpoint: str
+    built: Built,
+    settings: Settings,
+    exporter: Any,
+    signal: Signal,
+    endpoint: str,
+    *,
+    session: Any = None,
+    grpc: bool = False,
 ) -> None:
-    """Put an OTLP/HTTP exporter under the collector watch (one per configuration)."""
+    """Put an OTLP exporter under the collector watch (one per configuration).
+
+    Over HTTP the watch sees the requests of ``session``; over gRPC
+    (``grpc=True``) the calls of the exporter's service stub.
+    """
     from workspace_otel._outage import CollectorWatch
 
     if built.watch is None:
         built.watch = CollectorWatch(settings.flush_timeout.value)
-    built.watch.watch_session(session, endpoint)
+    if grpc:
+        built.watch.watch_grpc_stub(exporter, endpoint)
+    elif session is not None:
+        built.watch.watch_session(session, endpoint)
     built.watch.watch_exporter(exporter, signal)
 
 

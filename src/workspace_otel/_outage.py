@@ -12,8 +12,9 @@ silence. With it:
   retrying until the deadline, and one warning says how many spans, metric
   points and log records were not delivered.
 
-The watch sits on the OTLP/HTTP ``requests`` sessions the library builds and
-on the exporters' ``export`` methods; nothing here raises into the
+The watch sits on the OTLP/HTTP ``requests`` sessions the library builds, on
+the OTLP/gRPC exporters' service stubs (:mod:`workspace_otel._outage_grpc`)
+and on the exporters' ``export`` methods; nothing here raises into the
 application. Endpoints are shown by ``display_url`` (no user-info, no query)
 and the only text from outside, the error's innermost reason, by ``scrub``.
 """
@@ -33,12 +34,17 @@ __all__ = ["CollectorDownError", "CollectorWatch"]
 
 _logger = logging.getLogger("workspace_otel")
 
-# The loggers of the SDK's OTLP/HTTP exporters (and their shared client).
+# The loggers of the SDK's OTLP/HTTP and OTLP/gRPC exporters (and their shared clients).
 SDK_EXPORTER_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http.trace_exporter",
     "opentelemetry.exporter.otlp.proto.http.metric_exporter",
     "opentelemetry.exporter.otlp.proto.http._log_exporter",
     "opentelemetry.exporter.otlp.proto.http",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.metric_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc._log_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc",
 )
 _UNITS = {"traces": "span(s)", "metrics": "metric point(s)", "logs": "log record(s)"}
 _WATCHES: weakref.WeakSet[CollectorWatch] = weakref.WeakSet()
@@ -127,12 +133,18 @@ class CollectorWatch:
 
     # -- transitions ---------------------------------------------------------
 
-    def _failed(self, endpoint: str, exc: BaseException) -> None:
+    def failed(self, endpoint: str, reason: str) -> None:
+        """``endpoint`` could not be reached: warn once per outage; at exit, stop waiting.
+
+        Args:
+            endpoint: the exporter's endpoint (shown without user-info or query).
+            reason: what went wrong, already scrubbed (quoted in the warning).
+        """
         shown = _collector(endpoint)
         with self._lock:
             first = shown not in self._down
             if first:
-                self._down[shown] = type(exc).__name__
+                self._down[shown] = reason
         if self.exiting:
             self._stop_exporters()  # known down at exit: end the retries now
         if first:
@@ -142,11 +154,12 @@ class CollectorWatch:
                 "that. Run `workspace-otel doctor` to check the endpoint; at exit "
                 "workspace_otel waits at most %g s for it (WORKSPACE_OTEL_FLUSH_TIMEOUT).",
                 shown,
-                _reason(exc),
+                reason,
                 self.flush_timeout,
             )
 
-    def _reached(self, endpoint: str) -> None:
+    def reached(self, endpoint: str) -> None:
+        """``endpoint`` answered: one INFO if it was down, with what was lost meanwhile."""
         shown = _collector(endpoint)
         with self._lock:
             was_down = self._down.pop(shown, None) is not None
@@ -180,12 +193,19 @@ class CollectorWatch:
                 response = send(*args, **kwargs)
             except Exception as exc:
                 if _is_unreachable(exc):
-                    self._failed(endpoint, exc)
+                    self.failed(endpoint, _reason(exc))
                 raise
-            self._reached(endpoint)
+            self.reached(endpoint)
             return response
 
         session.request = request
+
+    def watch_grpc_stub(self, exporter: Any, endpoint: str) -> None:
+        """Observe every call an SDK OTLP/gRPC ``exporter`` makes to ``endpoint``."""
+        from workspace_otel._outage_grpc import watch_stub
+
+        self._endpoints.add(_collector(endpoint))
+        watch_stub(exporter, self, endpoint)
 
     def watch_exporter(self, exporter: Any, signal: str) -> None:
         """Count what ``exporter`` fails to deliver while the collector is down."""
@@ -211,7 +231,26 @@ class CollectorWatch:
             return result
 
         exporter.export = counted
+        self._stop_once(exporter)
         self._exporters.append(exporter)
+
+    @staticmethod
+    def _stop_once(exporter: Any) -> None:
+        """Make a second ``shutdown`` of ``exporter`` a silent no-op.
+
+        The watch may stop the exporter before its processor does, and the SDK
+        warns on the second call.
+        """
+        shutdown: Callable[..., Any] = exporter.shutdown
+        done = threading.Event()
+
+        def once(*args: Any, **kwargs: Any) -> Any:
+            if done.is_set():
+                return None
+            done.set()
+            return shutdown(*args, **kwargs)
+
+        exporter.shutdown = once
 
     def stop_waiting(self) -> None:
         """At exit: once the collector is known down, fail exports at once instead of retrying."""

@@ -36,6 +36,11 @@ _NEVER = (
 )
 # What the cached ``env`` answer needs none of, on top of the above.
 _NEVER_FOR_ENV = ("logging", "typing", "dataclasses", "workspace_otel.credentials")
+# What a token read from a file needs none of: logging (only failures and
+# DEBUG records use it), dataclasses (Token, Clock, the cache entry), pathlib
+# (the file source), hashlib (fingerprints are for messages), typing, and
+# urllib (a secret's encoded forms are worked out when first looked for).
+_NEVER_FOR_HEADERS = ("logging", "dataclasses", "pathlib", "hashlib", "typing", "urllib")
 
 
 def _imported(args: list[str], env: dict[str, str], cwd: Path) -> tuple[set[str], str]:
@@ -75,7 +80,7 @@ def test_headers_from_a_kept_token_file_loads_nothing_heavy(
     path = _token_file(tmp_path, token_server.mint(sub="kept", lifetime=600))
     env = cli_env(WORKSPACE_OTEL_TOKEN_SOURCE=f"file:{path}")
     modules, stdout = _imported(["headers"], env, tmp_path)
-    assert _heavy(modules, _NEVER) == []
+    assert _heavy(modules, _NEVER + _NEVER_FOR_HEADERS) == []
     assert "workspace_otel.credentials._cache" in modules  # the token still went through it
     claims = jwt_validator.validate_header(json.loads(stdout)["Authorization"])
     assert claims["sub"] == "kept"
@@ -143,3 +148,40 @@ def test_a_detection_cache_others_can_write_is_not_served(make_repo: MakeRepo) -
     modules, stdout = _imported(["env", "--format", "json"], env, repo)
     assert "planted-space" not in stdout
     assert "workspace_otel.resources._workspace" in modules
+
+
+def test_a_token_is_born_registered_without_compiling_or_logging(tmp_path: Path) -> None:
+    # A fresh interpreter: the redaction module's patterns, hashlib and logging
+    # wait for the first scrub, fingerprint or log record, and the secret is
+    # masked all the same once they are needed.
+    secret = "s3cr3t-Value_0123456789abcdef/+"
+    code = (
+        "import sys\n"
+        "from workspace_otel.credentials._token import Token\n"
+        "from workspace_otel._guards import redaction\n"
+        f"Token({secret!r}, kind='file')\n"
+        "print(redaction._compiled is None, *(m in sys.modules for m in "
+        "('logging', 'hashlib', 'dataclasses', 'urllib.parse')))\n"
+        f"print(redaction.scrub('sent ' + {secret!r} + ' token=abcdefghij'))\n"
+        "print(redaction._compiled is not None)\n"
+        # the encoded forms, worked out on first read: here, the form-body one
+        "from urllib.parse import quote_plus\n"
+        f"print(redaction.holds_registered_secret('x=' + quote_plus({secret!r})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=cli_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lazy, scrubbed, compiled, encoded = done.stdout.splitlines()
+    assert lazy == "True False False False False"
+    assert secret not in scrubbed
+    assert "abcdefghij" not in scrubbed  # the key=value pattern, compiled on demand
+    assert scrubbed.count("<redacted sha256:") == 2
+    assert compiled == "True"
+    assert encoded == "True"

@@ -488,6 +488,14 @@ class HttpOtlpReceiver(_Recorder):
         """Stop serving and release the port (idempotent)."""
         self._server.stop()
 
+    def suspend(self) -> None:
+        """Refuse connections (the port is closed) until :meth:`resume`: a collector down."""
+        self._server.suspend()
+
+    def resume(self) -> None:
+        """Listen again on the same port after :meth:`suspend`."""
+        self._server.resume()
+
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         response = self._handle(request)
@@ -601,16 +609,7 @@ class GrpcOtlpReceiver(_Recorder):
         self._executor = futures.ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="otlp-grpc"
         )
-        self._server = grpc.server(self._executor)
-        servicer = _Servicer(self)
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, self._server)  # type: ignore[no-untyped-call]
-        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(servicer, self._server)  # type: ignore[no-untyped-call]
-        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(servicer, self._server)  # type: ignore[no-untyped-call]
-        if tls is None:
-            self.port = self._server.add_insecure_port(f"{LOOPBACK}:0")
-        else:
-            self.port = self._server.add_secure_port(f"{LOOPBACK}:0", tls.grpc_server_credentials())
-        self._server.start()
+        self._server, self.port = self._serve(0)
         self._stopped = False
         self.address = f"{LOOPBACK}:{self.port}"
         self.endpoint = f"{'http' if tls is None else 'https'}://{self.address}"
@@ -628,6 +627,30 @@ class GrpcOtlpReceiver(_Recorder):
     def grpc_code_for(status: int) -> grpc.StatusCode:
         """The gRPC status a scripted HTTP ``status`` is answered with."""
         return _GRPC_CODES.get(status, grpc.StatusCode.UNKNOWN)
+
+    def _serve(self, port: int) -> tuple[grpc.Server, int]:
+        """A started gRPC server of this receiver on ``port`` (0: a free one) and its port."""
+        server = grpc.server(self._executor)
+        servicer = _Servicer(self)
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
+        if self.tls is None:
+            bound = server.add_insecure_port(f"{LOOPBACK}:{port}")
+        else:
+            bound = server.add_secure_port(f"{LOOPBACK}:{port}", self.tls.grpc_server_credentials())
+        server.start()
+        return server, bound
+
+    def suspend(self) -> None:
+        """Refuse connections (the server is stopped) until :meth:`resume`: a collector down."""
+        self._server.stop(grace=None).wait(5.0)
+
+    def resume(self) -> None:
+        """Serve again on the same port after :meth:`suspend`."""
+        if self._stopped:
+            raise RuntimeError("receiver was stopped")
+        self._server, _ = self._serve(self.port)
 
     def stop(self) -> None:
         """Stop the server and its thread pool (idempotent)."""

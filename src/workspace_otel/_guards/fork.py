@@ -8,14 +8,13 @@ so hooks never pile up.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable
 
-__all__ = ["on_fork_in_child"]
+from workspace_otel import _lazy_logging
 
-_log = logging.getLogger("workspace_otel")
+__all__ = ["on_fork_in_child"]
 _resets: dict[str, Callable[[], None]] = {}
 _installed = False
 _install_lock = threading.Lock()
@@ -28,7 +27,13 @@ def _run_resets() -> None:
         try:
             reset()
         except Exception:  # noqa: BLE001 - one broken reset must not stop the others
-            _log.debug("workspace_otel: resetting %s after fork failed", name, exc_info=True)
+            _lazy_logging.log(
+                "workspace_otel",
+                _lazy_logging.DEBUG,
+                "workspace_otel: resetting %s after fork failed",
+                name,
+                exc_info=True,
+            )
 
 
 def on_fork_in_child(name: str, reset: Callable[[], None]) -> None:

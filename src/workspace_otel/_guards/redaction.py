@@ -25,22 +25,30 @@ Three strengths:
   token-alphabet characters holding a digit or mixed case. For short prose
   from outside (a token command's stderr, an OAuth2 ``error_description``),
   where only words such as ``audience is required`` should survive.
+
+Importing this module is cheap on purpose (it is on the path of every token,
+and of ``workspace-otel headers``, budget P12): the patterns are compiled on
+the first scrub that needs them, the log filter is built when first
+installed, and ``hashlib``, ``json``, ``logging`` and ``urllib.parse`` are
+imported by the functions that use them. The encoded forms of a registered
+ASCII value are worked out by the first reader of the registry (every scrub,
+filter and check reads it through one function), so every form is known
+whenever anything looks.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import logging
-import re
 import threading
-from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 from workspace_otel._guards.fork import on_fork_in_child
 
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    import logging
+    import re
+
 __all__ = [
-    "ScrubFilter",
+    "ScrubFilter",  # noqa: F822 - defined on first use, by __getattr__ below
     "display_url",
     "fingerprint",
     "forget_all",
@@ -90,34 +98,63 @@ _ordered: tuple[str, ...] = ()
 # has rotated through many tokens, the oldest forms are forgotten first.
 _secrets: dict[str, None] = {}
 _MAX_FORMS = 2048
+# ASCII values registered but not encoded yet, in registration order: their
+# encodings (urllib.parse, json) are worked out by the first reader of the
+# registry, so a token read on the headers path (budget P12) costs no import.
+# Each reader calls _known() first, so every form is there whenever one looks.
+_pending: list[str] = []
+_MAX_PENDING = 64
 
-_PATTERNS = (
-    # JWT / JWS compact serialisation
-    re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
-    # an authorization scheme followed by a credential
-    re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=%-]{6,}"),
-    # GitHub and GitLab prefixed tokens
-    re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{10,}|github_pat_[A-Za-z0-9_]{10,})"),
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{10,}"),
-    # key=value / key: value pairs whose key says secret
-    re.compile(
-        r"(?i)\b([a-z0-9_-]*(token|secret|password|passwd|api[_-]?key|access[_-]?key)"
-        r"[a-z0-9_-]*)([\"']?\s*[=:]\s*[\"']?)([^\s,;&\"']{4,})"
-    ),
-    # long opaque strings (base64 / hex keys)
-    re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}"),
-)
-_SECRET_KEY = re.compile(r"(?i)key|token|secret|passw|auth|sig|credential|session|code|jwt|bearer")
+
+class _Compiled:
+    """The patterns, compiled once, on the first scrub that needs them."""
+
+    __slots__ = ("long_run", "mixed_run", "patterns", "secret_key", "space", "token_run")
+
+    def __init__(self) -> None:
+        import re
+
+        self.patterns = (
+            # JWT / JWS compact serialisation
+            re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
+            # an authorization scheme followed by a credential
+            re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=%-]{6,}"),
+            # GitHub and GitLab prefixed tokens
+            re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{10,}|github_pat_[A-Za-z0-9_]{10,})"),
+            re.compile(r"\bglpat-[A-Za-z0-9_-]{10,}"),
+            # key=value / key: value pairs whose key says secret
+            re.compile(
+                r"(?i)\b([a-z0-9_-]*(token|secret|password|passwd|api[_-]?key|access[_-]?key)"
+                r"[a-z0-9_-]*)([\"']?\s*[=:]\s*[\"']?)([^\s,;&\"']{4,})"
+            ),
+            # long opaque strings (base64 / hex keys)
+            re.compile(r"[A-Za-z0-9+/_-]{32,}={0,2}"),
+        )
+        self.secret_key = re.compile(
+            r"(?i)key|token|secret|passw|auth|sig|credential|session|code|jwt|bearer"
+        )
+        self.long_run = re.compile(r"[A-Za-z0-9._~+/=:%-]{12,}")
+        # A run of 20+ token-alphabet characters mixing upper case, lower case and
+        # digits: what random keys look like, and what ids (UUIDs, hex revisions,
+        # timestamps, single-case words) never do.
+        self.token_run = re.compile(r"[A-Za-z0-9_]{20,}")
+        self.space = re.compile(r"\s")
+        self.mixed_run = re.compile(
+            r"(?=[A-Za-z0-9_]*[A-Z])(?=[A-Za-z0-9_]*[a-z])(?=[A-Za-z0-9_]*[0-9])[A-Za-z0-9_]{20,}"
+        )
+
+
+_compiled: _Compiled | None = None
+
+
+def _rx() -> _Compiled:
+    global _compiled
+    if _compiled is None:
+        _compiled = _Compiled()  # two threads racing both compile; either result is right
+    return _compiled
+
+
 _MIN_QUERY_SECRET_LEN = 12
-_LONG_RUN = re.compile(r"[A-Za-z0-9._~+/=:%-]{12,}")
-# A run of 20+ token-alphabet characters mixing upper case, lower case and
-# digits: what random keys look like, and what ids (UUIDs, hex revisions,
-# timestamps, single-case words) never do.
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9_]{20,}")
-_SPACE = re.compile(r"\s")
-_MIXED_RUN = re.compile(
-    r"(?=[A-Za-z0-9_]*[A-Z])(?=[A-Za-z0-9_]*[a-z])(?=[A-Za-z0-9_]*[0-9])[A-Za-z0-9_]{20,}"
-)
 
 
 def fingerprint(secret: str) -> str:
@@ -129,6 +166,8 @@ def fingerprint(secret: str) -> str:
     Returns:
         ``"sha256:"`` and the first 8 hex digits of its SHA-256.
     """
+    import hashlib
+
     return "sha256:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
@@ -137,6 +176,9 @@ def _mask(value: str) -> str:
 
 
 def _encodings(value: str) -> set[str]:
+    import json
+    from urllib.parse import quote, quote_plus
+
     forms = {value, value.strip()}
     pieces = value.strip().split(".")
     if len(pieces) == 3 and all(pieces[:2]):
@@ -146,6 +188,8 @@ def _encodings(value: str) -> set[str]:
         forms.add(rest.strip())
     if rest and scheme.lower() == "basic":
         # What a Basic value carries: the user:password pair and the password.
+        import base64
+
         try:
             pair = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
         except ValueError:
@@ -164,16 +208,33 @@ def _encodings(value: str) -> set[str]:
 
 
 def _add(forms: set[str]) -> None:
-    global _ordered
+    _known()  # values registered earlier keep their place in the eviction order
     with _lock:
-        if forms <= _secrets.keys():
-            return
+        _add_locked(forms)
+
+
+def _add_locked(forms: set[str]) -> None:
+    global _ordered
+    if not forms <= _secrets.keys():
         for form in forms:
             _secrets.pop(form, None)
             _secrets[form] = None
         while len(_secrets) > _MAX_FORMS:
             del _secrets[next(iter(_secrets))]
         _ordered = tuple(sorted(_secrets, key=len, reverse=True))
+
+
+def _known() -> tuple[str, ...]:
+    """Return every registered form, longest first, encoding pending values first."""
+    if _pending:
+        import base64  # noqa: F401 - what _encodings imports, before taking the lock
+        import json  # noqa: F401 - the same
+        import urllib.parse  # noqa: F401 - the same
+
+        with _lock:
+            while _pending:
+                _add_locked(_encodings(_pending.pop(0)))
+    return _ordered
 
 
 def register_secret(value: str | None) -> None:
@@ -190,7 +251,14 @@ def register_secret(value: str | None) -> None:
     """
     if not value or len(value.strip()) < _MIN_SECRET_LEN:
         return
-    _add(_encodings(value))
+    if not value.isascii():
+        _add(_encodings(value))  # encoded now: quoting a lone surrogate raises here, as ever
+        return
+    with _lock:
+        _pending.append(value)
+        full = len(_pending) > _MAX_PENDING
+    if full:
+        _known()
 
 
 def register_basic_credentials(user: str, password: str | None) -> None:
@@ -202,6 +270,9 @@ def register_basic_credentials(user: str, password: str | None) -> None:
     """
     if not password:
         return
+    import base64
+    from urllib.parse import quote
+
     register_secret(password)
     forms: set[str] = set()
     for pair in (f"{user}:{password}", f"{quote(user, safe='')}:{quote(password, safe='')}"):
@@ -223,6 +294,8 @@ def register_url(url: str | None) -> None:
     """
     if not url:
         return
+    from urllib.parse import unquote, urlsplit
+
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -238,14 +311,14 @@ def register_url(url: str | None) -> None:
         for piece in parts.query.split("&"):
             key, _, raw = piece.partition("=")
             value = unquote(raw.replace("+", " "))
-            if _SECRET_KEY.search(key) or len(value) >= _MIN_QUERY_SECRET_LEN:
+            if _rx().secret_key.search(key) or len(value) >= _MIN_QUERY_SECRET_LEN:
                 register_secret(raw)
                 register_secret(value)
 
 
 def scrub_known(text: str, *secrets: str) -> str:
     """Return ``text`` with every registered secret (and ``secrets``) masked."""
-    known = _ordered
+    known = _known()
     if not known and not secrets:
         return text
     extra = sorted((s for s in secrets if s and len(s.strip()) >= _MIN_SECRET_LEN), key=len)
@@ -285,7 +358,7 @@ def scrub(text: str, *secrets: str, limit: int | None = None) -> str:
         limit: when given, the result is made one line and cut to this length.
     """
     text = scrub_known(text, *secrets)
-    for pattern in _PATTERNS:
+    for pattern in _rx().patterns:
         text = pattern.sub(_replace_pattern, text)
     return _one_line(text, limit)
 
@@ -313,7 +386,7 @@ def scrub_strict(text: str, *secrets: str, limit: int = 200) -> str:
     """
     lines = [line.strip() for s in secrets if s for line in (s, *s.splitlines())]
     text = scrub(text, *lines)
-    text = _LONG_RUN.sub(_mask_run, text)
+    text = _rx().long_run.sub(_mask_run, text)
     return _one_line(text, limit)
 
 
@@ -323,6 +396,8 @@ def display_url(url: str) -> str:
     Text that is not a URL with a host (a setting such as ``always_on``, a
     path) is returned as is, with registered secrets masked.
     """
+    from urllib.parse import urlsplit, urlunsplit
+
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -344,47 +419,72 @@ def forget_all() -> None:
     global _ordered
     with _lock:
         _secrets.clear()
+        _pending.clear()
         _ordered = ()
 
 
 on_fork_in_child(__name__, _new_lock_in_child)
 
 
-class ScrubFilter(logging.Filter):
-    """A logging filter that masks registered secrets in a record's message and args.
+_filter: logging.Filter | None = None
 
-    The message is formatted once, scrubbed, and stored back with no args, so
-    handlers anywhere (files, the console, an OTel log bridge) see only the
-    scrubbed text. Exception text is scrubbed the same way.
-    """
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Scrub ``record`` in place; never drops it."""
-        if not _ordered:
+def _new_scrub_filter() -> logging.Filter:
+    import logging
+
+    class ScrubFilter(logging.Filter):
+        """A logging filter that masks registered secrets in a record's message and args.
+
+        The message is formatted once, scrubbed, and stored back with no args, so
+        handlers anywhere (files, the console, an OTel log bridge) see only the
+        scrubbed text. Exception text is scrubbed the same way.
+        """
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            """Scrub ``record`` in place; never drops it."""
+            if not _known():
+                return True
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a broken record is the handler's business
+                return True
+            cleaned = scrub_known(message)
+            if cleaned is not message:
+                record.msg = cleaned
+                record.args = None
+            if record.exc_info and record.exc_info[1] is not None:
+                text = logging.Formatter().formatException(record.exc_info)
+                scrubbed = scrub_known(text)
+                if scrubbed != text:
+                    record.exc_text = scrubbed
+                    record.exc_info = None
+            elif record.exc_text:
+                record.exc_text = scrub_known(record.exc_text)
             return True
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken record is the handler's business
-            return True
-        cleaned = scrub_known(message)
-        if cleaned is not message:
-            record.msg = cleaned
-            record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            scrubbed = scrub_known(text)
-            if scrubbed != text:
-                record.exc_text = scrubbed
-                record.exc_info = None
-        elif record.exc_text:
-            record.exc_text = scrub_known(record.exc_text)
-        return True
 
-    def __repr__(self) -> str:
-        return "ScrubFilter()"
+        def __repr__(self) -> str:
+            return "ScrubFilter()"
+
+    ScrubFilter.__qualname__ = "ScrubFilter"
+    return ScrubFilter()
 
 
-_FILTER = ScrubFilter()
+def _scrub_filter() -> logging.Filter:
+    """Return the one scrubbing filter, defining its class on first use (it needs ``logging``)."""
+    global _filter
+    import logging  # noqa: F401 - imported before taking the lock, never under it
+
+    with _lock:  # one filter, however many threads install it at once
+        if _filter is None:
+            _filter = _new_scrub_filter()
+        return _filter
+
+
+def __getattr__(name: str) -> object:
+    # ``ScrubFilter`` is public but defined on first use: defining it imports logging.
+    if name == "ScrubFilter":
+        return type(_scrub_filter())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def install_log_filter() -> None:
@@ -396,6 +496,9 @@ def install_log_filter() -> None:
     ``opentelemetry.exporter.otlp`` or ``urllib3`` gets it, plus the names in
     :data:`LOGGER_NAMES` (created if need be).
     """
+    import logging
+
+    scrub_filter = _scrub_filter()
     existing = [
         name
         for name in list(logging.Logger.manager.loggerDict)
@@ -403,8 +506,8 @@ def install_log_filter() -> None:
     ]
     for name in {*LOGGER_NAMES, *existing}:
         logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+        if scrub_filter not in logger.filters:
+            logger.addFilter(scrub_filter)
 
 
 def holds_registered_secret(text: str) -> bool:
@@ -413,6 +516,7 @@ def holds_registered_secret(text: str) -> bool:
     For data that must never carry a secret but cannot be masked (a baggage
     value sent to other services is dropped instead).
     """
+    _known()
     with _lock:
         known = tuple(_secrets)
     return any(secret in text for secret in known)
@@ -432,10 +536,11 @@ def looks_like_credential(text: str) -> bool:
         return True
     # Each shape needs a character most ids lack: a cheap test first keeps this
     # fit for a per-span path (the key=value search alone costs ~20 us).
-    jwt, scheme, github, gitlab, pair = _PATTERNS[:-1]
+    rx = _rx()
+    jwt, scheme, github, gitlab, pair = rx.patterns[:-1]
     if "eyJ" in text and jwt.search(text):
         return True
-    if _SPACE.search(text) and scheme.search(text):
+    if rx.space.search(text) and scheme.search(text):
         return True
     if "_" in text and github.search(text):
         return True
@@ -443,4 +548,4 @@ def looks_like_credential(text: str) -> bool:
         return True
     if ("=" in text or ":" in text) and pair.search(text):
         return True
-    return any(_MIXED_RUN.fullmatch(run) for run in _TOKEN_RUN.findall(text))
+    return any(rx.mixed_run.fullmatch(run) for run in rx.token_run.findall(text))

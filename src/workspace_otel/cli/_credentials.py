@@ -48,12 +48,12 @@ def quiet_library_logs() -> None:
     Without a handler, Python's last-resort handler would print the token
     cache's warnings next to the command's own message. An application that
     configures logging still sees the records (they propagate as usual).
+    ``logging`` is not imported for this: the handler is added when anything
+    first imports it (a cached ``headers`` never does, budget P12).
     """
-    import logging
+    from workspace_otel import _lazy_logging
 
-    logger = logging.getLogger("workspace_otel")
-    if not logger.handlers:
-        logger.addHandler(logging.NullHandler())
+    _lazy_logging.quiet("workspace_otel")
 
 
 def configured(environ: Mapping[str, str]) -> Configured:

@@ -60,9 +60,9 @@ messages: tokens are shown as issuer / subject / expiry or as a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from workspace_otel._lazy import lazy_names
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 
 if TYPE_CHECKING:
     from workspace_otel.credentials._aws_source import AwsSecretsManagerSource

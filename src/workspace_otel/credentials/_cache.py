@@ -20,13 +20,12 @@ skew) live in :mod:`workspace_otel.credentials._cache_timing`.
 
 from __future__ import annotations
 
-import logging
 import math
 import sys
 import threading
 import weakref
-from typing import Any
 
+from workspace_otel import _lazy_logging
 from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel._guards.redaction import scrub_strict
 from workspace_otel.credentials._cache_timing import (
@@ -41,20 +40,23 @@ from workspace_otel.credentials._cache_timing import (
     retry_delay,
 )
 from workspace_otel.credentials._clock import SYSTEM_CLOCK, Clock
-from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from workspace_otel.credentials._source import TokenSource
+
 __all__ = ["REFRESH_FRACTION", "RefreshingTokenCache", "margin_for"]
 
-_logger = logging.getLogger("workspace_otel.credentials")
+_LOGGER = "workspace_otel.credentials"  # logged through _lazy_logging: no logging import here
 
 FORCED_REFRESH_INTERVAL = 10.0
 DEFAULT_WAIT = 5.0
 MAX_IDLE = 30.0
 MIN_IDLE = 0.01
 
-_Log = tuple[int, str, tuple[Any, ...]]
+_Log = tuple[int, str, tuple[object, ...]]
 
 
 _ALL_CACHES: weakref.WeakSet[RefreshingTokenCache] = weakref.WeakSet()
@@ -203,7 +205,9 @@ class RefreshingTokenCache:
             self._rejected_in_flight = token.value if self._fetching else None
             if self._background:
                 self._nudge_locked()
-        _logger.info(
+        _lazy_logging.log(
+            _LOGGER,
+            _lazy_logging.INFO,
             "the server rejected token %s from %s; fetching a new one",
             token.fingerprint(),
             self.source.describe(),
@@ -288,7 +292,7 @@ class RefreshingTokenCache:
                     self._fail_locked(error, wall, mono, logs)
                 self._cond.notify_all()
             for level, message, args in logs:
-                _logger.log(level, message, *args)
+                _lazy_logging.log(_LOGGER, level, message, *args)
 
     def _store_locked(
         self, token: Token, wall: float, mono: float, logs: list[_Log]
@@ -318,7 +322,7 @@ class RefreshingTokenCache:
             self._skew_reported = True
             logs.append(
                 (
-                    logging.WARNING,
+                    _lazy_logging.WARNING,
                     "the local clock differs from the token issuer's by %.0f s "
                     "(%s); trusting the token's %.0f s lifetime instead of its "
                     "expiry time: fix the clock (NTP)",
@@ -329,7 +333,7 @@ class RefreshingTokenCache:
         if self._failures:
             logs.append(
                 (
-                    logging.INFO,
+                    _lazy_logging.INFO,
                     "%s works again after %d failed attempt(s)",
                     (self.source.describe(), self._failures),
                 )
@@ -340,7 +344,9 @@ class RefreshingTokenCache:
         self._needs_user_until = None
         self._reported.clear()
         if previous is None or previous.token.value != token.value:
-            logs.append((logging.DEBUG, "new token: %s", (token.describe(),)))
+            logs.append(
+                (_lazy_logging.DEBUG, "new token: %s", (_lazy_logging.Deferred(token.describe),))
+            )
         return None
 
     def _fail_locked(self, error: TokenError, wall: float, mono: float, logs: list[_Log]) -> None:
@@ -356,7 +362,7 @@ class RefreshingTokenCache:
                 self._reported.add(message)
                 logs.append(
                     (
-                        logging.ERROR,
+                        _lazy_logging.ERROR,
                         "cannot get a token from %s: %s",
                         (self.source.describe(), message),
                     )
@@ -370,7 +376,7 @@ class RefreshingTokenCache:
             usable = f"current token usable for {left:.0f} s" if left > 0 else "no usable token"
             logs.append(
                 (
-                    logging.WARNING,
+                    _lazy_logging.WARNING,
                     "token refresh from %s failed (%s); retrying in %.1f s, %s",
                     (self.source.describe(), message, delay, usable),
                 )
@@ -378,7 +384,7 @@ class RefreshingTokenCache:
         else:
             logs.append(
                 (
-                    logging.DEBUG,
+                    _lazy_logging.DEBUG,
                     "token refresh attempt %d from %s failed (%s); retrying in %.1f s",
                     (self._failures, self.source.describe(), message, delay),
                 )
@@ -435,8 +441,10 @@ class RefreshingTokenCache:
             wake.clear()
             try:
                 delay = self.poll()
-            except Exception:  # keep refreshing whatever happens
-                _logger.debug("token refresher step failed", exc_info=True)
+            except Exception:  # noqa: BLE001 - keep refreshing whatever happens (logged below)
+                _lazy_logging.log(
+                    _LOGGER, _lazy_logging.DEBUG, "token refresher step failed", exc_info=True
+                )
                 delay = 1.0
             wake.wait(max(delay, 0.0))
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from workspace_otel.credentials._intervals import MIN_INTERVAL, floor_wait
 from workspace_otel.credentials._token import Token
@@ -54,30 +53,48 @@ def margin_for(lifetime: float) -> float:
     return min(max(MIN_MARGIN, MARGIN_FRACTION * lifetime), MAX_MARGIN_FRACTION * lifetime)
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # never compared or printed
 class CacheEntry:
-    """A token as received, with the moments it stops being usable and is due for refresh."""
+    """A token as received, with the moments it stops being usable and is due for refresh.
 
-    token: Token
-    received_wall: float
-    received_mono: float
-    valid_for: float | None  # seconds of validity at receipt; None: no expiry
-    margin: float
-    refresh_after: float  # seconds after receipt
+    Never compared or printed; not a dataclass because generating one costs
+    more than the whole cached ``headers`` command (budget P12).
+    """
 
-    # Precomputed for the request path: usable while both clocks are before
-    # their ``usable_until``; refresh due once either passes ``refresh_at``.
-    usable_until_wall: float = field(init=False)
-    usable_until_mono: float = field(init=False)
-    refresh_at_wall: float = field(init=False)
-    refresh_at_mono: float = field(init=False)
+    __slots__ = (
+        "margin",
+        "received_mono",
+        "received_wall",
+        "refresh_after",
+        "refresh_at_mono",
+        "refresh_at_wall",
+        "token",
+        "usable_until_mono",
+        "usable_until_wall",
+        "valid_for",
+    )
 
-    def __post_init__(self) -> None:
-        usable = math.inf if self.valid_for is None else self.valid_for - self.margin
-        object.__setattr__(self, "usable_until_wall", self.received_wall + usable)
-        object.__setattr__(self, "usable_until_mono", self.received_mono + usable)
-        object.__setattr__(self, "refresh_at_wall", self.received_wall + self.refresh_after)
-        object.__setattr__(self, "refresh_at_mono", self.received_mono + self.refresh_after)
+    def __init__(
+        self,
+        token: Token,
+        received_wall: float,
+        received_mono: float,
+        valid_for: float | None,  # seconds of validity at receipt; None: no expiry
+        margin: float,
+        refresh_after: float,  # seconds after receipt
+    ) -> None:
+        self.token = token
+        self.received_wall = received_wall
+        self.received_mono = received_mono
+        self.valid_for = valid_for
+        self.margin = margin
+        self.refresh_after = refresh_after
+        # Precomputed for the request path: usable while both clocks are before
+        # their ``usable_until``; refresh due once either passes ``refresh_at``.
+        usable = math.inf if valid_for is None else valid_for - margin
+        self.usable_until_wall = received_wall + usable
+        self.usable_until_mono = received_mono + usable
+        self.refresh_at_wall = received_wall + refresh_after
+        self.refresh_at_mono = received_mono + refresh_after
 
     def usable_left(self, wall: float, mono: float) -> float:
         """Seconds the token stays usable (``inf`` without expiry; negative once unusable)."""

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Hashable
-from pathlib import Path
 
+from workspace_otel import _lazy_logging
 from workspace_otel._guards import safe_read
 from workspace_otel.credentials._intervals import check_interval
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from pathlib import Path
+
 __all__ = ["FileTokenSource"]
 
-_logger = logging.getLogger("workspace_otel.credentials")
+_LOGGER = "workspace_otel.credentials"
 
 MAX_FILE_BYTES = 64 * 1024
+
+
+def _as_pathlib_spells_it(path: str) -> str:
+    """Return ``path`` as ``str(pathlib.Path(path))`` does, without importing pathlib.
+
+    Empty, ``.`` and repeated separators are dropped (``./tok`` -> ``tok``,
+    ``a//b/`` -> ``a/b``), ``..`` is kept, and a leading ``//`` (exactly two)
+    survives, as POSIX allows it a meaning of its own.
+    """
+    root = ""
+    if path.startswith("/"):
+        root = "//" if path.startswith("//") and not path.startswith("///") else "/"
+    parts = [part for part in path.split("/") if part and part != "."]
+    return root + "/".join(parts) if root or parts else "."
 
 
 class FileTokenSource:
@@ -54,7 +71,8 @@ class FileTokenSource:
         force_reread_interval: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.path = Path(path).expanduser()
+        # A str, not a pathlib.Path: pathlib is not imported on the headers path (P12).
+        self._path = _as_pathlib_spells_it(os.path.expanduser(os.fspath(path)))
         self.revalidate_interval = check_interval(
             revalidate_interval, "FileTokenSource(revalidate_interval=...)"
         )
@@ -71,9 +89,19 @@ class FileTokenSource:
         self.reads = 0
 
     @property
+    def path(self) -> Path:
+        """The file, with ``~`` expanded."""
+        from pathlib import Path
+
+        return Path(self._path)
+
+    @property
     def cache_key(self) -> Hashable:
         """``("file", absolute path)``."""
-        return ("file", str(self.path.absolute()))
+        absolute = (
+            self._path if self._path.startswith("/") else os.path.join(os.getcwd(), self._path)
+        )
+        return ("file", _as_pathlib_spells_it(absolute))
 
     def fetch(self) -> Token:
         """Return the file's token, re-reading only when needed.
@@ -94,17 +122,23 @@ class FileTokenSource:
                     raise
                 if not self._warned:
                     self._warned = True
-                    _logger.warning("keeping the last good token from %s: %s", self.path, exc)
+                    _lazy_logging.log(
+                        _LOGGER,
+                        _lazy_logging.WARNING,
+                        "keeping the last good token from %s: %s",
+                        self._path,
+                        exc,
+                    )
                 self._signature = None
                 return self._last_good
 
     def _fetch_locked(self) -> Token:
         try:
-            st = os.stat(self.path)
+            st = os.stat(self._path)
         except FileNotFoundError:
-            raise TokenError(f"token file {self.path} does not exist") from None
+            raise TokenError(f"token file {self._path} does not exist") from None
         except OSError as exc:
-            raise TokenError(f"cannot stat token file {self.path}: {exc.strerror}") from None
+            raise TokenError(f"cannot stat token file {self._path}: {exc.strerror}") from None
         signature = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
         now = self._monotonic()
         if (
@@ -114,7 +148,7 @@ class FileTokenSource:
         ):
             return self._last_good
         try:
-            data = safe_read.read_bytes(self.path, limit=MAX_FILE_BYTES)
+            data = safe_read.read_bytes(self._path, limit=MAX_FILE_BYTES)
         except safe_read.UnsafeFileError as exc:
             raise TokenError(
                 f"token file {exc}: point WORKSPACE_OTEL_TOKEN_SOURCE=file:PATH at a regular "
@@ -122,27 +156,29 @@ class FileTokenSource:
                 needs_user=True,
             ) from None
         except OSError as exc:
-            raise TokenError(f"cannot read token file {self.path}: {exc.strerror}") from None
+            raise TokenError(f"cannot read token file {self._path}: {exc.strerror}") from None
         self.reads += 1
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise TokenError(f"token file {self.path} is not UTF-8 text") from None
+            raise TokenError(f"token file {self._path} is not UTF-8 text") from None
         try:
             token = Token.from_value(text, kind=self.kind)
         except TokenError as exc:
-            raise TokenError(f"token file {self.path}: {exc}") from None
+            raise TokenError(f"token file {self._path}: {exc}") from None
         self._signature = signature
         self._read_at = now
         self._last_good = token
         if self._warned:
             self._warned = False
-            _logger.info("token file %s is readable again", self.path)
+            _lazy_logging.log(
+                _LOGGER, _lazy_logging.INFO, "token file %s is readable again", self._path
+            )
         return token
 
     def describe(self) -> str:
         """Return ``file:PATH``."""
-        return f"file:{self.path}"
+        return f"file:{self._path}"
 
     def __repr__(self) -> str:
-        return f"FileTokenSource(path={str(self.path)!r})"
+        return f"FileTokenSource(path={str(self._path)!r})"

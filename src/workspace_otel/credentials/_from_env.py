@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from workspace_otel.errors import ConfigurationError
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 
 if TYPE_CHECKING:
     from workspace_otel.credentials._aws_source import AwsSecretsManagerSource

@@ -12,9 +12,12 @@ import binascii
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
 
 from workspace_otel.errors import TokenError
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from typing import Any
 
 # Largest NumericDate accepted: 9999-12-31T23:59:59Z (datetime's limit).
 MAX_NUMERIC_DATE = 253402300799.0

@@ -7,7 +7,10 @@ from collections.abc import Hashable
 
 from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel.credentials._cache import RefreshingTokenCache
-from workspace_otel.credentials._source import TokenSource
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from workspace_otel.credentials._source import TokenSource
 
 __all__ = ["registry_key", "reset_shared_caches", "shared_cache"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from workspace_otel._guards.redaction import fingerprint, register_secret
@@ -42,11 +41,22 @@ def check_token_value(value: str, what: str) -> str:
     return stripped
 
 
+_FIELDS = (
+    "value",
+    "expires_at",
+    "issued_at",
+    "lifetime",
+    "issuer",
+    "subject",
+    "audience",
+    "kind",
+)
+
+
 def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-@dataclass(frozen=True, repr=False)  # __repr__ below (generating one is import time)
 class Token:
     """A bearer token and what is known about it.
 
@@ -68,27 +78,66 @@ class Token:
         subject: the JWT ``sub`` claim.
         audience: the JWT ``aud`` claim.
         kind: the kind of source that produced it (``env``, ``oauth2``, ...).
+
+    Immutable and compared by value (all attributes). Not a dataclass:
+    generating one at import costs more than a cached ``workspace-otel
+    headers`` run does (budget P12).
     """
 
-    value: str = field(repr=False)
-    expires_at: datetime | None = None
-    issued_at: datetime | None = None
-    lifetime: float | None = None
-    issuer: str | None = None
-    subject: str | None = None
-    audience: tuple[str, ...] = ()
-    kind: str = "static"
+    __slots__ = _FIELDS
 
-    def __post_init__(self) -> None:
-        check_token_value(self.value, "the token")
+    value: str
+    expires_at: datetime | None
+    issued_at: datetime | None
+    lifetime: float | None
+    issuer: str | None
+    subject: str | None
+    audience: tuple[str, ...]
+    kind: str
+
+    def __init__(
+        self,
+        value: str,
+        expires_at: datetime | None = None,
+        issued_at: datetime | None = None,
+        lifetime: float | None = None,
+        issuer: str | None = None,
+        subject: str | None = None,
+        audience: tuple[str, ...] = (),
+        kind: str = "static",
+    ) -> None:
+        check_token_value(value, "the token")
         # Every token, from any source, is known to the redaction boundary from birth.
-        register_secret(self.value)
-        for name in ("expires_at", "issued_at"):
-            moment = getattr(self, name)
+        register_secret(value)
+        for name, moment in (("expires_at", expires_at), ("issued_at", issued_at)):
             if moment is not None and moment.utcoffset() is None:
                 raise TokenError(f"Token.{name} must be a timezone-aware datetime")
-        if self.lifetime is not None and not (math.isfinite(self.lifetime) and self.lifetime > 0):
+        if lifetime is not None and not (math.isfinite(lifetime) and lifetime > 0):
             raise TokenError("Token.lifetime must be a positive number of seconds")
+        values = (value, expires_at, issued_at, lifetime, issuer, subject, audience, kind)
+        for name, attribute in zip(_FIELDS, values, strict=True):
+            object.__setattr__(self, name, attribute)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Token is immutable: cannot assign {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Token is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Token) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[type[Token], tuple[object, ...]]:
+        # copy and pickle rebuild through __init__ (assignment is refused).
+        return (self.__class__, self._values())
 
     @classmethod
     def from_value(
