@@ -289,7 +289,7 @@ def _configure(
             _retire(_HANDLE)
             _HANDLE = None
         if _HANDLE is not None:
-            given = [name for name in args._FIELDS if getattr(args, name) is not None]
+            given = args.given()
             extra = f"; these arguments were ignored: {', '.join(given)}" if given else ""
             warnings.warn(
                 f"workspace_otel is already configured (by {_HANDLE.origin}); "

@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workspace_otel._options._provenance import Origin
 from workspace_otel._version import __version__
 from workspace_otel.errors import ConfigurationError
 
@@ -156,7 +157,7 @@ def build_resource(
         src = settings.service_name.source
         layer(
             {"service.name": settings.service_name.value},
-            "configure(service_name)" if src == "argument" else src,
+            "configure(service_name)" if src.kind is Origin.ARGUMENT else src,
         )
     if not attrs.get("service.name") or str(attrs["service.name"]).startswith("unknown_service"):
         layer({"service.name": _program_name()}, "program name (no repository found)")

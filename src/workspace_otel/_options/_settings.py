@@ -232,10 +232,6 @@ class Arguments(NamedTuple):
     def __repr__(self) -> str:
         return _scrubbed_repr(self)
 
-    @property
-    def _FIELDS(self) -> tuple[str, ...]:  # the name callers used before given()
-        return self._fields
-
     def given(self) -> tuple[str, ...]:
         """Return the names of the arguments that were given (not ``None``)."""
         return tuple(
