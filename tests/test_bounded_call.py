@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from workspace_otel._bounded_call import CallTimedOut, call_within
+from workspace_otel._guards.bounded_call import CallTimedOut, call_within
 
 
 def test_the_result_comes_back() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workspace_otel import _env
+from workspace_otel._settings import _env
 from workspace_otel.errors import ConfigurationError, TokenError, WorkspaceOtelError
 
 

@@ -4,7 +4,7 @@ A page that holds ``<!-- workspace-otel:options -->`` gets the table of every
 configure() option (argument, variables, default); one that holds
 ``<!-- workspace-otel:variables -->`` gets the table of every
 ``WORKSPACE_OTEL_*`` variable. Both are rendered from
-``workspace_otel._options.OPTIONS``, so the documentation cannot drift from
+``workspace_otel._settings._options.OPTIONS``, so the documentation cannot drift from
 the code, and a test renders the same tables and compares.
 """
 
@@ -26,7 +26,7 @@ def _code(names: Any) -> str:
 
 def variables_table() -> str:
     """Return the Markdown table of every ``WORKSPACE_OTEL_*`` variable."""
-    from workspace_otel._env import VARIABLES
+    from workspace_otel._settings._env import VARIABLES
 
     rows = [
         "| variable | default | meaning |",
@@ -43,7 +43,7 @@ def variables_table() -> str:
 
 def options_table() -> str:
     """Return the Markdown table of every configure() option: argument, variables, default."""
-    from workspace_otel._options import OPTIONS
+    from workspace_otel._settings._options import OPTIONS
 
     rows = [
         "| option | variable(s), first set wins | default | meaning |",

@@ -24,7 +24,7 @@ from workspace_otel.errors import (
 # start's worth of time, and `workspace-otel env` imports this at every shell start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from workspace_otel._configure import Telemetry, configure
+    from workspace_otel._setup._configure import Telemetry, configure
     from workspace_otel.resources import (
         CloudWorkstationsResourceDetector,
         CoderResourceDetector,
@@ -67,8 +67,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "configure": "workspace_otel._configure",
-    "Telemetry": "workspace_otel._configure",
+    "configure": "workspace_otel._setup._configure",
+    "Telemetry": "workspace_otel._setup._configure",
     "CloudWorkstationsResourceDetector": "workspace_otel.resources",
     "CoderResourceDetector": "workspace_otel.resources",
     "CodespacesResourceDetector": "workspace_otel.resources",

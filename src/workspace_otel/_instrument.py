@@ -179,8 +179,8 @@ class WorkspaceOtelConfigurator(_OTelSDKConfigurator):
             super()._configure(**kwargs)  # type: ignore[no-untyped-call]
             return
         _check_distro()
-        from workspace_otel._configure import _configure
-        from workspace_otel._options import Arguments
+        from workspace_otel._settings._options import Arguments
+        from workspace_otel._setup._configure import _configure
 
         environ = {k: v for k, v in os.environ.items() if k not in _SET_BY_DISTRO}
         try:

@@ -21,8 +21,9 @@ import pytest
 
 from tests.cli.conftest import MakeRepo, cli_env, run_cli
 from tests.harness.token_server import TokenServer
-from workspace_otel import _env, configure
+from workspace_otel import configure
 from workspace_otel._guards.redaction import display_url
+from workspace_otel._settings import _env
 from workspace_otel.cli._detect import exported_attributes as detect_attributes
 from workspace_otel.cli._doctor import run_doctor
 from workspace_otel.credentials import _shared

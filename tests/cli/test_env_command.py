@@ -20,8 +20,8 @@ from tests.cli.conftest import (
     parse_like_python_sdk,
     run_cli,
 )
-from workspace_otel import _env_export as ex
-from workspace_otel import _options
+from workspace_otel._settings import _env_export as ex
+from workspace_otel._settings import _options
 
 CODESPACES = {"CODESPACES": "true", "CODESPACE_NAME": "fluffy-space-7q9", "GITHUB_USER": "ada"}
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.cli.conftest import MakeRepo, cli_command, cli_env, detect_json, parse_like_python_sdk
 from tests.harness.receivers import HttpOtlpReceiver
-from workspace_otel import _env_export as ex
+from workspace_otel._settings import _env_export as ex
 
 pytestmark = pytest.mark.slow
 

@@ -31,7 +31,7 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_a_debug_record_is_dropped_without_importing_logging(tmp_path: Path) -> None:
     done = _python(
         "import sys\n"
-        "from workspace_otel import _lazy_logging as L\n"
+        "from workspace_otel._guards import lazy_logging as L\n"
         "L.log('workspace_otel.credentials', L.DEBUG, 'new token: %s', L.Deferred(lambda: 1 / 0))\n"
         "L.log('workspace_otel.credentials', L.INFO, 'works again')\n"
         "print('logging' in sys.modules)\n",
@@ -44,7 +44,7 @@ def test_a_debug_record_is_dropped_without_importing_logging(tmp_path: Path) -> 
 
 def test_a_warning_is_still_logged_and_reaches_the_last_resort(tmp_path: Path) -> None:
     done = _python(
-        "from workspace_otel import _lazy_logging as L\n"
+        "from workspace_otel._guards import lazy_logging as L\n"
         "L.log('workspace_otel.credentials', L.WARNING, 'refresh from %s failed', 'file:x')\n",
         tmp_path,
     )
@@ -56,7 +56,7 @@ def test_debug_records_show_once_the_application_configures_logging(tmp_path: Pa
         "import logging, sys\n"
         "logging.basicConfig(level=logging.DEBUG, stream=sys.stdout,"
         " format='%(name)s %(message)s')\n"
-        "from workspace_otel import _lazy_logging as L\n"
+        "from workspace_otel._guards import lazy_logging as L\n"
         "L.log('workspace_otel.credentials', L.DEBUG, 'new token: %s', L.Deferred(lambda: 'fp'))\n",
         tmp_path,
     )
@@ -75,7 +75,7 @@ def test_quiet_applies_when_logging_is_imported_later_by_anyone(tmp_path: Path) 
     )
     quieted = _python(
         "import sys\n"
-        "from workspace_otel import _lazy_logging as L\n"
+        "from workspace_otel._guards import lazy_logging as L\n"
         "from workspace_otel.cli._credentials import quiet_library_logs\n"
         "quiet_library_logs()\n"
         "L.quiet('workspace_otel')\n"
@@ -93,7 +93,7 @@ def test_quiet_keeps_the_handler_an_application_configured(tmp_path: Path) -> No
     done = _python(
         "import logging, sys\n"
         "logging.getLogger('workspace_otel').addHandler(logging.StreamHandler(sys.stdout))\n"
-        "from workspace_otel import _lazy_logging as L\n"
+        "from workspace_otel._guards import lazy_logging as L\n"
         "L.quiet('workspace_otel')\n"
         "L.log('workspace_otel.credentials', L.WARNING, 'seen by the app')\n",
         tmp_path,

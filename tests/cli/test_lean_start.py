@@ -25,9 +25,9 @@ from tests.harness.token_server import TokenServer
 _NEVER = (
     "argparse",
     "importlib.metadata",
-    "workspace_otel._options",
-    "workspace_otel._sdk_variables",
-    "workspace_otel._configure",
+    "workspace_otel._settings._options",
+    "workspace_otel._settings._sdk_variables",
+    "workspace_otel._setup._configure",
     "opentelemetry",
     "requests",
     "urllib3",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.process import reset_otel_globals
-from workspace_otel import _configure
+from workspace_otel._setup import _configure
 
 APPS = Path(__file__).parent / "apps"
 

@@ -17,8 +17,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from workspace_otel import _baggage, configure
+from workspace_otel import configure
 from workspace_otel._guards import redaction
+from workspace_otel._setup import _baggage
 from workspace_otel.errors import ConfigurationError
 
 _RESOURCE = Resource(

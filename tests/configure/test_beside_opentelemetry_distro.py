@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reas
 # Prints who configured the SDK: our handle, or the class of the global provider.
 PROBE = (
     "from opentelemetry import trace\n"
-    "from workspace_otel import _configure\n"
+    "from workspace_otel._setup import _configure\n"
     "print('OURS' if _configure._HANDLE is not None else 'NOT OURS')\n"
     "print('PROVIDER', type(trace.get_tracer_provider()).__name__)\n"
 )

@@ -22,7 +22,7 @@ import workspace_otel
 from tests.configure.conftest import APPS
 from tests.harness.process import PYTHON, subprocess_env
 from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
-from workspace_otel._outage import CollectorWatch
+from workspace_otel._setup._outage import CollectorWatch
 
 
 def _closed_port() -> int:

@@ -185,7 +185,7 @@ def test_service_name_argument_wins_and_never_unknown_service() -> None:
         backend="console", detectors=[_Detector()], service_name="chosen"
     )
     assert telemetry.resource.attributes["service.name"] == "chosen"
-    workspace_otel._configure._reset_for_tests()
+    workspace_otel._setup._configure._reset_for_tests()
     from tests.harness.process import reset_otel_globals
 
     reset_otel_globals()
@@ -201,7 +201,7 @@ def test_invalid_configuration_raises_before_anything_is_installed() -> None:
     with pytest.raises(ConfigurationError, match="configure\\(protocol\\)"):
         workspace_otel.configure(protocol="http/json")
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
-    assert workspace_otel._configure._HANDLE is None
+    assert workspace_otel._setup._configure._HANDLE is None
 
 
 def test_export_failures_never_raise(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,8 @@ import pytest
 from opentelemetry import trace
 
 import workspace_otel
-from workspace_otel._console import ConsolePrinter
-from workspace_otel._console_logs import ConsoleLogExporter
+from workspace_otel._setup._console import ConsolePrinter
+from workspace_otel._setup._console_logs import ConsoleLogExporter
 
 
 @pytest.fixture

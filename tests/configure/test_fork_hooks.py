@@ -11,7 +11,7 @@ import pytest
 
 import workspace_otel
 from tests.harness.process import reset_otel_globals
-from workspace_otel import _configure
+from workspace_otel._setup import _configure
 from workspace_otel.credentials import _headers
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

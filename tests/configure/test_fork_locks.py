@@ -22,8 +22,8 @@ import pytest
 import workspace_otel
 from tests.harness.process import reset_otel_globals
 from tests.harness.receivers import HttpOtlpReceiver
-from workspace_otel import _configure
 from workspace_otel._guards import fork
+from workspace_otel._setup import _configure
 from workspace_otel.credentials import EnvTokenSource, _headers, _rejections
 from workspace_otel.credentials._http import BearerAuth
 from workspace_otel.resources import _gitpython, _platform

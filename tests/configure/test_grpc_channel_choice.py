@@ -59,7 +59,7 @@ def test_per_signal_insecure_beats_the_generic_variable(
     signal: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The per-signal variable is read for every signal, before the generic one."""
-    from workspace_otel._exporters import _grpc_secure
+    from workspace_otel._setup._exporters import _grpc_secure
 
     environ = {
         "OTEL_EXPORTER_OTLP_INSECURE": "false",

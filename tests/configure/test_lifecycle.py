@@ -120,7 +120,7 @@ def test_run_bounded_runs_inline_when_no_thread_can_start(
     """At interpreter shutdown (Python 3.12 refuses new threads) the flush still runs."""
     import threading
 
-    from workspace_otel._lifecycle import run_bounded
+    from workspace_otel._setup._lifecycle import run_bounded
 
     def refuse(self: threading.Thread) -> None:
         raise RuntimeError("can't create new thread at interpreter shutdown")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from opentelemetry.sdk._logs import LoggerProvider
 
-from workspace_otel._logbridge import OtelLogHandler
+from workspace_otel._setup._logbridge import OtelLogHandler
 
 Setup = Callable[[logging.Logger, logging.Logger], None]
 

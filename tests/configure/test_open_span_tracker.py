@@ -18,7 +18,7 @@ import requests
 from tests.configure.conftest import APPS
 from tests.harness.process import instrumented_app, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
-from workspace_otel._lifecycle import _MAX_TRACKED, OpenSpans
+from workspace_otel._setup._lifecycle import _MAX_TRACKED, OpenSpans
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 

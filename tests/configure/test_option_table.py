@@ -7,8 +7,8 @@ import pickle
 
 import pytest
 
-from workspace_otel import _env
-from workspace_otel._options import (
+from workspace_otel._settings import _env
+from workspace_otel._settings._options import (
     OPTIONS,
     Arguments,
     Origin,
@@ -140,7 +140,7 @@ def test_credentials_provenance_names_the_variable_even_when_no_source_is_found(
 
 def test_an_option_resolved_by_the_table_alone_is_read_shown_and_defaulted() -> None:
     """Options without a rule of their own: argument > variable > default, from the table."""
-    from workspace_otel._options import disabled_settings, is_disabled
+    from workspace_otel._settings._options import disabled_settings, is_disabled
 
     settings = _resolve({"WORKSPACE_OTEL_LIGHTSTEP_REGION": "EU"}, set_global=False)
     assert (settings.lightstep_region.value, settings.lightstep_region.source) == (
@@ -156,8 +156,8 @@ def test_an_option_resolved_by_the_table_alone_is_read_shown_and_defaulted() -> 
 
 def test_a_secret_value_without_a_display_rule_is_never_shown() -> None:
     """The generic display of a table option hides a value marked secret."""
-    from workspace_otel._options._provenance import from_variable
-    from workspace_otel._options._settings import _plain
+    from workspace_otel._settings._options._provenance import from_variable
+    from workspace_otel._settings._options._settings import _plain
 
     shown = _plain(Setting("s3cr3t-value", from_variable("WORKSPACE_OTEL_X")), secret=True)
     assert "s3cr3t" not in shown[0]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from workspace_otel._options import Arguments, Settings, endpoint_display, resolve
+from workspace_otel._settings._options import Arguments, Settings, endpoint_display, resolve
 from workspace_otel.credentials import EnvTokenSource
 from workspace_otel.errors import ConfigurationError
 

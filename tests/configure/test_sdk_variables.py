@@ -17,7 +17,7 @@ import pytest
 
 import workspace_otel
 from tests.harness.process import subprocess_env
-from workspace_otel import _sdk_variables
+from workspace_otel._settings import _sdk_variables
 from workspace_otel.cli._doctor import run_doctor
 from workspace_otel.errors import ConfigurationError
 

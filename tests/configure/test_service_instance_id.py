@@ -38,7 +38,8 @@ print(json.dumps({"before": before, "parent": instance(), "child": child}))
 
 
 def _resource(environ: dict[str, str]) -> dict[str, object]:
-    from workspace_otel import _configure, configure
+    from workspace_otel import configure
+    from workspace_otel._setup import _configure
 
     _configure._reset_for_tests()
     try:

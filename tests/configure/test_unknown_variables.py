@@ -11,7 +11,8 @@ import pytest
 
 import workspace_otel
 from tests.harness.process import PYTHON, subprocess_env
-from workspace_otel import _configure, _typos
+from workspace_otel._settings import _typos
+from workspace_otel._setup import _configure
 
 INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 

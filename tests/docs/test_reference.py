@@ -7,8 +7,8 @@ import re
 import types
 from pathlib import Path
 
-from workspace_otel import _env
-from workspace_otel._options import OPTIONS
+from workspace_otel._settings import _env
+from workspace_otel._settings._options import OPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 

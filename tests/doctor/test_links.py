@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workspace_otel._links import trace_link, trace_url_template
+from workspace_otel._settings._links import trace_link, trace_url_template
 from workspace_otel.errors import ConfigurationError
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

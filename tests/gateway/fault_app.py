@@ -79,7 +79,8 @@ class FaultApp:
         lifetime: int = LIFETIME,
         export_timeout: float = EXPORT_TIMEOUT,
     ) -> None:
-        from workspace_otel import _configure, configure
+        from workspace_otel import configure
+        from workspace_otel._setup import _configure
         from workspace_otel.credentials._shared import reset_shared_caches
 
         # A cache is shared per source configuration in a process; this test's Ona
@@ -156,7 +157,7 @@ class FaultApp:
 
     def close(self) -> None:
         """Flush and shut down (no exception may come out)."""
-        from workspace_otel import _configure
+        from workspace_otel._setup import _configure
 
         try:
             self.telemetry.shutdown()

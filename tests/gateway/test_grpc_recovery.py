@@ -43,7 +43,8 @@ def token_command(folder: Path, bad: str, good: str) -> str:
 
 def export_one_span(gateway: Gateway, source: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """configure() with gRPC to the gateway, one span, flushed and shut down."""
-    from workspace_otel import _configure, configure
+    from workspace_otel import configure
+    from workspace_otel._setup import _configure
 
     for name, value in {
         "OTEL_SERVICE_NAME": "grpc-recovery",

@@ -93,7 +93,7 @@ def leak_scanner(figures: Figures) -> Iterator[LeakScanner]:
 @pytest.fixture(autouse=True)
 def _clean_library_state() -> Iterator[None]:
     """Fresh shared token caches, header warnings and OpenTelemetry globals per test."""
-    from workspace_otel import _configure
+    from workspace_otel._setup import _configure
     from workspace_otel.credentials import _headers
     from workspace_otel.credentials._shared import reset_shared_caches
 

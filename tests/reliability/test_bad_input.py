@@ -27,8 +27,9 @@ from tests.harness.agent_envs import AGENT_ENVIRONMENTS
 from tests.harness.platform_envs import ENVIRONMENTS
 from tests.harness.process import reset_otel_globals
 from tests.reliability.conftest import examples
-from workspace_otel import _env, _sdk_variables, resources
+from workspace_otel import resources
 from workspace_otel._guards import safe_read
+from workspace_otel._settings import _env, _sdk_variables
 from workspace_otel.credentials import (
     CommandTokenSource,
     FileTokenSource,
@@ -436,7 +437,7 @@ def test_bad_input_configure_refuses_or_works(
     from opentelemetry import trace
 
     import workspace_otel
-    from workspace_otel import _configure
+    from workspace_otel._setup import _configure
 
     environ = _safe(
         {

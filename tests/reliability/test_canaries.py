@@ -382,7 +382,7 @@ def test_no_canary_on_the_egress_and_echo_paths(
         pass
     telemetry.force_flush(timeout=2)
     telemetry.shutdown(timeout=2)
-    workspace_otel._configure._reset_for_tests()
+    workspace_otel._setup._configure._reset_for_tests()
 
     # 4. An OAuth2 endpoint echoing the client secret as it was sent (Basic, percent-encoded).
     echo = LoopbackServer(echo_token_endpoint, name="echo-token")

@@ -124,7 +124,8 @@ def test_configure_honours_the_config_file(
     pytest.importorskip("opentelemetry.configuration", reason="workspace-otel[declarative]")
     from tests.harness.process import reset_otel_globals
     from tests.harness.receivers import HttpOtlpReceiver
-    from workspace_otel import _configure, configure
+    from workspace_otel import configure
+    from workspace_otel._setup import _configure
 
     path = tmp_path / "otel.yaml"
     path.write_text(FULL_CONFIG)
@@ -154,7 +155,8 @@ def test_config_file_that_does_not_parse_names_the_variable(
 ) -> None:
     """A broken file is a ConfigurationError naming OTEL_CONFIG_FILE, not a traceback."""
     pytest.importorskip("opentelemetry.configuration", reason="workspace-otel[declarative]")
-    from workspace_otel import _configure, configure
+    from workspace_otel import configure
+    from workspace_otel._setup import _configure
 
     path = tmp_path / "otel.yaml"
     path.write_text("file_format: [not, a, version]\n")

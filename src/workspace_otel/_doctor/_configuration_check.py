@@ -1,8 +1,8 @@
 """Check 3: the settings ``configure()`` resolves, each with the fact that decided it.
 
-Every row comes from :meth:`workspace_otel._options.Settings.describe` (the
+Every row comes from :meth:`workspace_otel._settings._options.Settings.describe` (the
 library's resolution); invalid settings are the library's own
-``ConfigurationError``; typos are :func:`workspace_otel._env.likely_typos`, the
+``ConfigurationError``; typos are :func:`workspace_otel._settings._env.likely_typos`, the
 rule ``configure()`` warns with; the token's route is judged by
 :mod:`workspace_otel._guards.egress`. This module only interprets them.
 """
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workspace_otel import _env, _options
 from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._export_plan import ExportPlan, effective_propagators, explain_error
 from workspace_otel._doctor._report import Check, Finding
 from workspace_otel._guards import egress
 from workspace_otel._guards.redaction import display_url, fingerprint
-from workspace_otel._links import trace_url_template
+from workspace_otel._settings import _env, _options
+from workspace_otel._settings._links import trace_url_template
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["check_configuration"]
@@ -120,7 +120,7 @@ def check_configuration(ctx: Diagnosis, check: Check) -> None:
 
 def _check_baggage(ctx: Diagnosis, check: Check) -> None:
     """WORKSPACE_OTEL_BAGGAGE / _TO_SPANS: valid, and baggage among the effective propagators."""
-    from workspace_otel import _baggage
+    from workspace_otel._setup import _baggage
 
     try:
         settings = _baggage.settings_from(ctx.environ)

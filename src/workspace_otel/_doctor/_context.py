@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from workspace_otel import _env
 from workspace_otel._doctor._export_plan import ExportPlan
 from workspace_otel._guards import safe_read
 from workspace_otel._guards.redaction import register_secret, register_url
+from workspace_otel._settings import _env
 from workspace_otel.credentials import Token, TokenSource
 from workspace_otel.errors import ConfigurationError
 

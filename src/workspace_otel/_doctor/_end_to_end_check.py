@@ -1,6 +1,6 @@
 """Check 6: one real test span, exported by the very exporter ``configure()`` builds.
 
-The exporter comes from :func:`workspace_otel._exporters.build_exporters` fed
+The exporter comes from :func:`workspace_otel._setup._exporters.build_exporters` fed
 with the resolved settings (traces only, the token source already resolved),
 so the protocol (``OTEL_TRACES_EXPORTER=otlp_proto_grpc`` included), the TLS
 decision, the credentials and the egress rule are the library's own.
@@ -16,7 +16,7 @@ from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._endpoint_check import NO_ENDPOINT, skip_reason
 from workspace_otel._doctor._log_capture import LogCapture
 from workspace_otel._doctor._report import Check, Finding
-from workspace_otel._links import trace_link
+from workspace_otel._settings._links import trace_link
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -65,8 +65,8 @@ def _export(ctx: Diagnosis, span: ReadableSpan, check: Check) -> bool:
     """Build the trace exporter as configure() does and export ``span``; ``True``: delivered."""
     from opentelemetry.sdk.trace.export import SpanExportResult
 
-    from workspace_otel._console import ConsolePrinter
-    from workspace_otel._exporters import build_exporters
+    from workspace_otel._setup._console import ConsolePrinter
+    from workspace_otel._setup._exporters import build_exporters
 
     assert ctx.plan is not None
     settings, environ = ctx.plan.traces_only(ctx.timeout)

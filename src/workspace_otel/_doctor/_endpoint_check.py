@@ -3,7 +3,7 @@
 Where to send, over which protocol, with which headers and whether the token
 goes along all come from the export plan (the library's resolution) and the
 library's rules: :mod:`workspace_otel._guards.egress` for plain HTTP and
-loopback, :func:`workspace_otel._exporters.grpc_uses_tls` for gRPC. The probe
+loopback, :func:`workspace_otel._setup._exporters.grpc_uses_tls` for gRPC. The probe
 then goes step by step (DNS, TCP, TLS, one empty OTLP request) so a failure
 names its step. Refusals are explained by :mod:`._rejection_advice`.
 """

@@ -1,10 +1,10 @@
 """What ``configure()`` would do with the traces, read from the library's own resolver.
 
 The doctor holds no second model of the settings: :func:`plan_exports` calls
-:func:`workspace_otel._options.resolve` with the same arguments ``configure()``
+:func:`workspace_otel._settings._options.resolve` with the same arguments ``configure()``
 gets (``--endpoint`` becomes ``configure(endpoint=...)``), and the variables
 the SDK exporter reads on its own (headers, certificates) are named by
-:func:`workspace_otel._exporter_environ.variable_for`, the rule the exporter
+:func:`workspace_otel._setup._exporter_environ.variable_for`, the rule the exporter
 builder uses. Checks only interpret what these return.
 """
 
@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from workspace_otel import _options
-from workspace_otel._exporter_environ import variable_for
-from workspace_otel._options import Setting
+from workspace_otel._settings import _options
+from workspace_otel._settings._options import Setting
+from workspace_otel._setup._exporter_environ import variable_for
 from workspace_otel.credentials import TokenSource
 from workspace_otel.errors import ConfigurationError
 
@@ -68,7 +68,7 @@ class ExportPlan:
     """The resolved settings and the trace exporter's view of them.
 
     Attributes:
-        options: What :func:`workspace_otel._options.resolve` returned.
+        options: What :func:`workspace_otel._settings._options.resolve` returned.
         environ: The environment it was resolved from.
         endpoint_argument: The ``configure(endpoint=...)`` that ``--endpoint`` became.
         endpoint_given: Whether ``--endpoint`` was given.
@@ -172,7 +172,7 @@ class ExportPlan:
     @property
     def grpc_secure(self) -> bool:
         """Whether the gRPC channel uses TLS (and so carries the token), as the builder decides."""
-        from workspace_otel._exporters import grpc_uses_tls
+        from workspace_otel._setup._exporters import grpc_uses_tls
 
         return grpc_uses_tls(self.traces_url or "", "traces", self.environ)
 

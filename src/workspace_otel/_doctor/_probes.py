@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from workspace_otel._bounded_call import call_within
 from workspace_otel._guards import safe_read
+from workspace_otel._guards.bounded_call import call_within
 from workspace_otel._guards.redaction import display_url, scrub
 
 __all__ = [

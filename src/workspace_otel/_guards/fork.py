@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 
-from workspace_otel import _lazy_logging
+from workspace_otel._guards import lazy_logging as _lazy_logging
 
 __all__ = ["on_fork_in_child"]
 _resets: dict[str, Callable[[], None]] = {}

@@ -1,7 +1,7 @@
 """The token source and header the CLI's ``headers`` and ``token`` commands use.
 
 Both follow exactly the rules ``configure()`` follows (their one home is
-:mod:`workspace_otel._token_config`, which ``configure()`` uses too):
+:mod:`workspace_otel._settings._token_config`, which ``configure()`` uses too):
 ``WORKSPACE_OTEL_TOKEN_SOURCE`` (``auto`` by default), the Lightstep
 backend's ``LS_ACCESS_TOKEN`` fallback, and the header from
 ``WORKSPACE_OTEL_TOKEN_HEADER`` or the backend. Tokens come
@@ -51,7 +51,7 @@ def quiet_library_logs() -> None:
     ``logging`` is not imported for this: the handler is added when anything
     first imports it (a cached ``headers`` never does, budget P12).
     """
-    from workspace_otel import _lazy_logging
+    from workspace_otel._guards import lazy_logging as _lazy_logging
 
     _lazy_logging.quiet("workspace_otel")
 
@@ -63,7 +63,7 @@ def configured(environ: Mapping[str, str]) -> Configured:
         ConfigurationError: a variable is invalid (named, with the fix).
         TokenError: no token source is configured (``needs_user``).
     """
-    from workspace_otel import _token_config
+    from workspace_otel._settings import _token_config
     from workspace_otel.credentials import token_source_from_env
 
     backend, _ = _token_config.backend(environ)
@@ -95,7 +95,7 @@ def header_line(config: Configured, token: Token) -> tuple[str, str]:
     ``Authorization: Bearer <token>`` by default; any other configured header
     (``lightstep-access-token``) carries the raw token.
     """
-    from workspace_otel._token_config import DEFAULT_HEADER, format_value
+    from workspace_otel._settings._token_config import DEFAULT_HEADER, format_value
 
     name = "Authorization" if config.header == DEFAULT_HEADER else config.header
     return name, format_value(config.header, token.value)

@@ -45,15 +45,15 @@ def exported_attributes(
     """Return the attributes ``configure()`` would export and what produced each.
 
     Both come from configure()'s own functions: the settings from
-    :func:`workspace_otel._options.resolve` (so a malformed
+    :func:`workspace_otel._settings._options.resolve` (so a malformed
     ``OTEL_RESOURCE_ATTRIBUTES`` is refused exactly as configure() refuses it)
-    and the resource from :func:`workspace_otel._resource.build_resource`.
+    and the resource from :func:`workspace_otel._setup._resource.build_resource`.
 
     Raises:
         ConfigurationError: a variable holds an invalid value (the message names it).
     """
-    from workspace_otel import _options
-    from workspace_otel._resource import build_resource
+    from workspace_otel._settings import _options
+    from workspace_otel._setup._resource import build_resource
 
     env = os.environ if environ is None else environ
     settings = _options.resolve(_options.Arguments(traces=False, metrics=False, logs=False), env)
@@ -94,7 +94,7 @@ def run_detect(*, as_json: bool, out: TextIO) -> int:
         0, or 2 when a variable is invalid where configure() would refuse it
         (one line naming the variable and the fix goes to stderr).
     """
-    from workspace_otel import _baggage
+    from workspace_otel._setup import _baggage
 
     try:
         attrs, sources = exported_attributes()

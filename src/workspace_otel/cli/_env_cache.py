@@ -110,7 +110,7 @@ def _git_state(cwd: str, environ: Mapping[str, str], names: list[str]) -> str:
 
 
 def _enabled(environ: Mapping[str, str]) -> bool:
-    from workspace_otel import _env
+    from workspace_otel._settings import _env
 
     try:
         return _env.get_bool("WORKSPACE_OTEL_GIT_CACHE", environ) and not _env.get_bool(

@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 
-from workspace_otel import _env_export as ex
+from workspace_otel._settings import _env_export as ex
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ import sys
 import threading
 import weakref
 
-from workspace_otel import _lazy_logging
+from workspace_otel._guards import lazy_logging as _lazy_logging
 from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel._guards.redaction import scrub_strict
 from workspace_otel.credentials._cache_timing import (

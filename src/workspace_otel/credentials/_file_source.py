@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 
-from workspace_otel import _lazy_logging
+from workspace_otel._guards import lazy_logging as _lazy_logging
 from workspace_otel._guards import safe_read
 from workspace_otel.credentials._intervals import check_interval
 from workspace_otel.credentials._token import Token

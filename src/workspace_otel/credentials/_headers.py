@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from workspace_otel._guards.fork import on_fork_in_child
-from workspace_otel._token_config import DEFAULT_HEADER, format_value
+from workspace_otel._settings._token_config import DEFAULT_HEADER, format_value
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["format_value", "resolve_header", "warn_if_shadowed"]

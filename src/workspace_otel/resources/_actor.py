@@ -32,8 +32,8 @@ import logging
 import re
 from collections.abc import Iterator
 
-from workspace_otel import _env
 from workspace_otel._guards import redaction
+from workspace_otel._settings import _env
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _agent_markers as m
 from workspace_otel.resources import _attributes as a

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 from opentelemetry.sdk.resources import Resource, ResourceDetector
 
-from workspace_otel import _env
 from workspace_otel._guards import safe_read
+from workspace_otel._settings import _env
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _attributes as a
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workspace_otel import _env
+from workspace_otel._settings import _env
 from workspace_otel._version import __version__
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources import _gitcache, _gitread, _gitrefs
@@ -298,7 +298,7 @@ def _bounded(call: Callable[[], Reading], seconds: float) -> Reading | None:
     FIFO named by a configuration ``include``, a stalled network file system)
     leaves a thread behind instead of a hung start. Exceptions are re-raised.
     """
-    from workspace_otel._bounded_call import CallTimedOut, call_within
+    from workspace_otel._guards.bounded_call import CallTimedOut, call_within
 
     try:
         return call_within(call, seconds, name="workspace-otel-git")

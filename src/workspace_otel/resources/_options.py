@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from workspace_otel import _env
+from workspace_otel._settings import _env
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["environ_with_options"]

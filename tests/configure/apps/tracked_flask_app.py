@@ -10,7 +10,7 @@ import os
 
 from flask import Flask
 
-from workspace_otel import _configure
+from workspace_otel._setup import _configure
 
 app = Flask(__name__)
 

@@ -23,7 +23,7 @@ from tests.credentials.secret_stores.conftest import AwsSetup, VaultSetup, new_k
 from tests.harness.jwt_validation import StaticTokenValidator
 from tests.harness.process import ROOT, instrumented_app, reset_otel_globals, subprocess_env
 from tests.harness.receivers import HttpOtlpReceiver
-from workspace_otel import _configure
+from workspace_otel._setup import _configure
 from workspace_otel.credentials import (
     AwsSecretsManagerSource,
     TokenSource,

@@ -13,7 +13,7 @@ silence. With it:
   points and log records were not delivered.
 
 The watch sits on the OTLP/HTTP ``requests`` sessions the library builds, on
-the OTLP/gRPC exporters' service stubs (:mod:`workspace_otel._outage_grpc`)
+the OTLP/gRPC exporters' service stubs (:mod:`workspace_otel._setup._outage_grpc`)
 and on the exporters' ``export`` methods; nothing here raises into the
 application. Endpoints are shown by ``display_url`` (no user-info, no query)
 and the only text from outside, the error's innermost reason, by ``scrub``.
@@ -202,7 +202,7 @@ class CollectorWatch:
 
     def watch_grpc_stub(self, exporter: Any, endpoint: str) -> None:
         """Observe every call an SDK OTLP/gRPC ``exporter`` makes to ``endpoint``."""
-        from workspace_otel._outage_grpc import watch_stub
+        from workspace_otel._setup._outage_grpc import watch_stub
 
         self._endpoints.add(_collector(endpoint))
         watch_stub(exporter, self, endpoint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from workspace_otel import _env
+from workspace_otel._settings import _env
 
 __all__ = ["warn_unknown_variables"]
 

@@ -23,9 +23,9 @@ from workspace_otel._guards.redaction import register_url
 if TYPE_CHECKING:
     import requests
 
-    from workspace_otel._console import ConsolePrinter
-    from workspace_otel._options import Settings, Signal, SignalSettings
-    from workspace_otel._outage import CollectorWatch
+    from workspace_otel._settings._options import Settings, Signal, SignalSettings
+    from workspace_otel._setup._console import ConsolePrinter
+    from workspace_otel._setup._outage import CollectorWatch
     from workspace_otel.credentials import TokenSource
 
 _logger = logging.getLogger("workspace_otel")
@@ -88,7 +88,7 @@ def _from_mapping(signal: Signal, protocol: str, environ: Mapping[str, str]) -> 
     """Settings the SDK would read from ``os.environ``, taken from configure()'s mapping instead."""
     if environ is os.environ:
         return {}
-    from workspace_otel._exporter_environ import exporter_kwargs
+    from workspace_otel._setup._exporter_environ import exporter_kwargs
 
     return exporter_kwargs(signal, protocol, environ)
 
@@ -96,7 +96,7 @@ def _from_mapping(signal: Signal, protocol: str, environ: Mapping[str, str]) -> 
 def _pinned(exporter: Any, protocol: str, kwargs: Mapping[str, Any]) -> Any:
     """Keep only the mapping's headers on ``exporter`` (the SDK adds the process's)."""
     if "headers" in kwargs:
-        from workspace_otel._exporter_environ import pin_headers
+        from workspace_otel._setup._exporter_environ import pin_headers
 
         pin_headers(exporter, protocol, kwargs["headers"])
     return exporter
@@ -192,10 +192,10 @@ def _from_entry_point(signal: Signal, name: str) -> Any:
 
 def _console_exporter(signal: Signal, printer: ConsolePrinter) -> Any:
     if signal == "logs":
-        from workspace_otel._console_logs import ConsoleLogExporter
+        from workspace_otel._setup._console_logs import ConsoleLogExporter
 
         return ConsoleLogExporter(printer)
-    from workspace_otel._console import ConsoleMetricExporter, ConsoleSpanExporter
+    from workspace_otel._setup._console import ConsoleMetricExporter, ConsoleSpanExporter
 
     if signal == "traces":
         return ConsoleSpanExporter(printer)
@@ -293,7 +293,7 @@ def _watch(
     Over HTTP the watch sees the requests of ``session``; over gRPC
     (``grpc=True``) the calls of the exporter's service stub.
     """
-    from workspace_otel._outage import CollectorWatch
+    from workspace_otel._setup._outage import CollectorWatch
 
     if built.watch is None:
         built.watch = CollectorWatch(settings.flush_timeout.value)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from workspace_otel.errors import WorkspaceOtelWarning
 
 if TYPE_CHECKING:
-    from workspace_otel._options import Settings
+    from workspace_otel._settings._options import Settings
 
 __all__ = ["install_globals"]
 

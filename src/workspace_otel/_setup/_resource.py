@@ -17,14 +17,14 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workspace_otel._options._provenance import Origin
+from workspace_otel._settings._options._provenance import Origin
 from workspace_otel._version import __version__
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource, ResourceDetector
 
-    from workspace_otel._options import Settings
+    from workspace_otel._settings._options import Settings
 
 _logger = logging.getLogger("workspace_otel")
 

@@ -1,7 +1,7 @@
 """Build one configuration's pipeline: resource, exporters, providers, lifecycle.
 
 Called by ``configure()`` with resolved settings; returns the
-:class:`~workspace_otel._configure.Telemetry` handle of what it built.
+:class:`~workspace_otel._setup._configure.Telemetry` handle of what it built.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from workspace_otel._configure import Telemetry
-from workspace_otel._global_providers import install_globals
+from workspace_otel._setup._configure import Telemetry
+from workspace_otel._setup._global_providers import install_globals
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor
 
-    from workspace_otel._options import Settings
+    from workspace_otel._settings._options import Settings
 
 __all__ = ["build_pipeline"]
 
@@ -28,7 +28,7 @@ def _batch(prefix: str, environ: Mapping[str, str]) -> dict[str, Any]:
     """A batch processor's settings from configure()'s mapping (the SDK reads ``os.environ``)."""
     if environ is os.environ:
         return {}
-    from workspace_otel._exporter_environ import batch_kwargs
+    from workspace_otel._setup._exporter_environ import batch_kwargs
 
     return batch_kwargs(prefix, environ)
 
@@ -36,7 +36,7 @@ def _batch(prefix: str, environ: Mapping[str, str]) -> dict[str, Any]:
 def _reader(environ: Mapping[str, str]) -> dict[str, int]:
     if environ is os.environ:
         return {}
-    from workspace_otel._exporter_environ import reader_kwargs
+    from workspace_otel._setup._exporter_environ import reader_kwargs
 
     return reader_kwargs(environ)
 
@@ -57,12 +57,12 @@ def build_pipeline(
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    from workspace_otel import _baggage
-    from workspace_otel._console import ConsolePrinter, TraceLinkProcessor
-    from workspace_otel._exporters import build_exporters, reset_sessions_after_fork
-    from workspace_otel._lifecycle import Lifecycle, OpenSpans
-    from workspace_otel._resource import build_resource
-    from workspace_otel._summary import HINT, summary_line
+    from workspace_otel._setup import _baggage
+    from workspace_otel._setup._console import ConsolePrinter, TraceLinkProcessor
+    from workspace_otel._setup._exporters import build_exporters, reset_sessions_after_fork
+    from workspace_otel._setup._lifecycle import Lifecycle, OpenSpans
+    from workspace_otel._setup._resource import build_resource
+    from workspace_otel._setup._summary import HINT, summary_line
 
     baggage = _baggage.settings_from(environ)  # invalid lists fail before anything is built
     resource, sources = build_resource(settings, environ, auto_version=auto_version)
@@ -118,7 +118,7 @@ def build_pipeline(
             SimpleLogRecordProcessor,
         )
 
-        from workspace_otel._logbridge import OtelLogHandler
+        from workspace_otel._setup._logbridge import OtelLogHandler
 
         logger_provider = SdkLoggerProvider(resource=resource, shutdown_on_exit=False)
         for name, exporter in built.logs:

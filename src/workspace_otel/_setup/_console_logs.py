@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.trace import format_trace_id
 
-from workspace_otel._console import ConsolePrinter, _value
+from workspace_otel._setup._console import ConsolePrinter, _value
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import ReadableLogRecord

@@ -8,10 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workspace_otel._guards.redaction import display_url, register_url
-from workspace_otel._option_table import OPTION
-from workspace_otel._options import _lightstep
-from workspace_otel._options._lookup import look_up, raw
-from workspace_otel._options._provenance import (
+from workspace_otel._settings._option_table import OPTION
+from workspace_otel._settings._options import _lightstep
+from workspace_otel._settings._options._lookup import look_up, raw
+from workspace_otel._settings._options._provenance import (
     ARGUMENT,
     DEFAULT,
     Origin,
@@ -19,7 +19,7 @@ from workspace_otel._options._provenance import (
     Source,
     from_variable,
 )
-from workspace_otel._options._settings import Signal, SignalSettings, uses_otlp
+from workspace_otel._settings._options._settings import Signal, SignalSettings, uses_otlp
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["BUILTIN_EXPORTERS", "check_endpoint", "has_entry_point", "resolve_signal"]

@@ -1,8 +1,8 @@
 """The options the token path needs: backend, token header and the token source, with provenance.
 
-The rules themselves live in :mod:`workspace_otel._token_config`, which
+The rules themselves live in :mod:`workspace_otel._settings._token_config`, which
 ``workspace-otel headers`` runs without this package; here each result gets
-its structured :class:`~workspace_otel._options._provenance.Source`, decided
+its structured :class:`~workspace_otel._settings._options._provenance.Source`, decided
 from the inputs (which argument or variable was set), never from text.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from workspace_otel import _token_config as rules
-from workspace_otel._options._lookup import look_up, raw
-from workspace_otel._options._provenance import (
+from workspace_otel._settings import _token_config as rules
+from workspace_otel._settings._options._lookup import look_up, raw
+from workspace_otel._settings._options._provenance import (
     ARGUMENT,
     DEFAULT,
     Origin,

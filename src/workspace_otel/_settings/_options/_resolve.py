@@ -1,6 +1,6 @@
 """resolve(): every configure() option, argument > variable > default, validated, with provenance.
 
-Simple options are read by :func:`~workspace_otel._options._lookup.look_up`
+Simple options are read by :func:`~workspace_otel._settings._options._lookup.look_up`
 from the option table; the ones with a rule of their own (the signals, the
 sampler, the token source, the resource) have a function here or in a sibling
 module. Nothing here builds SDK objects except the sampler.
@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from workspace_otel import _sdk_variables
-from workspace_otel._links import trace_url_template
-from workspace_otel._option_table import OPTION, OPTIONS
-from workspace_otel._options._credentials import (
+from workspace_otel._settings import _sdk_variables
+from workspace_otel._settings._links import trace_url_template
+from workspace_otel._settings._option_table import OPTION, OPTIONS
+from workspace_otel._settings._options._credentials import (
     resolve_env_credentials,
     resolve_token_header,
 )
-from workspace_otel._options._lookup import look_up, raw
-from workspace_otel._options._provenance import (
+from workspace_otel._settings._options._lookup import look_up, raw
+from workspace_otel._settings._options._provenance import (
     ARGUMENT,
     DEFAULT,
     Origin,
@@ -27,8 +27,13 @@ from workspace_otel._options._provenance import (
     Source,
     from_variable,
 )
-from workspace_otel._options._settings import Arguments, Settings, SignalSettings, uses_otlp
-from workspace_otel._options._signals import has_entry_point, resolve_signal
+from workspace_otel._settings._options._settings import (
+    Arguments,
+    Settings,
+    SignalSettings,
+    uses_otlp,
+)
+from workspace_otel._settings._options._signals import has_entry_point, resolve_signal
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -177,7 +182,7 @@ def _propagators(
 def _resource_env(environ: Mapping[str, str]) -> Setting[Mapping[str, str]]:
     from urllib.parse import unquote
 
-    from workspace_otel._env_export import user_items
+    from workspace_otel._settings._env_export import user_items
 
     # Entries `workspace-otel env` added are detector output, not the user's: leave them out.
     items = user_items(environ)
@@ -220,7 +225,7 @@ def _service_name(arg: str | None, environ: Mapping[str, str]) -> Setting[str | 
         if not isinstance(name_obj, str) or not name_obj.strip():
             raise ConfigurationError("configure(service_name=...) must be a non-empty string")
         return Setting(arg.strip(), ARGUMENT)
-    from workspace_otel._env_export import service_name_is_ours
+    from workspace_otel._settings._env_export import service_name_is_ours
 
     found: Setting[str | None] = look_up("service_name", None, environ)
     if found.value is not None and service_name_is_ours(environ):

@@ -1,6 +1,6 @@
 """Which names may cross services as baggage, and which values may be used.
 
-The rules both directions of :mod:`workspace_otel._baggage` apply, read from
+The rules both directions of :mod:`workspace_otel._setup._baggage` apply, read from
 ``WORKSPACE_OTEL_BAGGAGE`` (names to send) and
 ``WORKSPACE_OTEL_BAGGAGE_TO_SPANS`` (keys and ``prefix*`` patterns to copy
 onto spans): a name that could carry a secret is refused on both sides,
@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from workspace_otel import _env
+from workspace_otel._settings import _env
 from workspace_otel.errors import ConfigurationError
 
 __all__ = [

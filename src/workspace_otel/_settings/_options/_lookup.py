@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workspace_otel._option_table import OPTION
-from workspace_otel._options._provenance import ARGUMENT, DEFAULT, Setting, from_variable
+from workspace_otel._settings._option_table import OPTION
+from workspace_otel._settings._options._provenance import ARGUMENT, DEFAULT, Setting, from_variable
 
 __all__ = ["look_up", "raw"]
 

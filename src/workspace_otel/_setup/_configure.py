@@ -5,8 +5,8 @@ LoggerProvider with the workspace resource and authenticated OTLP exporters;
 ``opentelemetry-instrument`` runs the same code through
 :class:`workspace_otel._instrument.WorkspaceOtelConfigurator`. This module
 decides *whether* to build (already configured, disabled, declarative file)
-and owns the handle; :mod:`workspace_otel._pipeline` builds the pipeline and
-:mod:`workspace_otel._global_providers` installs its globals.
+and owns the handle; :mod:`workspace_otel._setup._pipeline` builds the pipeline and
+:mod:`workspace_otel._setup._global_providers` installs its globals.
 """
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel._guards.redaction import install_log_filter
-from workspace_otel._options import Arguments, Settings, disabled_settings, is_disabled, resolve
-from workspace_otel._otlp_headers import check_headers_variables
+from workspace_otel._settings._options import (
+    Arguments,
+    Settings,
+    disabled_settings,
+    is_disabled,
+    resolve,
+)
+from workspace_otel._setup._otlp_headers import check_headers_variables
 from workspace_otel.errors import WorkspaceOtelWarning
 
 if TYPE_CHECKING:
@@ -35,8 +41,8 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.sampling import Sampler
     from opentelemetry.trace import TracerProvider
 
-    from workspace_otel._lifecycle import Lifecycle
-    from workspace_otel._outage import CollectorWatch
+    from workspace_otel._setup._lifecycle import Lifecycle
+    from workspace_otel._setup._outage import CollectorWatch
     from workspace_otel.credentials import TokenSource
 
 __all__ = ["Telemetry", "configure"]
@@ -119,7 +125,7 @@ class Telemetry:
             return True
         if self._shut:
             return False
-        from workspace_otel._lifecycle import run_bounded
+        from workspace_otel._setup._lifecycle import run_bounded
 
         limit = self.settings.flush_timeout.value if timeout is None else timeout
         millis = int(limit * 1000)
@@ -143,14 +149,14 @@ class Telemetry:
             self._shut = True
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
-        from workspace_otel import _baggage
+        from workspace_otel._setup import _baggage
 
         _baggage.uninstall()
         if self._lifecycle is not None:
             self._lifecycle.active = False
         if self._watch is not None:
             self._watch.stop_waiting()  # collector known down: no waiting
-        from workspace_otel._lifecycle import run_bounded
+        from workspace_otel._setup._lifecycle import run_bounded
 
         limit = self.settings.flush_timeout.value if timeout is None else timeout
         millis = int(limit * 1000)
@@ -299,7 +305,7 @@ def _configure(
                 stacklevel=3,
             )
             return _HANDLE
-        from workspace_otel._typos import warn_unknown_variables
+        from workspace_otel._settings._typos import warn_unknown_variables
 
         warn_unknown_variables(environ)
         disabled = is_disabled(environ)
@@ -312,13 +318,13 @@ def _configure(
         if environ is not os.environ:
             check_headers_variables(os.environ)
         settings = resolve(args, environ, credentials_from_env=_token_from_env)
-        from workspace_otel._declarative import config_file, configure_from_file
+        from workspace_otel._setup._declarative import config_file, configure_from_file
 
         path = config_file(environ)
         if path is not None:
             _HANDLE = configure_from_file(path, settings, origin)
             return _HANDLE
-        from workspace_otel._pipeline import build_pipeline
+        from workspace_otel._setup._pipeline import build_pipeline
 
         _HANDLE = build_pipeline(settings, environ, origin=origin, auto_version=auto_version)
         # After the exporters exist: their module loggers get the scrubbing filter too.

@@ -18,7 +18,7 @@ secret, whatever an upstream service sends; a key that is not a plain
 attribute name, or a value that is not short printable non-credential text
 (:func:`usable_value`), is left off the span.
 
-Which names and values pass is decided in :mod:`workspace_otel._baggage_rules`;
+Which names and values pass is decided in :mod:`workspace_otel._setup._baggage_rules`;
 this module builds the propagator and the span processor from them.
 """
 
@@ -37,7 +37,7 @@ from opentelemetry.propagators.textmap import (
     default_setter,
 )
 
-from workspace_otel._baggage_rules import (
+from workspace_otel._setup._baggage_rules import (
     RECEIVE_VARIABLE,
     SEND_VARIABLE,
     BaggageSettings,

@@ -3,7 +3,7 @@
 The rules live here, in a module that imports nothing heavy, because
 ``workspace-otel headers`` runs them at every headers-helper call, where the
 option resolver's own imports would cost more than the command's work.
-:mod:`workspace_otel._options` wraps these functions for ``configure()``
+:mod:`workspace_otel._settings._options` wraps these functions for ``configure()``
 (each result becomes a ``Setting``), so both follow one rule.
 
 Each function returns ``(value, source)``: the effective value and where it
@@ -55,7 +55,7 @@ def backend(environ: Mapping[str, str]) -> tuple[str, str]:
     """
     if _set(environ, BACKEND_VARIABLE) is None:
         return BACKENDS[0], DEFAULT
-    from workspace_otel import _env
+    from workspace_otel._settings import _env
 
     return _env.get_choice(BACKEND_VARIABLE, BACKENDS, environ), BACKEND_VARIABLE
 

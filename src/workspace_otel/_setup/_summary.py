@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from workspace_otel._options import Settings, Signal, endpoint_display
+from workspace_otel._settings._options import Settings, Signal, endpoint_display
 
 HINT = (
     "[workspace_otel] no OTLP endpoint configured: telemetry is printed here. To export it, "

@@ -2,9 +2,9 @@
 
 Layers, each depending only on those above it:
 
-- ``workspace_otel._option_table``: the one declarative table of every option
+- ``workspace_otel._settings._option_table``: the one declarative table of every option
   (argument, variables, parser, default, secret flag, doc), and
-  ``workspace_otel._option_parsers``, the parsers it names. Both sit outside this
+  ``workspace_otel._settings._option_parsers``, the parsers it names. Both sit outside this
   package and import neither ``typing`` nor ``dataclasses``: ``_env`` reads the
   table on the lean start path of ``workspace-otel env`` and ``headers``.
 - ``_provenance``: ``Setting`` (value + ``Source``: kind, variable, display text).
@@ -38,16 +38,22 @@ import importlib
 
 TYPE_CHECKING = False  # the root stays lean: _env imports the table through it at start
 if TYPE_CHECKING:
-    from workspace_otel._option_parsers import PROTOCOLS
-    from workspace_otel._option_table import BACKENDS, OPTION, OPTIONS, REGIONS, Option
-    from workspace_otel._options._credentials import (
+    from workspace_otel._settings._option_parsers import PROTOCOLS
+    from workspace_otel._settings._option_table import BACKENDS, OPTION, OPTIONS, REGIONS, Option
+    from workspace_otel._settings._options._credentials import (
         resolve_backend,
         resolve_env_credentials,
         resolve_token_header,
     )
-    from workspace_otel._options._lightstep import HEADER as LIGHTSTEP_HEADER
-    from workspace_otel._options._provenance import ARGUMENT, DEFAULT, Origin, Setting, Source
-    from workspace_otel._options._resolve import (
+    from workspace_otel._settings._options._lightstep import HEADER as LIGHTSTEP_HEADER
+    from workspace_otel._settings._options._provenance import (
+        ARGUMENT,
+        DEFAULT,
+        Origin,
+        Setting,
+        Source,
+    )
+    from workspace_otel._settings._options._resolve import (
         SAMPLERS,
         _resource_env,
         disabled_settings,
@@ -56,7 +62,7 @@ if TYPE_CHECKING:
         resource_attributes_from_env,
         sdk_pipeline,
     )
-    from workspace_otel._options._settings import (
+    from workspace_otel._settings._options._settings import (
         SIGNALS,
         Arguments,
         Settings,
@@ -64,24 +70,24 @@ if TYPE_CHECKING:
         SignalSettings,
         endpoint_display,
     )
-    from workspace_otel._options._signals import BUILTIN_EXPORTERS, check_endpoint
+    from workspace_otel._settings._options._signals import BUILTIN_EXPORTERS, check_endpoint
 
 # Public name -> (module, name there). Importing the package imports none of them;
 # the first use of a name imports its module.
 _HOMES = {
     "ARGUMENT": ("_provenance", "ARGUMENT"),
-    "BACKENDS": ("workspace_otel._option_table", "BACKENDS"),
+    "BACKENDS": ("workspace_otel._settings._option_table", "BACKENDS"),
     "BUILTIN_EXPORTERS": ("_signals", "BUILTIN_EXPORTERS"),
     "DEFAULT": ("_provenance", "DEFAULT"),
     "LIGHTSTEP_HEADER": ("_lightstep", "HEADER"),
-    "OPTION": ("workspace_otel._option_table", "OPTION"),
-    "OPTIONS": ("workspace_otel._option_table", "OPTIONS"),
-    "PROTOCOLS": ("workspace_otel._option_parsers", "PROTOCOLS"),
-    "REGIONS": ("workspace_otel._option_table", "REGIONS"),
+    "OPTION": ("workspace_otel._settings._option_table", "OPTION"),
+    "OPTIONS": ("workspace_otel._settings._option_table", "OPTIONS"),
+    "PROTOCOLS": ("workspace_otel._settings._option_parsers", "PROTOCOLS"),
+    "REGIONS": ("workspace_otel._settings._option_table", "REGIONS"),
     "SAMPLERS": ("_resolve", "SAMPLERS"),
     "SIGNALS": ("_settings", "SIGNALS"),
     "Arguments": ("_settings", "Arguments"),
-    "Option": ("workspace_otel._option_table", "Option"),
+    "Option": ("workspace_otel._settings._option_table", "Option"),
     "Origin": ("_provenance", "Origin"),
     "Setting": ("_provenance", "Setting"),
     "Settings": ("_settings", "Settings"),

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from workspace_otel._guards.redaction import scrub_known
-from workspace_otel._option_table import OPTIONS
-from workspace_otel._options._provenance import Origin, Setting
+from workspace_otel._settings._option_table import OPTIONS
+from workspace_otel._settings._options._provenance import Origin, Setting
 
 if TYPE_CHECKING:
     from opentelemetry.propagators.textmap import TextMapPropagator
@@ -68,7 +68,7 @@ class SignalSettings(NamedTuple):
 class Settings(NamedTuple):
     """Every effective configure() option, with provenance.
 
-    Build it with :func:`workspace_otel._options.resolve`. ``describe()``
+    Build it with :func:`workspace_otel._settings._options.resolve`. ``describe()``
     gives rows safe to print.
     """
 

@@ -4,7 +4,7 @@ One line per span, metric point or log record, written to ``sys.stderr`` (so a
 program's own output on stdout stays clean). The resource is printed once,
 before the first item. Root spans get a link when ``WORKSPACE_OTEL_TRACE_URL``
 holds a template with ``{trace_id}``. The log exporter lives in
-:mod:`workspace_otel._console_logs`, so the logs SDK loads only with logs on.
+:mod:`workspace_otel._setup._console_logs`, so the logs SDK loads only with logs on.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
-from workspace_otel._links import render
+from workspace_otel._settings._links import render
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource

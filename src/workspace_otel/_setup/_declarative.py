@@ -18,8 +18,8 @@ from workspace_otel._guards.redaction import scrub
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from workspace_otel._configure import Telemetry
-    from workspace_otel._options import Settings
+    from workspace_otel._settings._options import Settings
+    from workspace_otel._setup._configure import Telemetry
 
 __all__ = ["VARIABLE", "config_file", "configure_from_file"]
 
@@ -68,7 +68,7 @@ def _handle(path: str, settings: Settings, origin: str) -> Telemetry:
     from opentelemetry._logs import get_logger_provider
     from opentelemetry.sdk.resources import Resource
 
-    from workspace_otel._configure import Telemetry
+    from workspace_otel._setup._configure import Telemetry
 
     tracer_provider: Any = trace.get_tracer_provider()
     logger_provider: Any = get_logger_provider()

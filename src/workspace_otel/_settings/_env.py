@@ -1,7 +1,7 @@
 """The ``WORKSPACE_OTEL_*`` environment variables, and typed readers.
 
 :data:`VARIABLES` lists every variable the library reads under its own
-prefix; it is derived from the option table (``workspace_otel._options``),
+prefix; it is derived from the option table (``workspace_otel._settings._options``),
 which is the one home of each variable's default, doc and secret flag.
 Unknown (probably misspelt) variables are named by :func:`likely_typos`.
 Readers raise :class:`~workspace_otel.errors.ConfigurationError` naming the
@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from workspace_otel import _option_parsers as _parsers
-from workspace_otel._option_table import OPTIONS
-from workspace_otel._option_table import PREFIX as PREFIX
+from workspace_otel._settings import _option_parsers as _parsers
+from workspace_otel._settings._option_table import OPTIONS
+from workspace_otel._settings._option_table import PREFIX as PREFIX
 
 
 class EnvVar:

@@ -4,7 +4,7 @@ The SDK's gRPC exporter calls ``self._client.Export(...)`` and builds a new
 client with ``self._stub(channel)`` whenever it re-creates its channel (after
 an ``UNAVAILABLE``). :func:`watch_stub` wraps both, as the ``UNAUTHENTICATED``
 re-send does, so every call, on every channel, tells the one
-:class:`~workspace_otel._outage.CollectorWatch` whether the collector answered:
+:class:`~workspace_otel._setup._outage.CollectorWatch` whether the collector answered:
 
 * ``UNAVAILABLE`` (refused connection, gateway stopped, channel backing off)
   and ``DEADLINE_EXCEEDED`` (no answer within the export's time) mean the
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from workspace_otel._guards.redaction import display_url, scrub
-from workspace_otel._outage import CollectorDownError
+from workspace_otel._setup._outage import CollectorDownError
 
 if TYPE_CHECKING:
-    from workspace_otel._outage import CollectorWatch
+    from workspace_otel._setup._outage import CollectorWatch
 
 __all__ = ["watch_stub"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workspace_otel import _token_config
+from workspace_otel._settings import _token_config
 
 __all__ = ["HEADER", "HOSTS", "endpoint"]
 

@@ -1,7 +1,7 @@
 """The one table of every option: argument, variables, parser, default, secret, doc.
 
 Each :class:`Option` row is the single home of its facts. From this table come
-option resolution (:func:`workspace_otel._options.resolve`), the provenance
+option resolution (:func:`workspace_otel._settings._options.resolve`), the provenance
 and labels of ``Settings.describe()``, the known ``WORKSPACE_OTEL_*`` names
 (``_env.VARIABLES``, unknown-variable warnings) and the documentation's
 configuration tables. Rows marked ``setting`` are attributes of ``Settings``;
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from workspace_otel import _option_parsers as p
-from workspace_otel import _token_config
+from workspace_otel._settings import _option_parsers as p
+from workspace_otel._settings import _token_config
 
 TYPE_CHECKING = False  # typing is not imported at run time (see the module docstring)
 if TYPE_CHECKING:

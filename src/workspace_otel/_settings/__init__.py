@@ -1,0 +1,1 @@
+"""Settings: every option, resolved with provenance from arguments and the environment."""

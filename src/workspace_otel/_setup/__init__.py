@@ -1,0 +1,1 @@
+"""The configure path: providers, exporters, lifecycle and console output."""
