@@ -5,6 +5,9 @@
 * :mod:`.redaction`: the one scrubber every text meant for a person passes.
 * :mod:`.safe_read`: the one reader for every file the library opens.
 * :mod:`.fork`: one at-fork hook that resets every lock and cache the library owns.
+* :mod:`.bounded_call`: the one way to wait for work that may hang (git, the doctor's probes).
+* :mod:`.lazy_logging`: logging from the hot paths without importing :mod:`logging`
+  for records nobody would see.
 
 Nothing here imports requests, grpc, GitPython or the SDK: ``import
 workspace_otel`` stays cheap.
