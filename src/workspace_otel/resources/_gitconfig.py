@@ -6,6 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from workspace_otel.resources._gitread import ConfigValues
+from workspace_otel.resources._gitread import remote_url as read_remote_url
+
 __all__ = ["config_identity", "remote_url"]
 
 _SUBSECTION = r'^([A-Za-z0-9.\-]+)\s+"((?:[^"\\]|\\.)*)"$'
@@ -41,33 +44,24 @@ def _values(config: Any, section: str | None, option: str) -> list[str]:
     return [str(v) for v in values if str(v)]
 
 
+# The options the remote URL depends on, per section (``_gitread.remote_url`` reads them).
+_REMOTE_OPTIONS = {"branch": ("remote",), "remote": ("url",), "url": ("insteadof",)}
+
+
 def remote_url(config: Any, branch: str | None) -> str | None:
     """Return the URL of the branch's remote, else ``origin``, else the first remote.
 
-    ``url.<base>.insteadOf`` (longest match) is applied as git would.
+    ``url.<base>.insteadOf`` (longest match) is applied as git would. GitPython's
+    values are put in the file reader's shape, so the choice itself has one home:
+    :func:`workspace_otel.resources._gitread.remote_url`.
     """
-    sections = _config_sections(config)
-    candidates: list[str] = []
-    if branch:
-        candidates += _values(config, sections.get(("branch", branch)), "remote")[:1]
-    candidates.append("origin")
-    candidates += sorted(sub for (name, sub) in sections if name == "remote" and sub)
-    url = None
-    for name in candidates:
-        urls = _values(config, sections.get(("remote", name)), "url")
-        if urls:
-            url = urls[0]
-            break
-    if url is None:
-        return None
-    best, replacement = "", None
-    for (name, base), section in sections.items():
-        if name != "url" or base is None:
-            continue
-        for prefix in _values(config, section, "insteadof"):
-            if url.startswith(prefix) and len(prefix) > len(best):
-                best, replacement = prefix, base
-    return url if replacement is None else replacement + url[len(best) :]
+    values: ConfigValues = {}
+    for (name, sub), section in _config_sections(config).items():
+        for option in _REMOTE_OPTIONS.get(name, ()):
+            found = _values(config, section, option)
+            if found:
+                values[(name, sub, option)] = found
+    return read_remote_url(values, branch)
 
 
 def config_identity(config: Any, environ: Mapping[str, str]) -> tuple[str, str]:
