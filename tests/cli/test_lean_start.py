@@ -34,8 +34,17 @@ _NEVER = (
     "grpc",
     "git",
 )
-# What the cached ``env`` answer needs none of, on top of the above.
-_NEVER_FOR_ENV = ("logging", "typing", "dataclasses", "workspace_otel.credentials")
+# What the cached ``env`` answer needs none of, on top of the above: the
+# repository is found and fingerprinted, and the cache file named, on text
+# paths (pathlib would bring urllib.parse with it).
+_NEVER_FOR_ENV = (
+    "logging",
+    "typing",
+    "dataclasses",
+    "pathlib",
+    "urllib",
+    "workspace_otel.credentials",
+)
 # What a token read from a file needs none of: logging (only failures and
 # DEBUG records use it), dataclasses (Token, Clock, the cache entry), pathlib
 # (the file source), hashlib (fingerprints are for messages), typing, and
