@@ -36,13 +36,16 @@ _NEVER = (
 )
 # What the cached ``env`` answer needs none of, on top of the above: the
 # repository is found and fingerprinted, and the cache file named, on text
-# paths (pathlib would bring urllib.parse with it).
+# paths (pathlib would bring urllib.parse with it), and the digests a hit
+# recomputes are SHA-256 from CPython's own module, not hashlib's OpenSSL.
 _NEVER_FOR_ENV = (
     "logging",
     "typing",
     "dataclasses",
     "pathlib",
     "urllib",
+    "hashlib",
+    "_hashlib",
     "workspace_otel.credentials",
 )
 # What a token read from a file needs none of: logging (only failures and

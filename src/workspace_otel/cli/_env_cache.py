@@ -27,11 +27,12 @@ variable values. ``WORKSPACE_OTEL_GIT_CACHE=off`` and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 from collections.abc import Iterator, Mapping
+
+from workspace_otel._sha256 import sha256
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
@@ -83,11 +84,11 @@ class RecordingEnviron(Mapping[str, str]):
 def _digest(value: str | None) -> str | None:
     if value is None:
         return None
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _names_digest(environ: Mapping[str, str]) -> str:
-    return hashlib.sha256("\0".join(sorted(environ)).encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256("\0".join(sorted(environ)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _stat(path: str) -> list[int] | None:
@@ -106,7 +107,7 @@ def _git_state(cwd: str, environ: Mapping[str, str], names: list[str]) -> str:
     for start in dict.fromkeys(starts):
         location = locate([start])
         parts.append("-" if location is None else state_fingerprint(location))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _enabled(environ: Mapping[str, str]) -> bool:
@@ -127,7 +128,7 @@ def _path(environ: Mapping[str, str], cwd: str) -> str | None:
     directory = cache_directory(environ)
     if directory is None:
         return None
-    return os.path.join(directory, f"env-{hashlib.sha256(os.fsencode(cwd)).hexdigest()}.json")
+    return os.path.join(directory, f"env-{sha256(os.fsencode(cwd)).hexdigest()}.json")
 
 
 def _load(path: str) -> dict[str, Any] | None:

@@ -26,13 +26,13 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import stat
 from collections.abc import Mapping
 
 from workspace_otel._guards import safe_read
+from workspace_otel._sha256 import sha256
 from workspace_otel.resources import _attributes as a
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
@@ -98,7 +98,7 @@ def cache_directory(environ: Mapping[str, str] | None = None) -> str | None:
 
 def cache_path(directory: Path, work_tree: Path) -> Path:
     """Return the cache file of one repository (named by a digest, never by the path)."""
-    name = hashlib.sha256(os.fsencode(work_tree)).hexdigest()
+    name = sha256(os.fsencode(work_tree)).hexdigest()
     return directory / f"git-{name}.json"
 
 

@@ -14,12 +14,12 @@ Nothing here logs and nothing raises :class:`OSError` to the caller.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 
 from workspace_otel._guards import safe_read
+from workspace_otel._sha256 import sha256
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ def state_fingerprint(location: RepoLocation, extra: Sequence[str] = ()) -> str:
         extra: more strings that must be part of the key (settings, variables).
     """
     git_dir, common = location._git_dir, location._common_dir
-    digest = hashlib.sha256()
+    digest = sha256(b"")
 
     def add(*parts: object) -> None:
         digest.update(repr(parts).encode("utf-8", "backslashreplace"))
