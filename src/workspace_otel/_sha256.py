@@ -10,6 +10,8 @@ takes; the digest is the same. An interpreter built without it falls back to
 
 from __future__ import annotations
 
+import sys
+
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
     from _hashlib import HASH
@@ -17,7 +19,10 @@ if TYPE_CHECKING:
 
 
 def _constructor() -> Callable[[bytes], HASH]:
-    for name in ("_sha2", "_sha256"):  # 3.12 and later, then 3.10-3.11
+    # 3.10-3.11 name it _sha256, 3.12 and later _sha2: try the likely one first
+    # (a failed import scans sys.path).
+    likely = ("_sha256", "_sha2") if sys.version_info < (3, 12) else ("_sha2", "_sha256")
+    for name in likely:
         try:
             module = __import__(name)
         except ImportError:

@@ -55,9 +55,19 @@ _NEVER_FOR_ENV = (
 _NEVER_FOR_HEADERS = ("logging", "dataclasses", "pathlib", "hashlib", "typing", "urllib")
 
 
-def _imported(args: list[str], env: dict[str, str], cwd: Path) -> tuple[set[str], str]:
+# What the installed ``workspace-otel`` script runs (``-m`` would add runpy's imports).
+_SCRIPT = "import sys\nfrom workspace_otel.cli import main\nsys.exit(main())\n"
+# What the cached ``env`` answer, started as that script, needs none of either:
+# importlib (with warnings) and contextlib, which ``-m`` brings in regardless.
+_NEVER_FOR_ENV_SCRIPT = ("importlib", "warnings", "contextlib")
+
+
+def _imported(
+    args: list[str], env: dict[str, str], cwd: Path, *, as_script: bool = False
+) -> tuple[set[str], str]:
+    start = ["-c", _SCRIPT] if as_script else ["-m", "workspace_otel"]
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "workspace_otel", *args],
+        [sys.executable, "-X", "importtime", *start, *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -107,6 +117,9 @@ def test_a_cached_env_answer_loads_nothing_heavy(make_repo: MakeRepo) -> None:
     assert _heavy(modules, _NEVER + _NEVER_FOR_ENV) == []
     assert json.loads(stdout) == json.loads(first.stdout)
     assert "workspace.id=lean-space" in json.loads(stdout)["OTEL_RESOURCE_ATTRIBUTES"]
+    modules, stdout = _imported(["env", "--format", "json"], env, repo, as_script=True)
+    assert _heavy(modules, _NEVER + _NEVER_FOR_ENV + _NEVER_FOR_ENV_SCRIPT) == []
+    assert json.loads(stdout) == json.loads(first.stdout)
 
 
 def test_an_expired_token_in_the_file_is_refused_not_printed(

@@ -25,7 +25,6 @@ Rules:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
@@ -173,6 +172,8 @@ def store(path: Path, key: str, attrs: Mapping[str, a.AttrValue]) -> bool:
     except OSError:
         _debug("could not write the git attribute cache")
         if tmp:
+            import contextlib  # a failed write only: not on the start-up path
+
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         return False
