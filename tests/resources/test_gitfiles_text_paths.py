@@ -91,3 +91,18 @@ def test_the_cache_directory_keeps_pathlibs_spelling(tmp_path: Path) -> None:
     base = f"{tmp_path}/a/../b//"
     assert cache_directory({"XDG_CACHE_HOME": base}) == str(Path(base) / "workspace-otel")
     assert cache_dir({"XDG_CACHE_HOME": base}) == Path(base) / "workspace-otel"
+
+
+def test_an_entry_that_cannot_be_examined_stops_the_climb_from_that_start(tmp_path: Path) -> None:
+    # stat() on a name longer than the file system allows fails with
+    # ENAMETOOLONG, as an unreadable directory fails with EACCES (which root,
+    # running these tests, never sees): pathlib raises for both and the climb
+    # from that start stops there, so the repository above it is not taken
+    # for this start's; the next start is still searched.
+    repo = _repo(tmp_path / "repo")
+    hostile = f"{repo}/{'n' * 300}/deeper"
+    other = _repo(tmp_path / "other")
+    assert locate([hostile]) is None
+    location = locate([hostile, other])
+    assert location is not None
+    assert location.work_tree == other
