@@ -7,7 +7,6 @@ module that defines them and imports that module only when a name is used.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Mapping
 
@@ -36,7 +35,10 @@ def lazy_names(
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module_name = package + target if target.startswith(".") else target
         try:
-            module = importlib.import_module(module_name)
+            # __import__ rather than importlib.import_module: importing importlib
+            # (and warnings with it) costs a shell start's `workspace-otel env` 1 ms.
+            __import__(module_name)
+            module = sys.modules[module_name]
         except ImportError as exc:
             hint = hints.get(target)
             if hint is None:

@@ -34,8 +34,20 @@ _NEVER = (
     "grpc",
     "git",
 )
-# What the cached ``env`` answer needs none of, on top of the above.
-_NEVER_FOR_ENV = ("logging", "typing", "dataclasses", "workspace_otel.credentials")
+# What the cached ``env`` answer needs none of, on top of the above: the
+# repository is found and fingerprinted, and the cache file named, on text
+# paths (pathlib would bring urllib.parse with it), and the digests a hit
+# recomputes are SHA-256 from CPython's own module, not hashlib's OpenSSL.
+_NEVER_FOR_ENV = (
+    "logging",
+    "typing",
+    "dataclasses",
+    "pathlib",
+    "urllib",
+    "hashlib",
+    "_hashlib",
+    "workspace_otel.credentials",
+)
 # What a token read from a file needs none of: logging (only failures and
 # DEBUG records use it), dataclasses (Token, Clock, the cache entry), pathlib
 # (the file source), hashlib (fingerprints are for messages), typing, and
@@ -43,9 +55,19 @@ _NEVER_FOR_ENV = ("logging", "typing", "dataclasses", "workspace_otel.credential
 _NEVER_FOR_HEADERS = ("logging", "dataclasses", "pathlib", "hashlib", "typing", "urllib")
 
 
-def _imported(args: list[str], env: dict[str, str], cwd: Path) -> tuple[set[str], str]:
+# What the installed ``workspace-otel`` script runs (``-m`` would add runpy's imports).
+_SCRIPT = "import sys\nfrom workspace_otel.cli import main\nsys.exit(main())\n"
+# What the cached ``env`` answer, started as that script, needs none of either:
+# importlib (with warnings) and contextlib, which ``-m`` brings in regardless.
+_NEVER_FOR_ENV_SCRIPT = ("importlib", "warnings", "contextlib")
+
+
+def _imported(
+    args: list[str], env: dict[str, str], cwd: Path, *, as_script: bool = False
+) -> tuple[set[str], str]:
+    start = ["-c", _SCRIPT] if as_script else ["-m", "workspace_otel"]
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "workspace_otel", *args],
+        [sys.executable, "-X", "importtime", *start, *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -95,6 +117,9 @@ def test_a_cached_env_answer_loads_nothing_heavy(make_repo: MakeRepo) -> None:
     assert _heavy(modules, _NEVER + _NEVER_FOR_ENV) == []
     assert json.loads(stdout) == json.loads(first.stdout)
     assert "workspace.id=lean-space" in json.loads(stdout)["OTEL_RESOURCE_ATTRIBUTES"]
+    modules, stdout = _imported(["env", "--format", "json"], env, repo, as_script=True)
+    assert _heavy(modules, _NEVER + _NEVER_FOR_ENV + _NEVER_FOR_ENV_SCRIPT) == []
+    assert json.loads(stdout) == json.loads(first.stdout)
 
 
 def test_an_expired_token_in_the_file_is_refused_not_printed(

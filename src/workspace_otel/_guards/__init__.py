@@ -6,6 +6,7 @@
 * :mod:`.safe_read`: the one reader for every file the library opens.
 * :mod:`.fork`: one at-fork hook that resets every lock and cache the library owns.
 * :mod:`.bounded_call`: the one way to wait for work that may hang (git, the doctor's probes).
+* :mod:`.sha256`: the digests of the caches' keys, without loading OpenSSL on the fast paths.
 * :mod:`.lazy_logging`: logging from the hot paths without importing :mod:`logging`
   for records nobody would see.
 

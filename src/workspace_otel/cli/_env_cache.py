@@ -27,15 +27,16 @@ variable values. ``WORKSPACE_OTEL_GIT_CACHE=off`` and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 from collections.abc import Iterator, Mapping
-from pathlib import Path
+
+from workspace_otel._guards.sha256 import sha256
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from workspace_otel.resources._attributes import AttrValue
@@ -83,11 +84,11 @@ class RecordingEnviron(Mapping[str, str]):
 def _digest(value: str | None) -> str | None:
     if value is None:
         return None
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _names_digest(environ: Mapping[str, str]) -> str:
-    return hashlib.sha256("\0".join(sorted(environ)).encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256("\0".join(sorted(environ)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _stat(path: str) -> list[int] | None:
@@ -104,9 +105,9 @@ def _git_state(cwd: str, environ: Mapping[str, str], names: list[str]) -> str:
     starts = [cwd] + [v for n in names if (v := environ.get(n, "").strip()).startswith("/")]
     parts = []
     for start in dict.fromkeys(starts):
-        location = locate([Path(start)])
+        location = locate([start])
         parts.append("-" if location is None else state_fingerprint(location))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _enabled(environ: Mapping[str, str]) -> bool:
@@ -120,16 +121,17 @@ def _enabled(environ: Mapping[str, str]) -> bool:
         return False
 
 
-def _path(environ: Mapping[str, str], cwd: str) -> Path | None:
-    from workspace_otel.resources._gitcache import cache_dir
+def _path(environ: Mapping[str, str], cwd: str) -> str | None:
+    # Text paths on the way to a hit: pathlib is not imported at every shell start.
+    from workspace_otel.resources._gitcache import cache_directory
 
-    directory = cache_dir(environ)
+    directory = cache_directory(environ)
     if directory is None:
         return None
-    return directory / f"env-{hashlib.sha256(os.fsencode(cwd)).hexdigest()}.json"
+    return os.path.join(directory, f"env-{sha256(os.fsencode(cwd)).hexdigest()}.json")
 
 
-def _load(path: Path) -> dict[str, Any] | None:
+def _load(path: str) -> dict[str, Any] | None:
     from workspace_otel._guards.safe_read import read_bytes
 
     try:
@@ -213,7 +215,7 @@ def detected_attributes(environ: Mapping[str, str]) -> dict[str, AttrValue]:
 
 
 def _store(
-    path: Path,
+    path: str,
     cwd: str,
     environ: Mapping[str, str],
     recorder: RecordingEnviron,
@@ -236,9 +238,11 @@ def _store(
         "git": _git_state(cwd, environ, names),
         "attributes": dict(attributes),
     }
-    if not _private_dir(path.parent):
+    if not _private_dir(os.path.dirname(path)):
         return
+    from pathlib import Path  # a miss: detection has imported it already
+
     try:
-        write_private_file(path, json.dumps(entry, sort_keys=True).encode("utf-8"))
+        write_private_file(Path(path), json.dumps(entry, sort_keys=True).encode("utf-8"))
     except OSError:
         return  # a cache that cannot be written only costs time

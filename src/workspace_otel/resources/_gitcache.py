@@ -25,19 +25,18 @@ Rules:
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import stat
 from collections.abc import Mapping
-from pathlib import Path
 
 from workspace_otel._guards import safe_read
+from workspace_otel._guards.sha256 import sha256
 from workspace_otel.resources import _attributes as a
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 
@@ -68,10 +67,21 @@ _CACHEABLE = frozenset(
 
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Return :func:`cache_directory` as a :class:`pathlib.Path`, or ``None``."""
+    directory = cache_directory(environ)
+    if directory is None:
+        return None
+    from pathlib import Path  # not on `workspace-otel env`'s cached path
+
+    return Path(directory)
+
+
+def cache_directory(environ: Mapping[str, str] | None = None) -> str | None:
     """Return ``$XDG_CACHE_HOME/workspace-otel`` (``~/.cache/workspace-otel``), or ``None``.
 
     The location is a property of the user running the process, so it is read
-    from the process environment (GitPython reads the same one).
+    from the process environment (GitPython reads the same one). Text, not a
+    ``Path``: ``workspace-otel env`` looks here at every shell start.
     """
     env = os.environ if environ is None else environ
     base = env.get("XDG_CACHE_HOME", "")
@@ -80,12 +90,14 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path | None:
         if not os.path.isabs(home):
             return None
         base = os.path.join(home, ".cache")
-    return Path(base) / "workspace-otel"
+    from workspace_otel.resources._gitfiles import posix_spelling
+
+    return posix_spelling(os.path.join(base, "workspace-otel"))
 
 
 def cache_path(directory: Path, work_tree: Path) -> Path:
     """Return the cache file of one repository (named by a digest, never by the path)."""
-    name = hashlib.sha256(os.fsencode(work_tree)).hexdigest()
+    name = sha256(os.fsencode(work_tree)).hexdigest()
     return directory / f"git-{name}.json"
 
 
@@ -121,10 +133,10 @@ def load(path: Path, key: str) -> dict[str, a.AttrValue] | None:
     return _valid(data.get("attributes"))
 
 
-def _private_dir(directory: Path) -> bool:
+def _private_dir(directory: Path | str) -> bool:
     """Create ``directory`` 0700 (parents as needed); refuse one that is not ours."""
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
         st = os.lstat(directory)
         if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
             return False
@@ -160,6 +172,8 @@ def store(path: Path, key: str, attrs: Mapping[str, a.AttrValue]) -> bool:
     except OSError:
         _debug("could not write the git attribute cache")
         if tmp:
+            import contextlib  # a failed write only: not on the start-up path
+
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         return False

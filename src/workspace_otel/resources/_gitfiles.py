@@ -13,19 +13,82 @@ Nothing here logs and nothing raises :class:`OSError` to the caller.
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 from workspace_otel._guards import safe_read
+from workspace_otel._guards.sha256 import sha256
+
+TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _MAX_SMALL_FILE = 4096
 _MAX_TAG_DIRS = 256
+# What pathlib's is_dir()/is_file() treat as "no such entry" rather than raise.
+_ABSENT = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def posix_spelling(path: str) -> str:
+    """Spell ``path`` as ``str(pathlib.PurePosixPath(path))`` does, without importing pathlib.
+
+    Empty and ``.`` parts and trailing slashes go, ``..`` stays (no symlink is
+    resolved), and a leading ``//`` (exactly two slashes) is kept.
+    """
+    if path.startswith("/"):
+        root = "//" if path.startswith("//") and not path.startswith("///") else "/"
+    else:
+        root = ""
+    return (root + "/".join(p for p in path.split("/") if p and p != ".")) or "."
+
+
+def _join(directory: str, name: str) -> str:
+    return posix_spelling(os.path.join(directory, name))
+
+
+def _upwards(directory: str) -> Iterable[str]:
+    """Yield ``directory`` (absolute, lexical) and each of its parents up to the root."""
+    root = "//" if directory.startswith("//") else "/"
+    while True:
+        yield directory
+        if directory == root:
+            return
+        parent = directory[: directory.rindex("/")]
+        directory = parent if len(parent) > len(root) else root
+
+
+def _mode(path: str) -> int:
+    """Return the mode ``path`` designates (0 when there is no such entry).
+
+    Raises:
+        OSError: the entry cannot be examined (an unreadable directory).
+    """
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno in _ABSENT:
+            return 0
+        raise
+    except ValueError:  # an embedded NUL
+        return 0
+
+
+def _is_dir(path: str) -> bool:
+    return stat.S_ISDIR(_mode(path))
+
+
+def _is_file(path: str) -> bool:
+    return stat.S_ISREG(_mode(path))
 
 
 class RepoLocation:
     """Where a repository lives (immutable; a plain class: no typing or dataclass import).
+
+    The paths are kept as text, so finding and fingerprinting a repository
+    needs no pathlib (``workspace-otel env`` runs at every shell start); each
+    attribute gives a :class:`pathlib.Path`.
 
     Attributes:
         start: the search start that led to it (GitPython searches from here too).
@@ -35,24 +98,54 @@ class RepoLocation:
             (``git_dir`` except in linked worktrees).
     """
 
-    __slots__ = ("common_dir", "git_dir", "start", "work_tree")
+    __slots__ = ("_common_dir", "_git_dir", "_start", "_work_tree")
 
-    start: Path
-    work_tree: Path
-    git_dir: Path
-    common_dir: Path
+    _start: str
+    _work_tree: str
+    _git_dir: str
+    _common_dir: str
 
-    def __init__(self, start: Path, work_tree: Path, git_dir: Path, common_dir: Path) -> None:
-        object.__setattr__(self, "start", start)
-        object.__setattr__(self, "work_tree", work_tree)
-        object.__setattr__(self, "git_dir", git_dir)
-        object.__setattr__(self, "common_dir", common_dir)
+    def __init__(
+        self, start: Path | str, work_tree: Path | str, git_dir: Path | str, common_dir: Path | str
+    ) -> None:
+        object.__setattr__(self, "_start", posix_spelling(os.fspath(start)))
+        object.__setattr__(self, "_work_tree", posix_spelling(os.fspath(work_tree)))
+        object.__setattr__(self, "_git_dir", posix_spelling(os.fspath(git_dir)))
+        object.__setattr__(self, "_common_dir", posix_spelling(os.fspath(common_dir)))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"RepoLocation is immutable: cannot set {name}")
 
-    def _fields(self) -> tuple[Path, Path, Path, Path]:
-        return (self.start, self.work_tree, self.git_dir, self.common_dir)
+    @property
+    def start(self) -> Path:
+        """The search start that led to the repository."""
+        from pathlib import Path
+
+        return Path(self._start)
+
+    @property
+    def work_tree(self) -> Path:
+        """The directory holding ``.git``."""
+        from pathlib import Path
+
+        return Path(self._work_tree)
+
+    @property
+    def git_dir(self) -> Path:
+        """The (per-worktree) git directory."""
+        from pathlib import Path
+
+        return Path(self._git_dir)
+
+    @property
+    def common_dir(self) -> Path:
+        """The directory holding refs, packed-refs and config."""
+        from pathlib import Path
+
+        return Path(self._common_dir)
+
+    def _fields(self) -> tuple[str, str, str, str]:
+        return (self._start, self._work_tree, self._git_dir, self._common_dir)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RepoLocation) and self._fields() == other._fields()
@@ -62,8 +155,8 @@ class RepoLocation:
 
     def __repr__(self) -> str:
         return (
-            f"RepoLocation(start={str(self.start)!r}, work_tree={str(self.work_tree)!r}, "
-            f"git_dir={str(self.git_dir)!r}, common_dir={str(self.common_dir)!r})"
+            f"RepoLocation(start={self._start!r}, work_tree={self._work_tree!r}, "
+            f"git_dir={self._git_dir!r}, common_dir={self._common_dir!r})"
         )
 
 
@@ -74,46 +167,46 @@ def _read_small(path: Path | str, limit: int = _MAX_SMALL_FILE) -> bytes | None:
         return None
 
 
-def _git_dir_of(candidate: Path) -> Path | None:
+def _git_dir_of(candidate: str) -> str | None:
     """Return the git directory a ``.git`` entry designates, or ``None``.
 
     Raises:
         OSError: the entry cannot be examined (an unreadable directory).
     """
-    if candidate.is_dir():
-        return candidate if (candidate / "HEAD").is_file() else None
-    if not candidate.is_file():
+    if _is_dir(candidate):
+        return candidate if _is_file(_join(candidate, "HEAD")) else None
+    if not _is_file(candidate):
         return None
     raw = _read_small(candidate)
     text = (raw or b"").decode("utf-8", "replace")
     if not text.startswith("gitdir:"):
         return None
-    target = Path(text[len("gitdir:") :].strip())
-    if not target.is_absolute():
-        target = candidate.parent / target
-    target = Path(os.path.normpath(target))
-    return target if (target / "HEAD").is_file() else None
+    target = posix_spelling(text[len("gitdir:") :].strip())
+    target = os.path.normpath(os.path.join(os.path.dirname(candidate), target))
+    return target if _is_file(_join(target, "HEAD")) else None
 
 
-def _common_dir(git_dir: Path) -> Path:
-    raw = _read_small(git_dir / "commondir")
+def _common_dir(git_dir: str) -> str:
+    raw = _read_small(_join(git_dir, "commondir"))
     text = (raw or b"").decode("utf-8", "replace").strip()
     if not text:
         return git_dir
-    common = Path(text)
-    return Path(os.path.normpath(common if common.is_absolute() else git_dir / common))
+    return os.path.normpath(os.path.join(git_dir, posix_spelling(text)))
 
 
-def locate(starts: Iterable[Path]) -> RepoLocation | None:
+def locate(starts: Iterable[Path | str]) -> RepoLocation | None:
     """Return the first repository found walking up from each of ``starts`` in turn."""
-    for start in starts:
-        try:
-            start = start.absolute()
-        except OSError:  # the current directory was removed
-            continue
-        for directory in (start, *start.parents):
+    for given in starts:
+        start = posix_spelling(os.fspath(given))
+        if not start.startswith("/"):
             try:
-                git_dir = _git_dir_of(directory / ".git")
+                cwd = os.getcwd()
+            except OSError:  # the current directory was removed
+                continue
+            start = cwd if start == "." else _join(cwd, start)
+        for directory in _upwards(start):
+            try:
+                git_dir = _git_dir_of(_join(directory, ".git"))
             except OSError:  # unreadable directory: stop climbing from this start
                 break
             if git_dir is not None:
@@ -149,20 +242,20 @@ def unsafe_files(location: RepoLocation) -> list[str]:
     and a device (``/dev/zero``) exhausts memory. Each of those that exists
     must be a regular file of bounded size (checked without opening it).
     """
-    git_dir, common = location.git_dir, location.common_dir
-    paths: list[Path | str] = [
-        git_dir / "HEAD",
-        git_dir / "commondir",
-        git_dir / "config.worktree",
-        common / "config",
-        common / "packed-refs",
+    git_dir, common = location._git_dir, location._common_dir
+    paths = [
+        _join(git_dir, "HEAD"),
+        _join(git_dir, "commondir"),
+        _join(git_dir, "config.worktree"),
+        _join(common, "config"),
+        _join(common, "packed-refs"),
         *global_config_paths(),
     ]
-    head = (_read_small(git_dir / "HEAD") or b"").decode("utf-8", "replace").strip()
+    head = (_read_small(_join(git_dir, "HEAD")) or b"").decode("utf-8", "replace").strip()
     if head.startswith("ref:"):
         ref = head[len("ref:") :].strip()
         if ref.startswith("refs/") and ".." not in ref.split("/"):
-            paths += [git_dir / ref, common / ref]
+            paths += [_join(git_dir, ref), _join(common, ref)]
     found: list[str] = []
     for path in dict.fromkeys(paths):
         try:
@@ -184,10 +277,10 @@ def _stat(path: Path | str) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _tag_directories(tags: Path) -> list[str]:
+def _tag_directories(tags: str) -> list[str]:
     """Return ``refs/tags`` and its subdirectories (a new loose tag changes one's mtime)."""
     found: list[str] = []
-    pending = [str(tags)]
+    pending = [tags]
     while pending and len(found) < _MAX_TAG_DIRS:
         directory = pending.pop()
         found.append(directory)
@@ -214,15 +307,15 @@ def state_fingerprint(location: RepoLocation, extra: Sequence[str] = ()) -> str:
         location: the repository.
         extra: more strings that must be part of the key (settings, variables).
     """
-    git_dir, common = location.git_dir, location.common_dir
-    digest = hashlib.sha256()
+    git_dir, common = location._git_dir, location._common_dir
+    digest = sha256(b"")
 
     def add(*parts: object) -> None:
         digest.update(repr(parts).encode("utf-8", "backslashreplace"))
         digest.update(b"\n")
 
-    add("paths", str(location.work_tree), str(git_dir), str(common), *extra)
-    head_path = git_dir / "HEAD"
+    add("paths", location._work_tree, git_dir, common, *extra)
+    head_path = _join(git_dir, "HEAD")
     head = _read_small(head_path) or b""
     add("HEAD", head, _stat(head_path))
     text = head.decode("utf-8", "replace").strip()
@@ -230,18 +323,18 @@ def state_fingerprint(location: RepoLocation, extra: Sequence[str] = ()) -> str:
         ref = text[len("ref:") :].strip()
         if ref.startswith("refs/") and ".." not in ref.split("/"):
             for base in dict.fromkeys((git_dir, common)):
-                ref_path = base / ref
-                add("ref", str(ref_path), _read_small(ref_path, 1024), _stat(ref_path))
+                ref_path = _join(base, ref)
+                add("ref", ref_path, _read_small(ref_path, 1024), _stat(ref_path))
     else:
-        for directory in _tag_directories(common / "refs" / "tags"):
+        for directory in _tag_directories(_join(common, "refs/tags")):
             add("tags", directory, _stat(directory))
     for path in (
-        common / "packed-refs",
-        common / "config",
-        git_dir / "config.worktree",
-        common / "shallow",
+        _join(common, "packed-refs"),
+        _join(common, "config"),
+        _join(git_dir, "config.worktree"),
+        _join(common, "shallow"),
     ):
-        add("file", str(path), _stat(path))
+        add("file", path, _stat(path))
     for path_text in global_config_paths():
         add("global", path_text, _stat(path_text))
     return digest.hexdigest()

@@ -1,0 +1,48 @@
+"""The start-up SHA-256 is SHA-256: same digests as hashlib, on any interpreter build."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workspace_otel._guards.sha256 import sha256
+
+
+@given(st.lists(st.binary(max_size=300), max_size=5))
+def test_digests_match_hashlib_whole_and_in_pieces(chunks: list[bytes]) -> None:
+    whole = b"".join(chunks)
+    incremental = sha256(b"")
+    for chunk in chunks:
+        incremental.update(chunk)
+    assert sha256(whole).hexdigest() == hashlib.sha256(whole).hexdigest()
+    assert incremental.hexdigest() == hashlib.sha256(whole).hexdigest()
+
+
+def test_the_cpython_module_is_used_and_hashlib_is_not_imported() -> None:
+    code = (
+        "import sys\n"
+        "from workspace_otel._guards.sha256 import sha256\n"
+        "print(sha256(b'abc').hexdigest(), 'hashlib' in sys.modules, '_hashlib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest(), "False", "False"]
+
+
+def test_an_interpreter_without_cpythons_own_hashes_falls_back_to_hashlib() -> None:
+    # A build configured --without-builtin-hashlib-hashes has neither module.
+    code = (
+        "import sys\n"
+        "sys.modules['_sha2'] = sys.modules['_sha256'] = None\n"
+        "from workspace_otel._guards.sha256 import sha256\n"
+        "print(sha256(b'abc').hexdigest(), 'hashlib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest(), "True"]
