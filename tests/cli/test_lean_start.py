@@ -51,8 +51,17 @@ _NEVER_FOR_ENV = (
 # What a token read from a file needs none of: logging (only failures and
 # DEBUG records use it), dataclasses (Token, Clock, the cache entry), pathlib
 # (the file source), hashlib (fingerprints are for messages), typing, and
-# urllib (a secret's encoded forms are worked out when first looked for).
-_NEVER_FOR_HEADERS = ("logging", "dataclasses", "pathlib", "hashlib", "typing", "urllib")
+# urllib (a secret's encoded forms are worked out when first looked for) and
+# base64 (a JWT's segments are decoded with binascii).
+_NEVER_FOR_HEADERS = (
+    "logging",
+    "dataclasses",
+    "pathlib",
+    "hashlib",
+    "typing",
+    "urllib",
+    "base64",
+)
 
 
 # What the installed ``workspace-otel`` script runs (``-m`` would add runpy's imports).

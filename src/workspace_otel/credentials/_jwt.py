@@ -7,7 +7,6 @@ claim can at worst make this process refresh early or late.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import math
@@ -25,9 +24,17 @@ MAX_NUMERIC_DATE = 253402300799.0
 MAX_TOKEN_LENGTH = 64 * 1024
 
 
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64url(segment: str) -> bytes:
+    """Decode base64url as ``base64.urlsafe_b64decode`` does, without importing ``base64``.
+
+    Raises:
+        binascii.Error: not base64 (``UnicodeEncodeError`` for non-ASCII text), as before.
+    """
     padded = segment + "=" * (-len(segment) % 4)
-    return base64.urlsafe_b64decode(padded.encode("ascii"))
+    return binascii.a2b_base64(padded.encode("ascii").translate(_URLSAFE))
 
 
 def decode_claims(value: str) -> dict[str, Any] | None:
