@@ -33,7 +33,8 @@ def test_an_overrunning_call_is_left_behind() -> None:
 
 
 def test_the_git_reading_keeps_its_none_on_overrun() -> None:
-    from workspace_otel.resources._git import Reading, _bounded
+    from workspace_otel.resources._git import _bounded
+    from workspace_otel.resources._gitrepo import Reading
 
     release = threading.Event()
 

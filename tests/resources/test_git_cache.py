@@ -17,7 +17,7 @@ from tests.harness.platform_envs import find_canaries
 from tests.resources.test_git import SECRET_REMOTE, _commit, _git
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import GitResourceDetector, _gitcache
-from workspace_otel.resources import _git as git_module
+from workspace_otel.resources import _gitrepo as reader_module
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git executable")
 
@@ -29,13 +29,13 @@ class Reads:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
-        real = git_module.read_repository
+        real = reader_module.read_repository
 
-        def counting(*args: object, **kwargs: object) -> git_module.Reading:
+        def counting(*args: object, **kwargs: object) -> reader_module.Reading:
             self.count += 1
             return real(*args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(git_module, "read_repository", counting)
+        monkeypatch.setattr(reader_module, "read_repository", counting)
 
 
 @pytest.fixture(name="reads")
@@ -266,7 +266,8 @@ _CHILD = (
     "import json, sys\n"
     "from workspace_otel.resources import detect_with_sources\n"
     "attrs, _ = detect_with_sources(cwd=sys.argv[1])\n"
-    "print(json.dumps({'attrs': attrs, 'gitpython': 'git' in sys.modules}))\n"
+    "print(json.dumps({'attrs': attrs, 'gitpython': 'git' in sys.modules,\n"
+    "    'reader': 'workspace_otel.resources._gitrepo' in sys.modules}))\n"
 )
 
 
@@ -296,8 +297,10 @@ def test_no_start_of_a_plain_repository_imports_gitpython(repo: Path, tmp_path: 
     empty_bin.mkdir()
     miss = _child(repo, os.environ.get("PATH", ""), cache)
     assert miss["gitpython"] is False  # a plain repository is read from its files
+    assert miss["reader"] is True
     hit = _child(repo, str(empty_bin), cache)  # git removed from PATH
-    assert hit == {"attrs": miss["attrs"], "gitpython": False}
+    # A hit reads the cache only: not even the repository reader is imported.
+    assert hit == {"attrs": miss["attrs"], "gitpython": False, "reader": False}
     _commit(repo, "b")
     after = _child(repo, str(empty_bin), cache)  # the first start after a commit: a miss
     assert after["gitpython"] is False

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from tests.resources.test_git import _commit, _git, _repos  # noqa: F401 - the fixture
 from workspace_otel.resources import _gitread
-from workspace_otel.resources._git import read_repository
 from workspace_otel.resources._gitfiles import locate
+from workspace_otel.resources._gitrepo import read_repository
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git executable")
 

@@ -20,9 +20,10 @@ from workspace_otel._doctor._report import Check, Finding
 from workspace_otel._guards.redaction import display_url
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _attributes as a
-from workspace_otel.resources._git import git_enabled, read_repository
+from workspace_otel.resources._git import git_enabled
 from workspace_otel.resources._gitfiles import RepoLocation, global_config_paths, locate
 from workspace_otel.resources._gitfiles import unsafe_files as unsafe_files_of
+from workspace_otel.resources._gitrepo import read_repository
 
 __all__ = ["check_git"]
 

@@ -113,9 +113,12 @@ def likely_typos(environ: Mapping[str, str] | None = None) -> list[tuple[str, st
     A name given as a token's home (``WORKSPACE_OTEL_TOKEN_SOURCE=env:NAME``) is
     not a typo.
     """
+    env = _environ(environ)
+    names = unknown(env)
+    if not names:  # the usual start: no difflib import
+        return []
     import difflib
 
-    env = _environ(environ)
     homes = set()
     for var in VARIABLES:
         if not var.names_token_source:
@@ -125,7 +128,7 @@ def likely_typos(environ: Mapping[str, str] | None = None) -> list[tuple[str, st
             homes.add(spec[4:].strip())
     known = list(BY_NAME)
     found: list[tuple[str, str | None]] = []
-    for name in unknown(env):
+    for name in names:
         if name in homes:
             continue
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)

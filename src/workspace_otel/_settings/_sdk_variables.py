@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from workspace_otel.errors import ConfigurationError
 
@@ -48,8 +48,7 @@ class _Bad(ValueError):
     """A value the SDK would refuse or ignore; the message says why."""
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(NamedTuple):
     """What configure() is about to build, which decides the variables the SDK will read.
 
     Attributes:
@@ -64,8 +63,7 @@ class Pipeline:
     sampler: str | None = None
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One variable.
 
     Attributes:

@@ -11,6 +11,7 @@ short printable non-credential text.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -217,6 +218,26 @@ class BaggageSettings:
 
     def __repr__(self) -> str:
         return f"BaggageSettings(send={self.send!r}, receive={self.receive!r})"
+
+
+def propagator_may_be_ours() -> bool:
+    """Whether a propagator wrapper of ours may be the global one.
+
+    It can only have been installed through ``opentelemetry.propagate``; while
+    nothing imported that module, there is nothing to replace or remove.
+    """
+    return "opentelemetry.propagate" in sys.modules
+
+
+def install_needed(settings: BaggageSettings, *, set_global: bool) -> bool:
+    """Whether ``_baggage.install`` would change anything for ``settings``.
+
+    When it would not (the usual start: no baggage variables), the pipeline
+    imports none of the propagator machinery.
+    """
+    if settings.receive is not None:
+        return True
+    return set_global and (bool(settings.send) or propagator_may_be_ours())
 
 
 def settings_from(environ: Mapping[str, str]) -> BaggageSettings:

@@ -17,7 +17,6 @@ import sys
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from workspace_otel._guards.fork import on_fork_in_child
@@ -62,7 +61,6 @@ def _new_lock_after_fork() -> None:
 on_fork_in_child(__name__, _new_lock_after_fork)
 
 
-@dataclass(eq=False)
 class Telemetry:
     """What :func:`configure` built.
 
@@ -83,21 +81,42 @@ class Telemetry:
         disabled: ``True`` when ``OTEL_SDK_DISABLED`` made this a no-op.
     """
 
-    resource: Resource
-    tracer_provider: TracerProvider
-    meter_provider: MeterProvider
-    logger_provider: LoggerProvider | None
-    settings: Settings
-    resource_sources: Mapping[str, str] = field(default_factory=dict)
-    span_processors: tuple[SpanProcessor, ...] = ()
-    log_handler: logging.Handler | None = None
-    installed: Mapping[str, bool] = field(default_factory=dict)
-    summary: str = ""
-    origin: str = "configure()"
-    disabled: bool = False
-    _lifecycle: Lifecycle | None = field(default=None, repr=False)
-    _shut: bool = field(default=False, repr=False)
-    _watch: CollectorWatch | None = field(default=None, repr=False)
+    def __init__(
+        self,
+        resource: Resource,
+        tracer_provider: TracerProvider,
+        meter_provider: MeterProvider,
+        logger_provider: LoggerProvider | None,
+        settings: Settings,
+        resource_sources: Mapping[str, str] | None = None,
+        span_processors: tuple[SpanProcessor, ...] = (),
+        log_handler: logging.Handler | None = None,
+        installed: Mapping[str, bool] | None = None,
+        summary: str = "",
+        origin: str = "configure()",
+        disabled: bool = False,
+        _lifecycle: Lifecycle | None = None,
+        _watch: CollectorWatch | None = None,
+    ) -> None:
+        # A plain class: generating a dataclass's __init__ at import cost about
+        # a millisecond of every start (budget P2).
+        self.resource = resource
+        self.tracer_provider = tracer_provider
+        self.meter_provider = meter_provider
+        self.logger_provider = logger_provider
+        self.settings = settings
+        self.resource_sources: Mapping[str, str] = (
+            {} if resource_sources is None else resource_sources
+        )
+        self.span_processors = span_processors
+        self.log_handler = log_handler
+        self.installed: Mapping[str, bool] = {} if installed is None else installed
+        self.summary = summary
+        self.origin = origin
+        self.disabled = disabled
+        self._lifecycle = _lifecycle
+        self._shut = False
+        self._watch = _watch
 
     def __repr__(self) -> str:
         return (
@@ -149,9 +168,12 @@ class Telemetry:
             self._shut = True
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
-        from workspace_otel._setup import _baggage
+        from workspace_otel._setup import _baggage_rules
 
-        _baggage.uninstall()
+        if _baggage_rules.propagator_may_be_ours():
+            from workspace_otel._setup import _baggage
+
+            _baggage.uninstall()
         if self._lifecycle is not None:
             self._lifecycle.active = False
         if self._watch is not None:

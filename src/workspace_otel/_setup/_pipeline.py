@@ -57,14 +57,14 @@ def build_pipeline(
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    from workspace_otel._setup import _baggage
+    from workspace_otel._setup import _baggage_rules
     from workspace_otel._setup._console import ConsolePrinter, TraceLinkProcessor
     from workspace_otel._setup._exporters import build_exporters, reset_sessions_after_fork
     from workspace_otel._setup._lifecycle import Lifecycle, OpenSpans
     from workspace_otel._setup._resource import build_resource
     from workspace_otel._setup._summary import HINT, summary_line
 
-    baggage = _baggage.settings_from(environ)  # invalid lists fail before anything is built
+    baggage = _baggage_rules.settings_from(environ)  # invalid lists fail before anything is built
     resource, sources = build_resource(settings, environ, auto_version=auto_version)
     printer = ConsolePrinter(trace_url=settings.trace_url.value)
     built = build_exporters(settings, printer, environ)
@@ -132,7 +132,10 @@ def build_pipeline(
     installed = install_globals(
         settings, tracer_provider, meter_provider, logger_provider, log_handler
     )
-    _baggage.install(baggage, resource, tracer_provider, set_global=settings.set_global.value)
+    if _baggage_rules.install_needed(baggage, set_global=settings.set_global.value):
+        from workspace_otel._setup import _baggage
+
+        _baggage.install(baggage, resource, tracer_provider, set_global=settings.set_global.value)
 
     telemetry = Telemetry(
         resource=resource,
