@@ -19,7 +19,7 @@ def warn_unknown_variables(environ: Mapping[str, str]) -> None:
     Called by ``configure()`` and under ``opentelemetry-instrument`` (which
     runs the same code); ``workspace-otel doctor`` reports the same findings.
     """
-    from workspace_otel.cli._output import visible
+    from workspace_otel._guards.display import visible
 
     for raw_name, closest in _env.likely_typos(environ):
         if raw_name in _warned:

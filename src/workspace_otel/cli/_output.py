@@ -5,36 +5,13 @@ from __future__ import annotations
 import errno
 import os
 
+from workspace_otel._guards.display import CONTROL, visible
+
 TYPE_CHECKING = False  # typing is not imported at run time (the env fast path)
 if TYPE_CHECKING:
     from typing import TextIO
 
 __all__ = ["SafeText", "closed_pipe_status", "silence_stdout", "visible"]
-
-
-def _escape(code: int) -> str:
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-# Everything a terminal could interpret except newline and tab: C0, DEL, C1,
-# and the bidirectional overrides/isolates, each mapped to its escape (a
-# translation table: no ``re`` on the shell-start path, budget P12).
-_CONTROL = {
-    code: _escape(code)
-    for first, last in (
-        (0x00, 0x08),
-        (0x0B, 0x1F),
-        (0x7F, 0x9F),
-        (0x202A, 0x202E),
-        (0x2066, 0x2069),
-    )
-    for code in range(first, last + 1)
-}
-
-
-def visible(text: str) -> str:
-    """Return ``text`` with every control character written as an escape (for logs too)."""
-    return text.translate(_CONTROL)
 
 
 class SafeText:
@@ -51,7 +28,7 @@ class SafeText:
         """Write ``text`` with every control character shown as an escape, never interpreted."""
         if self.stream is None:
             raise BrokenPipeError(errno.EPIPE, "the stream was closed before the command started")
-        self.stream.write(text.translate(_CONTROL))
+        self.stream.write(text.translate(CONTROL))
         return len(text)
 
     def flush(self) -> None:
