@@ -7,6 +7,9 @@ LoggerProvider with the workspace resource and authenticated OTLP exporters;
 decides *whether* to build (already configured, disabled, declarative file)
 and owns the handle; :mod:`workspace_otel._setup._pipeline` builds the pipeline and
 :mod:`workspace_otel._setup._global_providers` installs its globals.
+
+A little over 400 lines on purpose: the handle's flush and shutdown take the
+same lock as :func:`configure` and share its state, so they stay beside it.
 """
 
 from __future__ import annotations
