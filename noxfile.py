@@ -156,7 +156,9 @@ def _pytest_with_coverage(session: nox.Session, args: Sequence[str]) -> None:
     too); they are combined and one report is printed.
     """
     session.install("--group", "coverage")
-    data = Path(session.create_tmp()).resolve() / ".coverage"
+    # Not session.create_tmp(): it moves TMPDIR into the checkout, where every test's
+    # temporary folder (and its git repositories) would sit inside this repository.
+    data = Path(_venv_dir(session)).resolve() / ".coverage"
     env = {"PYTHONDONTWRITEBYTECODE": "1", "COVERAGE_FILE": str(data)}
     session.run("coverage", "erase", env=env)
     session.run("coverage", "run", "-m", "pytest", *args, env=env)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tests.cli.conftest import MakeRepo, cli_env, run_cli
 from tests.harness.jwt_validation import JwtValidator
+from tests.harness.process import unmeasured
 from tests.harness.token_server import TokenServer
 
 # Loaded by neither command when its answer is at hand: the option resolver
@@ -77,7 +78,7 @@ def _imported(
     start = ["-c", _SCRIPT] if as_script else ["-m", "workspace_otel"]
     done = subprocess.run(
         [sys.executable, "-X", "importtime", *start, *args],
-        env=env,
+        env=unmeasured(env),
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -204,7 +205,7 @@ def test_a_token_is_born_registered_without_compiling_or_logging(tmp_path: Path)
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env=cli_env(),
+        env=unmeasured(cli_env()),
         cwd=tmp_path,
         capture_output=True,
         text=True,
