@@ -120,7 +120,8 @@ def test_headers_from_a_kept_token_file_loads_nothing_heavy(
 
 def test_a_cached_env_answer_loads_nothing_heavy(make_repo: MakeRepo) -> None:
     repo = make_repo()
-    env = cli_env(CODESPACES="true", CODESPACE_NAME="lean-space", GITHUB_USER="ada")
+    # Both runs unmeasured: the cache answers only the environment it was written for.
+    env = unmeasured(cli_env(CODESPACES="true", CODESPACE_NAME="lean-space", GITHUB_USER="ada"))
     first = run_cli("env", "--format", "json", env=env, cwd=repo)
     assert first.returncode == 0, first.stderr
     modules, stdout = _imported(["env", "--format", "json"], env, repo)
