@@ -132,14 +132,18 @@ PEER_TESTS = (
 def tests(session: nox.Session) -> None:
     """Run the test suite (tests/reliability has its own session).
 
-    The tests of :data:`PEER_TESTS` run on the newest Python only.
+    The tests of :data:`PEER_TESTS` run on the newest Python only. On the oldest
+    the slow end-to-end tests are left to ``nox -s lowest``, which runs the whole
+    suite there against the oldest dependencies (CI's time budget).
     """
     session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     peers = [] if session.python == LATEST else [f"--ignore={path}" for path in PEER_TESTS]
+    fast = ["-m", "not slow"] if session.python == OLDEST and not session.posargs else []
     args = [
         "--ignore=tests/reliability",
         "--ignore=tests/gateway",  # needs the built Collector: `nox -s gateway`
         *peers,
+        *fast,
         *session.posargs,
     ]
     if session.python != LATEST:
