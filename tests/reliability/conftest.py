@@ -31,7 +31,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.harness.process import reset_otel_globals
-from tests.reliability.helpers import Figures, LeakScanner
+from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
+from tests.harness.tls import TlsMaterial
+from tests.harness.token_server import TokenServer
+from tests.reliability.helpers import FakeClock, Figures, LeakScanner
+from tests.reliability.pipeline import Transport, follow_fake_time, start_clock, transport_receiver
 
 PROFILE = os.environ.get("WORKSPACE_OTEL_HYPOTHESIS_PROFILE", "default")
 LONG_FACTOR = 25
@@ -51,6 +55,26 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(PROFILE if PROFILE in ("default", "long") else "default")
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A fake clock the token cache and the pipeline follow (the fault suites)."""
+    fake = start_clock()
+    follow_fake_time(monkeypatch, fake)
+    return fake
+
+
+@pytest.fixture
+def receiver(
+    server: TokenServer,
+    clock: FakeClock,
+    transport: Transport,
+    tls_material: TlsMaterial,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[HttpOtlpReceiver | GrpcOtlpReceiver]:
+    """The OTLP receiver of ``transport``; each fault module provides its own ``server``."""
+    yield from transport_receiver(transport, server, clock, tls_material, monkeypatch)
 
 
 def examples(n: int) -> settings:

@@ -18,43 +18,21 @@ import pytest
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.harness.receivers import GrpcOtlpReceiver, HttpOtlpReceiver
-from tests.harness.tls import TlsMaterial
 from tests.harness.token_server import TokenServer
 from tests.reliability.helpers import FakeClock, Figures, LeakScanner
 from tests.reliability.pipeline import (
     CLIENT_SECRET,
     Pipeline,
     Transport,
-    follow_fake_time,
     make_token_server,
     section,
-    start_clock,
-    transport_receiver,
 )
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = start_clock()
-    follow_fake_time(monkeypatch, fake)
-    return fake
 
 
 @pytest.fixture
 def server() -> Iterator[TokenServer]:
     with make_token_server(60.0) as token_server:
         yield token_server
-
-
-@pytest.fixture
-def receiver(
-    server: TokenServer,
-    clock: FakeClock,
-    transport: Transport,
-    tls_material: TlsMaterial,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[HttpOtlpReceiver | GrpcOtlpReceiver]:
-    yield from transport_receiver(transport, server, clock, tls_material, monkeypatch)
 
 
 def test_refusal_bursts_deliver_every_span_once(
