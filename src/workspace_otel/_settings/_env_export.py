@@ -44,18 +44,18 @@ SERVICE_NAME = "service.name"
 MAX_VALUE_UNITS = 255
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 
 
 def clean_text(value: str) -> str:
     """Return ``value`` without control characters (newlines, escapes, NUL...)."""
-    return _CONTROL.sub("", value)
+    return re.sub(_CONTROL, "", value)
 
 
 def valid_key(key: str) -> bool:
     """Whether ``key`` can be written unencoded (the Python SDK does not decode keys)."""
-    return bool(_KEY.match(key)) and len(key) <= 255
+    return bool(re.match(_KEY, key)) and len(key) <= 255
 
 
 def fits(value: str) -> bool:

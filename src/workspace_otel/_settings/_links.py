@@ -25,7 +25,7 @@ __all__ = ["PLACEHOLDER", "VARIABLE", "render", "trace_link", "trace_url_templat
 
 VARIABLE = "WORKSPACE_OTEL_TRACE_URL"
 PLACEHOLDER = "{trace_id}"
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+_TRACE_ID = r"^[0-9a-f]{32}$"
 
 
 def trace_url_template(environ: Mapping[str, str] | None = None) -> str | None:
@@ -93,6 +93,6 @@ def render(template: str, trace_id_hex: str) -> str:
         ValueError: ``trace_id_hex`` is not 32 hex digits.
     """
     trace_id = trace_id_hex.strip().lower()
-    if not _TRACE_ID.match(trace_id):
+    if not re.match(_TRACE_ID, trace_id):
         raise ValueError("trace_id_hex must be 32 hexadecimal digits")
     return template.replace(PLACEHOLDER, trace_id)

@@ -19,11 +19,11 @@ def warn_unknown_variables(environ: Mapping[str, str]) -> None:
     Called by ``configure()`` and under ``opentelemetry-instrument`` (which
     runs the same code); ``workspace-otel doctor`` reports the same findings.
     """
-    from workspace_otel._guards.display import visible
-
     for raw_name, closest in _env.likely_typos(environ):
         if raw_name in _warned:
             continue
+        from workspace_otel._guards.display import visible
+
         _warned.add(raw_name)
         name = visible(raw_name)  # a name is text from outside: no terminal escapes
         if closest:

@@ -35,7 +35,7 @@ SEND_VARIABLE = "WORKSPACE_OTEL_BAGGAGE"
 RECEIVE_VARIABLE = "WORKSPACE_OTEL_BAGGAGE_TO_SPANS"
 _USER_PREFIX = "user."
 _MAX_VALUE_CHARS = 1024
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")  # always fullmatch
+_NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}"  # always fullmatch
 
 # A name whose segment (split on . _ -) is one of these, or that contains one of
 # the fragments (separators ignored), could carry a credential: refused on both
@@ -105,7 +105,7 @@ def send_names(environ: Mapping[str, str]) -> tuple[str, ...]:
                 "is a pattern",
                 "list resource attribute names exactly (e.g. workspace.id,vcs.ref.head.revision)",
             )
-        if not _NAME.fullmatch(item):
+        if not re.fullmatch(_NAME, item):
             raise _refuse(
                 SEND_VARIABLE, item, "is not an attribute name", "use names such as workspace.id"
             )
@@ -148,7 +148,7 @@ class KeyFilter:
         Keys arrive percent-decoded: one that is not a plain attribute name
         (control characters, a bidi override, over 128 characters) never is.
         """
-        if not _NAME.fullmatch(key):
+        if not re.fullmatch(_NAME, key):
             return False
         if key in self.exact:
             return True
@@ -174,7 +174,7 @@ def receive_filter(environ: Mapping[str, str]) -> KeyFilter | None:
                 "is not a key or a prefix* pattern",
                 "write keys, or prefixes ending in one * (e.g. workspace.*,vcs.ref.head.revision)",
             )
-        if not _NAME.fullmatch(prefix):
+        if not re.fullmatch(_NAME, prefix):
             raise _refuse(
                 RECEIVE_VARIABLE, item, "is not a baggage key", "use keys such as workspace.id"
             )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workspace_otel._guards.egress import check_route, refusal_message
@@ -37,16 +36,22 @@ _GROUPS = {
 }
 
 
-@dataclass
 class Built:
-    """Exporters (or metric readers) per signal, plus the HTTP sessions to reset after fork."""
+    """Exporters (or metric readers) per signal, plus the HTTP sessions to reset after fork.
 
-    traces: list[tuple[str, Any]] = field(default_factory=list)
-    metrics: list[tuple[str, Any]] = field(default_factory=list)
-    logs: list[tuple[str, Any]] = field(default_factory=list)
-    sessions: list[requests.Session] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    watch: CollectorWatch | None = None
+    A plain class: a dataclass generates its methods with ``exec`` at import,
+    on every start.
+    """
+
+    __slots__ = ("logs", "metrics", "notes", "sessions", "traces", "watch")
+
+    def __init__(self) -> None:
+        self.traces: list[tuple[str, Any]] = []
+        self.metrics: list[tuple[str, Any]] = []
+        self.logs: list[tuple[str, Any]] = []
+        self.sessions: list[requests.Session] = []
+        self.notes: list[str] = []
+        self.watch: CollectorWatch | None = None
 
 
 def _grpc_secure(endpoint: str, signal: Signal, environ: Mapping[str, str]) -> bool:

@@ -30,11 +30,11 @@ HEADER_VARIABLES = (
 
 # The token and value alphabets of the SDK's liberal header parser (RFC 7230
 # tchar for names; printable ASCII but '"', ',', ';' and '\' for values).
-_ENTRY = re.compile(
+_ENTRY = (
     r"[ \t]*[\x21\x23-\x27\x2a\x2b\x2d\x2e\x30-\x39\x41-\x5a\x5e-\x7a\x7c\x7e]+[ \t]*="
     r"[ \t]*[\x20\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*[ \t]*"
 )
-_DELIMITER = re.compile(r"[ \t]*,[ \t]*")
+_DELIMITER = r"[ \t]*,[ \t]*"
 
 
 def check_headers_variables(environ: Mapping[str, str]) -> None:
@@ -48,10 +48,10 @@ def check_headers_variables(environ: Mapping[str, str]) -> None:
         raw = environ.get(name)
         if not raw:
             continue
-        for position, entry in enumerate(_DELIMITER.split(raw), start=1):
+        for position, entry in enumerate(re.split(_DELIMITER, raw), start=1):
             if not entry:
                 continue
-            if not _ENTRY.fullmatch(entry.strip()):
+            if not re.fullmatch(_ENTRY, entry.strip()):
                 raise ConfigurationError(
                     f"{name}: entry {position} is not a name=value pair the OTLP exporter "
                     "accepts (the value is not shown: it may hold a credential); write "

@@ -20,7 +20,8 @@ AttrValue: TypeAlias = str | bool | int | float
 REPLACEMENT: Final = "\ufffd"
 # C0 controls, DEL, C1 controls, and the bidirectional overrides/isolates that
 # reorder what a terminal or a UI shows.
-_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Compiled by ``re`` on first use: printable ASCII, nearly every value, never needs it.
+_CONTROL: Final = "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def clean_value(value: object) -> object:
@@ -29,8 +30,10 @@ def clean_value(value: object) -> object:
     Git allows terminal escapes in branch names, and platform variables are
     not ours: no attribute carries a control character, whatever its source.
     """
-    if isinstance(value, str) and _CONTROL.search(value):
-        return _CONTROL.sub(REPLACEMENT, value)
+    if isinstance(value, str):
+        if value.isascii() and value.isprintable():
+            return value  # no C0 control or DEL, and the rest is outside ASCII
+        return re.sub(_CONTROL, REPLACEMENT, value)
     if isinstance(value, (list, tuple)):
         return type(value)(clean_value(item) for item in value)
     return value

@@ -11,11 +11,11 @@ import re
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources._base import Context, Marker, _PlatformDetector, copy_table
 from workspace_otel.resources._codespaces import github_repository_attributes
+from workspace_otel.resources._gitfiles import is_object_name
 from workspace_otel.resources._identity import identity_attributes
 from workspace_otel.resources._url import clean_web_url, repository_attributes
 
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-_DIGITS = re.compile(r"^[0-9]{1,20}$")
+_DIGITS = r"^[0-9]{1,20}$"  # compiled by ``re`` on first use (CI runs only)
 
 
 def _ref_attributes(name: str, ref_type: str, sha: str) -> dict[str, a.AttrValue]:
@@ -24,7 +24,7 @@ def _ref_attributes(name: str, ref_type: str, sha: str) -> dict[str, a.AttrValue
         attrs[a.VCS_REF_HEAD_NAME] = name
         if ref_type in ("branch", "tag"):
             attrs[a.VCS_REF_HEAD_TYPE] = ref_type
-    if _SHA.match(sha.lower()):
+    if is_object_name(sha.lower()):
         attrs[a.VCS_REF_HEAD_REVISION] = sha.lower()
     return attrs
 
@@ -60,7 +60,7 @@ class GitHubActionsResourceDetector(_PlatformDetector):
             ctx.get("GITHUB_SERVER_URL"), ctx.get("GITHUB_REPOSITORY")
         )
         run_id = ctx.get("GITHUB_RUN_ID")
-        if repo and _DIGITS.match(run_id):
+        if repo and re.match(_DIGITS, run_id):
             attrs[a.CICD_PIPELINE_RUN_URL_FULL] = (
                 f"{repo[a.VCS_REPOSITORY_URL_FULL]}/actions/runs/{run_id}"
             )
@@ -75,7 +75,7 @@ class GitHubActionsResourceDetector(_PlatformDetector):
             identity_attributes(
                 ctx.identity,
                 login=ctx.get("GITHUB_ACTOR"),
-                user_id=actor_id if _DIGITS.match(actor_id) else "",
+                user_id=actor_id if re.match(_DIGITS, actor_id) else "",
             )
         )
         return attrs
@@ -128,7 +128,7 @@ class GitLabCIResourceDetector(_PlatformDetector):
             identity_attributes(
                 ctx.identity,
                 login=ctx.get("GITLAB_USER_LOGIN"),
-                user_id=user_id if _DIGITS.match(user_id) else "",
+                user_id=user_id if re.match(_DIGITS, user_id) else "",
                 email=ctx.get("GITLAB_USER_EMAIL"),
                 full_name=ctx.get("GITLAB_USER_NAME"),
             )

@@ -9,8 +9,8 @@ from workspace_otel.resources._base import Context, Marker, _PlatformDetector, c
 from workspace_otel.resources._identity import identity_attributes
 from workspace_otel.resources._url import clean_web_url
 
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_OWNER = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
+_LABEL = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+_OWNER = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?$"
 
 
 def owner_from_proxy_uri(uri: str, workspace: str, agent: str) -> str:
@@ -31,7 +31,7 @@ def owner_from_proxy_uri(uri: str, workspace: str, agent: str) -> str:
         return ""
     if agent and proxy_agent.lower() != agent.lower():
         return ""
-    return owner if _OWNER.match(owner) else ""
+    return owner if re.match(_OWNER, owner) else ""
 
 
 class CoderResourceDetector(_PlatformDetector):
@@ -70,9 +70,14 @@ class CoderResourceDetector(_PlatformDetector):
         )
         if not owner:
             candidate = ctx.get("CODER_WORKSPACE_OWNER_NAME")
-            owner = candidate if _OWNER.match(candidate) else ""
+            owner = candidate if re.match(_OWNER, candidate) else ""
         mode = ctx.identity
-        if owner and access_url and mode in ("login", "full") and _LABEL.match(workspace.lower()):
+        if (
+            owner
+            and access_url
+            and mode in ("login", "full")
+            and re.match(_LABEL, workspace.lower())
+        ):
             attrs[a.WORKSPACE_URL] = f"{access_url}/@{owner}/{workspace}"
         attrs.update(identity_attributes(mode, login=owner))
         return attrs

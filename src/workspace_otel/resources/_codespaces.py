@@ -16,8 +16,8 @@ from workspace_otel.resources._base import Context, Marker, _PlatformDetector
 from workspace_otel.resources._identity import identity_attributes
 from workspace_otel.resources._url import clean_web_url, host_of, repository_attributes
 
-_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_NAME = r"^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$"
+_REPOSITORY = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 
 
 def _values(ctx: Context) -> tuple[dict[str, str], bool]:
@@ -33,7 +33,7 @@ def _values(ctx: Context) -> tuple[dict[str, str], bool]:
 
 def github_repository_attributes(server_url: str, repository: str) -> dict[str, a.AttrValue]:
     """Return ``vcs.*`` repository attributes for ``GITHUB_SERVER_URL`` + ``GITHUB_REPOSITORY``."""
-    if not _REPOSITORY.match(repository):
+    if not re.match(_REPOSITORY, repository):
         return {}
     server = clean_web_url(server_url or "https://github.com")
     if server is None:
@@ -78,7 +78,7 @@ class CodespacesResourceDetector(_PlatformDetector):
         values, _ = _values(ctx)
         name = values["CODESPACE_NAME"]
         attrs: dict[str, a.AttrValue] = {a.WORKSPACE_PROVIDER: a.CODESPACES, a.WORKSPACE_ID: name}
-        if _NAME.match(name):
+        if re.match(_NAME, name):
             attrs[a.WORKSPACE_URL] = f"https://{name}.github.dev"
         cluster = host_of(values.get("INTERNAL_VSCS_TARGET_URL", ""))
         if cluster:

@@ -31,6 +31,18 @@ _MAX_TAG_DIRS = 256
 _ABSENT = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_object_name(text: str) -> bool:
+    """Whether ``text`` is a full git object name: 40 (SHA-1) or 64 (SHA-256) lower-case hex.
+
+    Plain string tests rather than a pattern: every start checks HEAD with
+    it, and compiling a regular expression costs more than the check.
+    """
+    return len(text) in (40, 64) and _HEX.issuperset(text)
+
+
 def posix_spelling(path: str) -> str:
     """Spell ``path`` as ``str(pathlib.PurePosixPath(path))`` does, without importing pathlib.
 

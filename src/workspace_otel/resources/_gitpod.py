@@ -18,6 +18,7 @@ from typing import Any
 
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources._base import Context, Marker, _PlatformDetector, copy_table
+from workspace_otel.resources._gitfiles import is_object_name
 from workspace_otel.resources._identity import identity_attributes
 from workspace_otel.resources._url import (
     clean_web_url,
@@ -26,10 +27,9 @@ from workspace_otel.resources._url import (
     repository_attributes,
 )
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,200}$")
-_HOSTNAME = re.compile(r"^[a-z0-9.\-]{1,253}(:[0-9]{1,5})?$")
+_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_NAME = r"^[A-Za-z0-9_.\-/]{1,200}$"
+_HOSTNAME = r"^[a-z0-9.\-]{1,253}(:[0-9]{1,5})?$"
 _MAX_CONTEXT_CHARS = 1 << 20
 
 
@@ -76,24 +76,29 @@ def context_vcs_attributes(context: dict[str, Any]) -> dict[str, a.AttrValue]:
     repo: dict[str, str] = context.get("repository", {})
     url = clean_web_url(repo.get("webUrl", "")) or normalize_remote(repo.get("cloneUrl", ""))
     host, owner, name = repo.get("host", "").lower(), repo.get("owner", ""), repo.get("name", "")
-    if url is None and _HOSTNAME.match(host) and _NAME.match(owner) and _NAME.match(name):
+    if (
+        url is None
+        and re.match(_HOSTNAME, host)
+        and re.match(_NAME, owner)
+        and re.match(_NAME, name)
+    ):
         url = normalize_remote(f"https://{host}/{owner}/{name}")
     attrs = repository_attributes(url)
     if url:
-        if _NAME.match(name) and "/" not in name:
+        if re.match(_NAME, name) and "/" not in name:
             attrs[a.VCS_REPOSITORY_NAME] = name
-        if _NAME.match(owner):
+        if re.match(_NAME, owner):
             attrs[a.VCS_OWNER_NAME] = owner
         provider = provider_for_host(host) if host else None
         if provider:
             attrs[a.VCS_PROVIDER_NAME] = provider
     ref = context.get("ref", "")
-    if ref and _NAME.match(ref):
+    if ref and re.match(_NAME, ref):
         attrs[a.VCS_REF_HEAD_NAME] = ref
         if context.get("refType") in ("branch", "tag"):
             attrs[a.VCS_REF_HEAD_TYPE] = context["refType"]
     revision = context.get("revision", "").lower()
-    if _SHA.match(revision):
+    if is_object_name(revision):
         attrs[a.VCS_REF_HEAD_REVISION] = revision
     return attrs
 
@@ -165,7 +170,7 @@ class OnaResourceDetector(_PlatformDetector):
     def marker_sets(self, ctx: Context) -> list[list[Marker]]:
         """Return the Ona markers: a UUID id, or an id plus the platform's spec file."""
         env_id = ctx.get("GITPOD_ENVIRONMENT_ID")
-        is_uuid = bool(_UUID.match(env_id))
+        is_uuid = bool(re.match(_UUID, env_id, flags=re.I))
         spec = bool(env_id) and not is_uuid and ctx.platform_path(a.ONA_SPEC_FILE).is_file()
         return [
             [("GITPOD_ENVIRONMENT_ID", bool(env_id)), ("GITPOD_ENVIRONMENT_ID is a UUID", is_uuid)],

@@ -22,15 +22,14 @@ from pathlib import Path
 from workspace_otel._guards import safe_read
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources import _gitrefs
-from workspace_otel.resources._gitfiles import RepoLocation, global_config_paths
+from workspace_otel.resources._gitfiles import RepoLocation, global_config_paths, is_object_name
 from workspace_otel.resources._url import normalize_remote, repository_attributes
 
 __all__ = ["ConfigValues", "read_config", "read_from_files", "remote_url"]
 
 _CONFIG_LIMIT = 1024 * 1024
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-_SECTION = re.compile(r'^\[\s*([A-Za-z0-9.\-]+)(?:\s+"([^"\\]*)")?\s*\]\s*$')
-_OPTION = re.compile(r"^([A-Za-z][A-Za-z0-9\-]*)\s*(?:=\s*(.*?))?\s*$")
+_SECTION = r'^\[\s*([A-Za-z0-9.\-]+)(?:\s+"([^"\\]*)")?\s*\]\s*$'
+_OPTION = r"^([A-Za-z][A-Za-z0-9\-]*)\s*(?:=\s*(.*?))?\s*$"
 
 ConfigValues = dict[tuple[str, str | None, str], list[str]]
 """(section lowercased, subsection, option lowercased) to its values in reading order."""
@@ -49,7 +48,7 @@ def _parse_config(
         if not line or line[0] in "#;":
             continue
         if line.startswith("["):
-            match = _SECTION.match(line)
+            match = re.match(_SECTION, line)
             if match is None:
                 raise _Unsure("an unusual section header")
             name, sub = match.group(1), match.group(2)
@@ -66,7 +65,7 @@ def _parse_config(
             continue
         if section is None:
             raise _Unsure("an option outside a section")
-        match = _OPTION.match(line)
+        match = re.match(_OPTION, line)
         if match is None:
             raise _Unsure("an unusual line")
         key = match.group(1)
@@ -155,9 +154,9 @@ def _head(location: RepoLocation, attrs: dict[str, a.AttrValue]) -> str | None:
             raise _Unsure("HEAD names something other than a branch")
         branch = ref[len("refs/heads/") :]
         revision = _ref_value(location, ref, packed)
-        if revision is not None and not _SHA.match(revision):
+        if revision is not None and not is_object_name(revision):
             raise _Unsure("a malformed ref")
-    elif _SHA.match(head):
+    elif is_object_name(head):
         revision = head
     else:
         raise _Unsure("a malformed HEAD")

@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 import re
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from workspace_otel._guards import safe_read
+from workspace_otel.resources._gitfiles import is_object_name
 
 __all__ = ["MAX_TAGS", "PackedRefs", "TagLookup", "read_packed_refs", "tag_at"]
 
@@ -34,12 +34,13 @@ _REF_LIMIT = 4096
 _MAX_TAG_DIRECTORIES = 256
 _OBJECT_LIMIT = 1024 * 1024
 _PEEL_DEPTH = 8
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
 
-@dataclass
 class PackedRefs:
     """The parsed ``packed-refs`` file.
+
+    A plain class, as the other values read on a start are: a dataclass
+    generates its methods with ``exec`` when the module is imported.
 
     Attributes:
         refs: ref name (``refs/tags/v1``) to the object it names.
@@ -48,12 +49,14 @@ class PackedRefs:
             a ref without one is not an annotated tag.
     """
 
-    refs: dict[str, str] = field(default_factory=dict)
-    peeled: dict[str, str] = field(default_factory=dict)
-    fully_peeled: bool = False
+    __slots__ = ("fully_peeled", "peeled", "refs")
+
+    def __init__(self, *, fully_peeled: bool = False) -> None:
+        self.refs: dict[str, str] = {}
+        self.peeled: dict[str, str] = {}
+        self.fully_peeled = fully_peeled
 
 
-@dataclass
 class TagLookup:
     """The tag at a commit as far as the files tell.
 
@@ -62,8 +65,21 @@ class TagLookup:
         certain: ``False`` when some tag could not be peeled from the files.
     """
 
-    name: str | None
-    certain: bool
+    __slots__ = ("certain", "name")
+
+    def __init__(self, name: str | None, certain: bool) -> None:
+        self.name = name
+        self.certain = certain
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TagLookup):
+            return NotImplemented
+        return (self.name, self.certain) == (other.name, other.certain)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return f"TagLookup(name={self.name!r}, certain={self.certain!r})"
 
 
 def read_packed_refs(common_dir: Path) -> PackedRefs:
@@ -84,12 +100,12 @@ def read_packed_refs(common_dir: Path) -> PackedRefs:
             continue
         if line.startswith("^"):
             sha = line[1:].strip()
-            if last is not None and _SHA.match(sha):
+            if last is not None and is_object_name(sha):
                 packed.peeled[last] = sha
             continue
         sha, _, name = line.partition(" ")
         name = name.strip()
-        if _SHA.match(sha) and name.startswith("refs/"):
+        if is_object_name(sha) and name.startswith("refs/"):
             packed.refs[name] = sha
             last = name
         else:
@@ -129,7 +145,7 @@ def _loose_tags(common_dir: Path) -> tuple[dict[str, str], bool]:
                 complete = False
                 continue
             name = "refs/tags/" + Path(entry.path).relative_to(root).as_posix()
-            if _SHA.match(sha):
+            if is_object_name(sha):
                 found[name] = sha
             else:  # a symbolic tag or garbage: git would have to say
                 complete = False

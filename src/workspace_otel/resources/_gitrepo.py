@@ -9,16 +9,19 @@ GitPython (``_gitpython``, imported only when the files cannot answer).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources import _gitread, _gitrefs
 from workspace_otel.resources._git import DEFAULT_TIMEOUT
 from workspace_otel.resources._gitconfig import config_identity, remote_url
-from workspace_otel.resources._gitfiles import RepoLocation, global_config_paths, unsafe_files
+from workspace_otel.resources._gitfiles import (
+    RepoLocation,
+    global_config_paths,
+    is_object_name,
+    unsafe_files,
+)
 from workspace_otel.resources._gitprocess import Deadline, GitUnavailable, run_git
 from workspace_otel.resources._gitpython import import_gitpython
 from workspace_otel.resources._identity import identity_attributes
@@ -26,13 +29,9 @@ from workspace_otel.resources._url import normalize_remote, repository_attribute
 
 __all__ = ["DEFAULT_TIMEOUT", "Reading", "read_repository"]
 
-# Compiled by ``re`` on first use (a start that hits the attribute cache never needs it).
-_SHA = r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$"
 
-
-@dataclass
 class Reading:
-    """What GitPython read from one repository.
+    """What GitPython read from one repository (a plain class: no ``exec`` at import).
 
     Attributes:
         attrs: the normalised attributes (no credential, ready to export).
@@ -41,9 +40,17 @@ class Reading:
             such a reading is never cached.
     """
 
-    attrs: dict[str, a.AttrValue] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    complete: bool = True
+    __slots__ = ("attrs", "complete", "problems")
+
+    def __init__(self) -> None:
+        self.attrs: dict[str, a.AttrValue] = {}
+        self.problems: list[str] = []
+        self.complete = True
+
+    def __repr__(self) -> str:
+        return (
+            f"Reading(attrs={self.attrs!r}, problems={self.problems!r}, complete={self.complete})"
+        )
 
 
 def _tag_at(
@@ -97,7 +104,7 @@ def _read_head(
         revision: str | None = str(git.SymbolicReference.dereference_recursive(repo, "HEAD"))
     except ValueError:  # no commits yet
         revision = None
-    if revision is not None and not re.match(_SHA, revision):
+    if revision is not None and not is_object_name(revision):
         revision = None
     if branch:
         reading.attrs[a.VCS_REF_HEAD_NAME] = branch

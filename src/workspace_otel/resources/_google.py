@@ -12,13 +12,13 @@ import re
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources._base import Context, Marker, _PlatformDetector
 
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
-_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+_HOST = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
+_SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 
 
 def _web_host(ctx: Context) -> str:
     host = ctx.get("WEB_HOST").lower()
-    return host if _HOST.match(host) else ""
+    return host if re.match(_HOST, host) else ""
 
 
 def _host_attributes(host: str) -> dict[str, a.AttrValue]:
@@ -60,7 +60,7 @@ class FirebaseStudioResourceDetector(_PlatformDetector):
         attrs: dict[str, a.AttrValue] = {a.WORKSPACE_PROVIDER: a.FIREBASE_STUDIO}
         attrs.update(_host_attributes(_web_host(ctx)))
         slug = ctx.get("WORKSPACE_SLUG")
-        if _SLUG.match(slug):
+        if re.match(_SLUG, slug):
             attrs[a.WORKSPACE_ID] = slug
         return attrs
 

@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 from workspace_otel.resources import _attributes as a
 
-_SCP = re.compile(r"^(?:[^@/\s]+@)?(?P<host>[A-Za-z0-9.\-]+):(?P<path>[^\s]*)$")
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*$")
-_SEGMENT = re.compile(r"^[A-Za-z0-9._~%\-+]+$")
+_SCP = r"^(?:[^@/\s]+@)?(?P<host>[A-Za-z0-9.\-]+):(?P<path>[^\s]*)$"
+_HOST = r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*$"
+_SEGMENT = r"^[A-Za-z0-9._~%\-+]+$"
 _WEB_SCHEMES = frozenset({"http", "https"})
 _GIT_SCHEMES = frozenset({"http", "https", "ssh", "git", "git+ssh", "ssh+git", "git+https"})
-_ENV_PREFIX = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*=[^/]*/)+(?=https?://)")
+_ENV_PREFIX = r"^(?:[A-Za-z_][A-Za-z0-9_]*=[^/]*/)+(?=https?://)"
 
 _PROVIDERS = {
     "github.com": "github",
@@ -31,7 +31,7 @@ def _clean_host(netloc: str, *, keep_port: bool) -> str | None:
     """Return ``host[:port]`` of a netloc without its user-info, or ``None``."""
     hostport = netloc.rpartition("@")[2].lower()
     host, sep, port = hostport.partition(":")
-    if not host or not _HOST.match(host) or len(host) > 253:
+    if not host or not re.match(_HOST, host) or len(host) > 253:
         return None
     if keep_port and sep and port.isdigit() and port not in ("80", "443"):
         return f"{host}:{port}"
@@ -40,7 +40,7 @@ def _clean_host(netloc: str, *, keep_port: bool) -> str | None:
 
 def _clean_path(path: str) -> str | None:
     segments = [s for s in path.split("/") if s]
-    if not segments or any(not _SEGMENT.match(s) or s in (".", "..") for s in segments):
+    if not segments or any(not re.match(_SEGMENT, s) or s in (".", "..") for s in segments):
         return None
     if segments[-1].endswith(".git"):
         segments[-1] = segments[-1][: -len(".git")]
@@ -61,7 +61,7 @@ def normalize_remote(remote: str) -> str | None:
     if not remote or len(remote) > 2048 or any(c.isspace() for c in remote):
         return None
     if "://" not in remote:
-        scp = _SCP.match(remote)
+        scp = re.match(_SCP, remote)
         if scp is None:
             return None
         host = _clean_host(scp.group("host"), keep_port=False)
@@ -99,7 +99,7 @@ def clean_web_url(url: str) -> str | None:
     User-info, query string and fragment are dropped (any of them can carry a
     token), and so is a leading Gitpod ``NAME=value/`` context prefix.
     """
-    url = _ENV_PREFIX.sub("", url.strip())
+    url = re.sub(_ENV_PREFIX, "", url.strip())
     if not url or len(url) > 2048 or any(c.isspace() for c in url):
         return None
     try:

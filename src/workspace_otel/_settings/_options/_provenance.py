@@ -8,7 +8,6 @@ text, so code that prints it or compares it with ``"argument"`` keeps working.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from workspace_otel._guards.redaction import scrub_known
@@ -70,9 +69,11 @@ def from_variable(name: str) -> Source:
     return Source(Origin.VARIABLE, name)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class Setting(Generic[T]):
-    """One effective option value and where it came from.
+    """One effective option value and where it came from (immutable).
+
+    A plain slotted class rather than a frozen dataclass: the dataclass
+    generated its methods with ``exec`` on every start.
 
     Attributes:
         value: the effective value.
@@ -81,8 +82,32 @@ class Setting(Generic[T]):
             ``"backend lightstep"``.
     """
 
+    __slots__ = ("source", "value")
+
     value: T
     source: Source
+
+    def __init__(self, value: T, source: Source) -> None:
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "source", source)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Setting is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Setting is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Setting)
+        return (self.value, self.source) == (other.value, other.source)
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.source))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Setting, (self.value, self.source))
 
     def __repr__(self) -> str:
         # Endpoint query values and user-info are registered secrets: masked here too.
