@@ -25,6 +25,17 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only", default="", help="comma-separated ids to run, e.g. P2,P3")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget is missed")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=None,
+        help="pairs of runs in every start-up comparison (default: 100-200 each, 3 with --quick)",
+    )
+    parser.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="do not count instructions under valgrind beside the timed runs",
+    )
     return parser.parse_args(argv)
 
 
@@ -47,7 +58,12 @@ def _compile_sources(options: Options) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the measurements and print one table; return the exit status."""
     args = _parse(argv)
-    options = Options(quick=args.quick, src=args.src.resolve() if args.src else None)
+    options = Options(
+        quick=args.quick,
+        src=args.src.resolve() if args.src else None,
+        pairs=args.pairs,
+        instructions=not (args.quick or args.no_instructions),
+    )
     if options.src is not None:
         sys.path.insert(0, str(options.src))
     only = {item.strip().upper() for item in args.only.split(",") if item.strip()}
@@ -85,9 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if setup is not None and wanted("P2", "P3", "MEM"):
             rows += _startup.p2_p3(options, setup)
             if not options.quick and options.src is None:
-                rows += _startup.p2_p3(options, _startup.cache_off_env(setup), label="(cache off)")[
-                    :2
-                ]
+                cache_off = _startup.cache_off_env(setup)
+                rows += _startup.p2_p3(options, cache_off, label="(cache off)", pairs=40)[:2]
         if setup is not None and wanted("P9"):
             from benchmarks import _launcher
 

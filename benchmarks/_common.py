@@ -45,10 +45,22 @@ class Options:
     Attributes:
         quick: few repetitions; values are printed but not judged.
         src: import ``workspace_otel`` in child processes from this ``src`` folder.
+        pairs: pairs of every start-up comparison (``--pairs``), instead of each
+            comparison's own default.
+        instructions: count instructions under valgrind beside the timed runs
+            (off with ``--quick`` or ``--no-instructions``, or without valgrind).
     """
 
     quick: bool = False
     src: Path | None = None
+    pairs: int | None = None
+    instructions: bool = True
+
+    def pairs_for(self, default: int) -> int:
+        """Pairs of a start-up comparison: ``--pairs``, else 3 when quick, else ``default``."""
+        if self.pairs is not None:
+            return self.pairs
+        return 3 if self.quick else default
 
 
 def median(values: Sequence[float]) -> float:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from benchmarks._common import WORK, ChildRun, Options, Row, alternate, median, run_child
+from benchmarks._common import WORK, ChildRun, Options, Row, run_child
+from benchmarks._compare import count_both, count_instructions, paired
 from benchmarks._startup import TOKEN, StartupSetup
 
 _APP = """\
@@ -95,21 +97,21 @@ def p9(options: Options, setup: StartupSetup) -> list[Row]:
             "OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Bearer%20{TOKEN}",
         }
     )
-    runs: dict[str, list[ChildRun]] = {"ours": [], "theirs": []}
+    command = [launcher, sys.executable, str(app)]
 
-    def start(name: str, env: dict[str, str]) -> float:
-        run = run_child([launcher, sys.executable, str(app)], env=env, cwd=setup.repo)
-        runs[name].append(run)
-        return run.wall
+    def start(env: dict[str, str]) -> Callable[[], ChildRun]:
+        return lambda: run_child(command, env=env, cwd=setup.repo)
 
-    start("ours", ours_env)  # warm the caches and byte-compiled files of both sides
-    start("theirs", theirs_env)
-    count = 3 if options.quick else 20
-    ours, theirs = alternate(
-        count, lambda: start("ours", ours_env), lambda: start("theirs", theirs_env)
-    )
-    ratio = median(ours) / median(theirs)
-    warned = [r for r in runs["ours"] if "WARNING" in r.stderr or "Traceback" in r.stderr]
+    start(ours_env)()  # warm the caches and byte-compiled files of both sides
+    start(theirs_env)()
+    comparison = paired(options.pairs_for(200), start(ours_env), start(theirs_env))
+    if options.instructions:
+        comparison.instructions = count_both(
+            lambda: count_instructions(command, env=ours_env, cwd=setup.repo),
+            lambda: count_instructions(command, env=theirs_env, cwd=setup.repo),
+        )
+    ratio = comparison.ratio
+    warned = [r for r in comparison.ours if "WARNING" in r.stderr or "Traceback" in r.stderr]
     return [
         Row(
             "P9",
@@ -117,8 +119,7 @@ def p9(options: Options, setup: StartupSetup) -> list[Row]:
             f"{ratio:.3f}x",
             "<= 1.03x",
             ratio <= 1.03,
-            f"{median(ours) * 1e3:.0f} ms vs {median(theirs) * 1e3:.0f} ms; Flask app, one "
-            f"request; medians of {count}, ABAB; runs of ours that printed a warning: "
-            f"{len(warned)}",
+            f"{comparison.describe()}; Flask app, one request; runs of ours that printed "
+            f"a warning: {len(warned)}",
         )
     ]

@@ -5,26 +5,28 @@ same OTLP endpoint and the same (empty) workspace; only the token source
 differs. Building a secret-store source does no I/O and imports no client:
 hvac and botocore load on the first fetch, which a start without telemetry
 never makes. Each child reports whether any of them was imported (one that
-was fails the row whatever the timing) and its own CPU time
-(``time.process_time()``), which a machine shared with other work disturbs
-far less than wall time: the note gives that ratio beside the judged wall one.
+was fails the row whatever the timing). The two starts are compared as every
+start-up budget is (``_compare``: AB/BA pairs, the geometric mean of the
+paired ratios with its interval, instruction counts where valgrind is).
 """
 
 from __future__ import annotations
 
 import json
+from functools import partial
 
-from benchmarks._common import Options, Row, alternate, median, python, python_env, run_child
+from benchmarks._common import ChildRun, Options, Row, python, python_env, run_child
+from benchmarks._compare import count_both, count_instructions, paired
 
 CLIENTS = ("hvac", "botocore", "boto3")
 TOKEN = "bench-env-token-0123456789abcdef"
 
 _START = (
-    "import json, sys, time\n"
+    "import json, sys\n"
     "import workspace_otel\n"
     "workspace_otel.configure()\n"
     f"clients = sorted(m for m in sys.modules if m.split('.')[0] in {CLIENTS!r})\n"
-    "print(json.dumps({'clients': clients, 'cpu': time.process_time()}))\n"
+    "print(json.dumps({'clients': clients}))\n"
 )
 
 _STORES = {
@@ -49,8 +51,7 @@ _STORES = {
 
 
 def p10(options: Options, endpoint: str) -> list[Row]:
-    """One row per store: median start ratio against the ``env:`` source, ABAB."""
-    runs = 3 if options.quick else 20
+    """One row per store: its start against the ``env:`` source's, side by side."""
     common = {
         "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
@@ -65,30 +66,24 @@ def p10(options: Options, endpoint: str) -> list[Row]:
     for store, variables in _STORES.items():
         store_env = python_env(options, {**common, **variables})
         imported: set[str] = set()
-        cpu_a: list[float] = []
-        cpu_b: list[float] = []
 
-        def ours(
-            env: dict[str, str] = store_env, seen: set[str] = imported, cpu: list[float] = cpu_a
-        ) -> float:
+        def ours(env: dict[str, str] = store_env, seen: set[str] = imported) -> ChildRun:
             run = run_child([python(), "-c", _START], env=env)
-            report = json.loads(run.stdout.strip().splitlines()[-1])
-            seen.update(report["clients"])
-            cpu.append(report["cpu"])
-            return run.wall
+            seen.update(json.loads(run.stdout.strip().splitlines()[-1])["clients"])
+            return run
 
-        def base(env: dict[str, str] = env_source, cpu: list[float] = cpu_b) -> float:
-            run = run_child([python(), "-c", _START], env=env)
-            cpu.append(json.loads(run.stdout.strip().splitlines()[-1])["cpu"])
-            return run.wall
+        def base(env: dict[str, str] = env_source) -> ChildRun:
+            return run_child([python(), "-c", _START], env=env)
 
         ours()
         base()  # warm the pyc files and the page cache for both sides
-        cpu_a.clear()
-        cpu_b.clear()
-        a, b = alternate(runs, ours, base)
-        cpu_ratio = median(cpu_a) / median(cpu_b)
-        ratio = median(a) / median(b)
+        comparison = paired(options.pairs_for(100), ours, base)
+        if options.instructions:
+            comparison.instructions = count_both(
+                partial(count_instructions, [python(), "-c", _START], env=store_env),
+                partial(count_instructions, [python(), "-c", _START], env=env_source),
+            )
+        ratio = comparison.ratio
         clean = not imported
         rows.append(
             Row(
@@ -97,8 +92,7 @@ def p10(options: Options, endpoint: str) -> list[Row]:
                 f"{ratio:.3f}x",
                 "<= 1.03x, no client imported",
                 ratio <= 1.03 and clean,
-                f"{median(a) * 1e3:.0f} ms vs {median(b) * 1e3:.0f} ms; CPU of the process "
-                f"{cpu_ratio:.3f}x; medians of {runs}, ABAB; "
+                f"{comparison.describe()}; "
                 + (f"imported {sorted(imported)}" if imported else "hvac / botocore not imported"),
             )
         )

@@ -21,6 +21,7 @@ from benchmarks._common import (
     python_env,
     run_child,
 )
+from benchmarks._compare import count_both, count_instructions, paired
 from benchmarks._repo import PLANTED, new_commit
 
 HEAVY = ("git", "requests", "grpc")
@@ -159,12 +160,6 @@ def startup_setup(options: Options, repo: Path, endpoint: str) -> StartupSetup:
     return StartupSetup(repo, env, script, attributes, bool(probe["gitpython"]))
 
 
-def _runner(setup: StartupSetup, code: str, env: dict[str, str], sink: list[ChildRun]) -> float:
-    run = run_child([python(), "-c", code], env=env, cwd=setup.repo)
-    sink.append(run)
-    return run.wall
-
-
 def _hwm_kib(run: ChildRun) -> float:
     for line in run.stderr.splitlines():
         if line.startswith("VmHWM:"):
@@ -172,57 +167,66 @@ def _hwm_kib(run: ChildRun) -> float:
     return float(run.max_rss_kib)
 
 
-def p2_p3(options: Options, setup: StartupSetup, *, label: str = "") -> list[Row]:
+def p2_p3(
+    options: Options, setup: StartupSetup, *, label: str = "", pairs: int | None = None
+) -> list[Row]:
     """Second start and first start after a commit, ours against the hand-written setup."""
-    runs_warm = 3 if options.quick else 20
-    runs_cold = 3 if options.quick else 16
-    ours_runs: list[ChildRun] = []
-    hand_runs: list[ChildRun] = []
+    warm_pairs = options.pairs_for(100) if pairs is None else pairs
+    cold_pairs = options.pairs_for(200) if pairs is None else pairs
     env = setup.env
 
-    def ours() -> float:
-        return _runner(setup, OURS, env, ours_runs)
+    def start(code: str) -> Callable[[], ChildRun]:
+        return lambda: run_child([python(), "-c", code], env=env, cwd=setup.repo)
 
-    def hand() -> float:
-        return _runner(setup, setup.hand_written, env, hand_runs)
-
-    ours()  # the cache now matches the repository
-    warm_a, warm_b = alternate(runs_warm, ours, hand)
+    ours, hand = start(OURS), start(setup.hand_written)
     counter = [0]
 
-    def ours_after_commit() -> float:
-        new_commit(setup.repo, counter)
-        return ours()
+    def after_commit(run: Callable[[], ChildRun]) -> Callable[[], ChildRun]:
+        def commit_then_run() -> ChildRun:
+            new_commit(setup.repo, counter)
+            return run()
 
-    def hand_after_commit() -> float:
-        new_commit(setup.repo, counter)
-        return hand()
+        return commit_then_run
 
-    cold_a, cold_b = alternate(runs_cold, ours_after_commit, hand_after_commit)
-    warm_ratio = median(warm_a) / median(warm_b)
-    cold_ratio = median(cold_a) / median(cold_b)
-    rss_a = median([_hwm_kib(r) for r in ours_runs]) / 1024
-    rss_b = median([_hwm_kib(r) for r in hand_runs]) / 1024
+    def counted(code: str, *, commit: bool) -> Callable[[], int | None]:
+        def count() -> int | None:
+            if commit:
+                new_commit(setup.repo, counter)
+            return count_instructions([python(), "-c", code], env=env, cwd=setup.repo)
+
+        return count
+
+    ours()  # the cache now matches the repository
+    warm = paired(warm_pairs, ours, hand)
+    cold = paired(cold_pairs, after_commit(ours), after_commit(hand))
+    if options.instructions:
+        ours()  # back to a warm cache for the warm count
+        warm.instructions = count_both(
+            counted(OURS, commit=False), counted(setup.hand_written, commit=False)
+        )
+        cold.instructions = count_both(
+            counted(OURS, commit=True), counted(setup.hand_written, commit=True)
+        )
+    rss_a = median([_hwm_kib(r) for r in warm.ours + cold.ours]) / 1024
+    rss_b = median([_hwm_kib(r) for r in warm.theirs + cold.theirs]) / 1024
     suffix = f" {label}" if label else ""
     warm_note = "GitPython imported" if setup.gitpython_on_warm_start else "GitPython not imported"
     return [
         Row(
             "P2",
             f"start with configure(), second start{suffix}",
-            f"{warm_ratio:.3f}x",
+            f"{warm.ratio:.3f}x",
             "<= 1.05x",
-            warm_ratio <= 1.05,
-            f"{median(warm_a) * 1e3:.0f} ms vs {median(warm_b) * 1e3:.0f} ms hand-written; "
-            f"medians of {runs_warm}, ABAB; {warm_note}",
+            warm.ratio <= 1.05,
+            f"{warm.describe()}; hand-written setup; {warm_note}",
         ),
         Row(
             "P3",
             f"start with configure(), first after a commit{suffix}",
-            f"{cold_ratio:.3f}x",
+            f"{cold.ratio:.3f}x",
             "<= 1.10x",
-            cold_ratio <= 1.10,
-            f"{median(cold_a) * 1e3:.0f} ms vs {median(cold_b) * 1e3:.0f} ms hand-written; "
-            f"medians of {runs_cold}, ABAB, a new commit before every run",
+            cold.ratio <= 1.10,
+            f"{cold.describe()}; hand-written setup; a new commit before every run",
         ),
         Row(
             "mem",
