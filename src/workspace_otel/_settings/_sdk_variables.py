@@ -28,8 +28,8 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import NamedTuple
 
+from workspace_otel._settings._record import Record
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["ROWS", "Pipeline", "Row", "check", "problems", "sampler_ratio"]
@@ -48,7 +48,7 @@ class _Bad(ValueError):
     """A value the SDK would refuse or ignore; the message says why."""
 
 
-class Pipeline(NamedTuple):
+class Pipeline(Record):
     """What configure() is about to build, which decides the variables the SDK will read.
 
     Attributes:
@@ -63,7 +63,7 @@ class Pipeline(NamedTuple):
     sampler: str | None = None
 
 
-class Row(NamedTuple):
+class Row(Record):
     """One variable.
 
     Attributes:

@@ -9,15 +9,28 @@ the gaps, every other key of the file is ignored.
 
 from __future__ import annotations
 
-import re
-
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources._base import Context, Marker, _PlatformDetector
 from workspace_otel.resources._identity import identity_attributes
-from workspace_otel.resources._url import clean_web_url, host_of, repository_attributes
+from workspace_otel.resources._url import (
+    clean_web_url,
+    host_of,
+    is_dns_label,
+    repository_attributes,
+)
 
-_NAME = r"^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$"
-_REPOSITORY = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+_REPOSITORY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+
+
+def _is_repository(repository: str) -> bool:
+    """Whether ``repository`` is ``owner/name`` as GitHub spells them (``[A-Za-z0-9_.-]``)."""
+    owner, _, name = repository.partition("/")
+    return (
+        bool(owner)
+        and bool(name)
+        and _REPOSITORY_CHARS.issuperset(owner)
+        and _REPOSITORY_CHARS.issuperset(name)
+    )
 
 
 def _values(ctx: Context) -> tuple[dict[str, str], bool]:
@@ -33,7 +46,7 @@ def _values(ctx: Context) -> tuple[dict[str, str], bool]:
 
 def github_repository_attributes(server_url: str, repository: str) -> dict[str, a.AttrValue]:
     """Return ``vcs.*`` repository attributes for ``GITHUB_SERVER_URL`` + ``GITHUB_REPOSITORY``."""
-    if not re.match(_REPOSITORY, repository):
+    if not _is_repository(repository):
         return {}
     server = clean_web_url(server_url or "https://github.com")
     if server is None:
@@ -78,7 +91,7 @@ class CodespacesResourceDetector(_PlatformDetector):
         values, _ = _values(ctx)
         name = values["CODESPACE_NAME"]
         attrs: dict[str, a.AttrValue] = {a.WORKSPACE_PROVIDER: a.CODESPACES, a.WORKSPACE_ID: name}
-        if re.match(_NAME, name):
+        if len(name) <= 100 and is_dns_label(name):  # a codespace name is one DNS label
             attrs[a.WORKSPACE_URL] = f"https://{name}.github.dev"
         cluster = host_of(values.get("INTERNAL_VSCS_TARGET_URL", ""))
         if cluster:

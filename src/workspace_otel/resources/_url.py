@@ -12,8 +12,10 @@ from urllib.parse import urlsplit
 from workspace_otel.resources import _attributes as a
 
 _SCP = r"^(?:[^@/\s]+@)?(?P<host>[A-Za-z0-9.\-]+):(?P<path>[^\s]*)$"
-_HOST = r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*$"
-_SEGMENT = r"^[A-Za-z0-9._~%\-+]+$"
+# Checked with set operations rather than patterns: every start checks a host
+# or two, and compiling a pattern costs more than the check.
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_SEGMENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~%-+")
 _WEB_SCHEMES = frozenset({"http", "https"})
 _GIT_SCHEMES = frozenset({"http", "https", "ssh", "git", "git+ssh", "ssh+git", "git+https"})
 _ENV_PREFIX = r"^(?:[A-Za-z_][A-Za-z0-9_]*=[^/]*/)+(?=https?://)"
@@ -27,11 +29,21 @@ _PROVIDERS = {
 }
 
 
+def is_dns_label(label: str) -> bool:
+    """Whether ``label`` is one lower-case DNS label: ``[a-z0-9-]``, no ``-`` at either end."""
+    return bool(label) and label[0] != "-" and label[-1] != "-" and _LABEL_CHARS.issuperset(label)
+
+
+def is_dns_name(host: str) -> bool:
+    """Whether ``host`` is dot-separated lower-case DNS labels (``github.com``)."""
+    return all(is_dns_label(label) for label in host.split("."))
+
+
 def _clean_host(netloc: str, *, keep_port: bool) -> str | None:
     """Return ``host[:port]`` of a netloc without its user-info, or ``None``."""
     hostport = netloc.rpartition("@")[2].lower()
     host, sep, port = hostport.partition(":")
-    if not host or not re.match(_HOST, host) or len(host) > 253:
+    if not host or len(host) > 253 or not is_dns_name(host):
         return None
     if keep_port and sep and port.isdigit() and port not in ("80", "443"):
         return f"{host}:{port}"
@@ -40,7 +52,7 @@ def _clean_host(netloc: str, *, keep_port: bool) -> str | None:
 
 def _clean_path(path: str) -> str | None:
     segments = [s for s in path.split("/") if s]
-    if not segments or any(not re.match(_SEGMENT, s) or s in (".", "..") for s in segments):
+    if not segments or any(s in (".", "..") or not _SEGMENT_CHARS.issuperset(s) for s in segments):
         return None
     if segments[-1].endswith(".git"):
         segments[-1] = segments[-1][: -len(".git")]
@@ -99,7 +111,9 @@ def clean_web_url(url: str) -> str | None:
     User-info, query string and fragment are dropped (any of them can carry a
     token), and so is a leading Gitpod ``NAME=value/`` context prefix.
     """
-    url = re.sub(_ENV_PREFIX, "", url.strip())
+    url = url.strip()
+    if "=" in url.partition("://")[0]:  # only a Gitpod context URL has a NAME= prefix
+        url = re.sub(_ENV_PREFIX, "", url)
     if not url or len(url) > 2048 or any(c.isspace() for c in url):
         return None
     try:

@@ -7,12 +7,13 @@ order and labels; only how a value is shown is decided here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from workspace_otel._guards.redaction import scrub_known
 from workspace_otel._settings._option_table import OPTIONS
 from workspace_otel._settings._options._provenance import Origin, Setting
+from workspace_otel._settings._record import Record
 
 if TYPE_CHECKING:
     from opentelemetry.propagators.textmap import TextMapPropagator
@@ -39,7 +40,7 @@ def uses_otlp(exporters: Sequence[str]) -> bool:
     return any(name.startswith("otlp") for name in exporters)
 
 
-class SignalSettings(NamedTuple):
+class SignalSettings(Record):
     """Exporter choice for one signal.
 
     Attributes:
@@ -65,7 +66,7 @@ class SignalSettings(NamedTuple):
         return bool(self.exporters.value)
 
 
-class Settings(NamedTuple):
+class Settings(Record):
     """Every effective configure() option, with provenance.
 
     Build it with :func:`workspace_otel._settings._options.resolve`. ``describe()``
@@ -210,7 +211,7 @@ def endpoint_display(url: str | None) -> str:
     return f"{scheme}{host}" + (f":{port}" if port else "")
 
 
-class Arguments(NamedTuple):
+class Arguments(Record):
     """The raw keyword arguments of configure() (``None`` = not given)."""
 
     service_name: str | None = None
