@@ -98,6 +98,8 @@ def test_settings_are_frozen_comparable_and_picklable() -> None:
         first.backend.value = "console"
     with pytest.raises(AttributeError):
         first.backend.source.kind = Origin.ARGUMENT
+    with pytest.raises(AttributeError):
+        Origin.VARIABLE.value = "argument"
     copy = pickle.loads(pickle.dumps(first.traces))
     assert copy == first.traces
     assert copy.endpoint.source.kind is Origin.VARIABLE

@@ -7,8 +7,7 @@ text, so code that prints it or compares it with ``"argument"`` keeps working.
 
 from __future__ import annotations
 
-import enum
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from workspace_otel._guards.redaction import scrub_known
 
@@ -17,15 +16,48 @@ __all__ = ["ARGUMENT", "DEFAULT", "Origin", "Setting", "Source"]
 T = TypeVar("T")
 
 
-class Origin(enum.Enum):
-    """The kind of place a value came from."""
+class Origin:
+    """The kind of place a value came from: one of the six constants below.
 
-    ARGUMENT = "argument"  # a configure() keyword argument
-    VARIABLE = "variable"  # an environment variable (``Source.variable`` names it)
-    DEFAULT = "default"  # the documented default
-    PRESET = "preset"  # derived from another option (e.g. the Lightstep backend)
-    FALLBACK = "fallback"  # no endpoint configured: printed to the console instead
-    UNUSED = "unused"  # not read, because nothing needs it
+    Compared by identity (``source.kind is Origin.VARIABLE``). A plain class
+    with six instances rather than an ``enum.Enum``: creating an Enum class
+    costs more than the rest of this module, on every start.
+
+    Attributes:
+        name: the constant's name (``VARIABLE``).
+        value: its lower-case word (``variable``), the display text of a
+            source that has no other.
+    """
+
+    __slots__ = ("name", "value")
+
+    ARGUMENT: ClassVar[Origin]  # a configure() keyword argument
+    VARIABLE: ClassVar[Origin]  # an environment variable (``Source.variable`` names it)
+    DEFAULT: ClassVar[Origin]  # the documented default
+    PRESET: ClassVar[Origin]  # derived from another option (e.g. the Lightstep backend)
+    FALLBACK: ClassVar[Origin]  # no endpoint configured: printed to the console instead
+    UNUSED: ClassVar[Origin]  # not read, because nothing needs it
+
+    name: str
+    value: str
+
+    def __init__(self, name: str, value: str) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "value", value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Origin is immutable: cannot set {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (getattr, (Origin, self.name))  # unpickles to the same constant
+
+    def __repr__(self) -> str:
+        return f"<Origin.{self.name}: {self.value!r}>"
+
+
+for _name in ("ARGUMENT", "VARIABLE", "DEFAULT", "PRESET", "FALLBACK", "UNUSED"):
+    type.__setattr__(Origin, _name, Origin(_name, _name.lower()))
+del _name
 
 
 class Source(str):

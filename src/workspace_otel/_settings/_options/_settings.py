@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
     from workspace_otel.credentials import TokenSource
 
+    # How a Settings attribute is shown (a type only: the alias costs a start to build).
+    _Shown = Callable[["Settings"], "tuple[str, Any] | None"]
+
 __all__ = ["SIGNALS", "Arguments", "Settings", "Signal", "SignalSettings", "endpoint_display"]
 
 Signal = Literal["traces", "metrics", "logs"]
@@ -168,7 +171,6 @@ def _plain(setting: Setting[Any], secret: bool) -> tuple[str, Any]:
     return (str(value).lower() if isinstance(value, bool) else str(value)), setting.source
 
 
-_Shown = Callable[[Settings], "tuple[str, Any] | None"]
 _SHOWN_PER_SIGNAL = frozenset({"exporters", "protocol", "endpoint"})
 # How a Settings attribute is shown when str() is not right (never a secret: a token
 # source shows its kind); any other is shown by _plain().
