@@ -246,6 +246,9 @@ def test_token_source_from_env_beats_ls_access_token() -> None:
         ({"backend": "lightstep"}, {}, ["configure(backend='lightstep')", "LS_ACCESS_TOKEN"]),
         ({"credentials": "token"}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c"}, ["TokenSource"]),
         ({"token_header": "bad header"}, {}, ["header"]),
+        # outside the HTTP token alphabet: the credentials refused them, configure() did not
+        ({"token_header": "x-t\u00f6ken"}, {}, ["header"]),
+        ({}, {"WORKSPACE_OTEL_TOKEN_HEADER": "x(token)"}, ["header"]),
     ],
 )
 def test_invalid_configuration_names_the_option_and_the_fix(

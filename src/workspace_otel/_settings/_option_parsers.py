@@ -97,10 +97,19 @@ def seconds(value: Any, where: str) -> float:
     return number
 
 
+# RFC 9110 token characters: what an HTTP field name may contain.
+_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def is_header_name(name: str) -> bool:
+    """Whether ``name`` is an HTTP header name (RFC 9110 token characters only)."""
+    return bool(name) and _TCHARS.issuperset(name)
+
+
 def header_name(value: Any, where: str) -> str:
-    """Parse an HTTP header name (lower-cased)."""
+    """Parse an HTTP header name (stripped, lower-cased)."""
     name = str(value).strip().lower()
-    if not name or any(c in name for c in " :\r\n\t"):
+    if not is_header_name(name):
         raise ConfigurationError(
             f"{where} token header must be an HTTP header name such as authorization"
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from workspace_otel._settings._option_parsers import is_header_name
 from workspace_otel.errors import ConfigurationError
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
@@ -77,7 +78,7 @@ def token_header(arg: str | None, backend: str, environ: Mapping[str, str]) -> t
         value, source = LIGHTSTEP_HEADER, "backend lightstep"
     else:
         value, source = DEFAULT_HEADER, DEFAULT
-    if not value or any(c in value for c in " :\r\n\t"):
+    if not is_header_name(value):
         raise ConfigurationError(
             f"{source} token header must be an HTTP header name such as authorization"
         )

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from workspace_otel._guards.fork import on_fork_in_child
+from workspace_otel._settings._option_parsers import is_header_name
 from workspace_otel._settings._token_config import DEFAULT_HEADER, format_value
 from workspace_otel.errors import ConfigurationError
 
@@ -22,10 +23,6 @@ OTEL_HEADER_VARIABLES = (
     "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
     "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
-)
-# RFC 9110 tchar: a set test, not a pattern compiled on every start.
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"
 )
 _warned: set[tuple[str, str, str]] = set()
 _warned_lock = threading.Lock()
@@ -48,8 +45,9 @@ def resolve_header(header: str | None, environ: Mapping[str, str] | None = None)
         ConfigurationError: not a valid HTTP header name.
     """
     env = os.environ if environ is None else environ
-    name = (header or env.get(HEADER_VARIABLE, "").strip() or DEFAULT_HEADER).lower()
-    if not name or not _TOKEN_CHARS.issuperset(name):
+    given = (header or "").strip()
+    name = (given or env.get(HEADER_VARIABLE, "").strip() or DEFAULT_HEADER).lower()
+    if not is_header_name(name):
         origin = "header=" if header else f"{HEADER_VARIABLE}="
         raise ConfigurationError(
             f"{origin}{name!r} is not a valid header name: use e.g. authorization or "
