@@ -83,15 +83,14 @@ def p10(options: Options, endpoint: str) -> list[Row]:
                 partial(count_instructions, [python(), "-c", _START], env=store_env),
                 partial(count_instructions, [python(), "-c", _START], env=env_source),
             )
-        ratio = comparison.ratio
         clean = not imported
         rows.append(
             Row(
                 "P10",
                 f"start with the {store} source vs env:",
-                f"{ratio:.3f}x",
+                comparison.figure,
                 "<= 1.03x, no client imported",
-                ratio <= 1.03 and clean,
+                comparison.judged <= 1.03 and clean,
                 f"{comparison.describe()}; "
                 + (f"imported {sorted(imported)}" if imported else "hvac / botocore not imported"),
             )
