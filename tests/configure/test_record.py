@@ -78,6 +78,11 @@ def test_a_body_typing_refuses_is_refused() -> None:
             def _make(self) -> None:  # type: ignore[misc]  # refused by type checkers too
                 pass
 
+    with pytest.raises(TypeError, match="annotated fields"):
+
+        class Empty(Record):
+            pass
+
     with pytest.raises(TypeError, match="super"):
 
         class UsesSuper(Record):

@@ -53,6 +53,8 @@ class _RecordType(type):
         if "__classcell__" in namespace:
             raise TypeError(f"{name}: a Record's methods cannot use super() or __class__")
         annotations: dict[str, Any] = dict(namespace.get("__annotations__", {}))
+        if not annotations:  # a Python that stopped storing them would give an empty record
+            raise TypeError(f"{name}: a Record needs annotated fields in its class body")
         fields = list(annotations)
         defaults = [namespace[field] for field in fields if field in namespace]
         if any(field in namespace for field in fields[: len(fields) - len(defaults)]):
