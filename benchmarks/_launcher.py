@@ -117,7 +117,7 @@ def p9(options: Options, setup: StartupSetup) -> list[Row]:
             "start under opentelemetry-instrument: workspace_otel vs opentelemetry-distro",
             comparison.figure,
             "<= 1.03x",
-            comparison.judged <= 1.03,
+            comparison.holds(1.03),
             f"{comparison.describe()}; Flask app, one request; runs of ours that printed "
             f"a warning: {len(warned)}",
         )

@@ -90,7 +90,7 @@ def p10(options: Options, endpoint: str) -> list[Row]:
                 f"start with the {store} source vs env:",
                 comparison.figure,
                 "<= 1.03x, no client imported",
-                comparison.judged <= 1.03 and clean,
+                comparison.holds(1.03) and clean,
                 f"{comparison.describe()}; "
                 + (f"imported {sorted(imported)}" if imported else "hvac / botocore not imported"),
             )

@@ -217,7 +217,7 @@ def p2_p3(
             f"start with configure(), second start{suffix}",
             warm.figure,
             "<= 1.05x",
-            warm.judged <= 1.05,
+            warm.holds(1.05),
             f"{warm.describe()}; hand-written setup; {warm_note}",
         ),
         Row(
@@ -225,7 +225,7 @@ def p2_p3(
             f"start with configure(), first after a commit{suffix}",
             cold.figure,
             "<= 1.10x",
-            cold.judged <= 1.10,
+            cold.holds(1.10),
             f"{cold.describe()}; hand-written setup; a new commit before every run",
         ),
         Row(

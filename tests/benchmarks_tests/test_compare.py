@@ -25,11 +25,22 @@ def test_ratio_is_the_geometric_mean_of_the_pairs() -> None:
     assert comparison.figure.endswith("x wall")  # nothing counted: judged on time
 
 
-def test_counted_instructions_decide_the_verdict() -> None:
-    comparison = Comparison(ours=[_run(1.2)] * 4, theirs=[_run(1.0)] * 4, instructions=(103, 100))
-    assert comparison.judged == pytest.approx(1.03)
-    assert comparison.figure == "1.030x instructions"
-    assert "wall 1.200x" in comparison.describe()
+def test_a_budget_needs_the_count_and_the_timed_interval() -> None:
+    walls = [1.00, 1.04, 0.98, 1.02, 1.01, 0.99]
+    within = Comparison(
+        ours=[_run(w) for w in walls], theirs=[_run(1.0)] * 6, instructions=(103, 100)
+    )
+    assert within.figure == "1.030x instructions"
+    assert within.holds(1.05)
+    assert not within.holds(1.02)  # the count is over
+    slow = Comparison(
+        ours=[_run(1.2 + w / 100) for w in walls], theirs=[_run(1.0)] * 6, instructions=(103, 100)
+    )
+    assert slow.interval[0] > 1.05
+    assert not slow.holds(1.05)  # the timed interval lies wholly above the budget
+    assert "wall 1.2" in slow.describe()
+    untimed = Comparison(ours=[_run(w) for w in walls], theirs=[_run(1.0)] * 6)
+    assert untimed.holds(1.05) == (untimed.ratio <= 1.05)
 
 
 def test_pairs_alternate_which_side_starts() -> None:

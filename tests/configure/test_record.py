@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import pickle
 import typing
 
@@ -51,11 +52,30 @@ def test_a_record_is_the_namedtuple_typing_would_build() -> None:
 
 
 def test_annotations_stay_strings_no_forward_reference_is_compiled() -> None:
-    # typing.NamedTuple would have failed on the undefined name (or built a ForwardRef).
+    # typing.NamedTuple would have built (and compiled) a ForwardRef for each of these.
     assert Point.__annotations__ == {"x": "int", "y": "NotImportedAnywhere", "label": "str"}
     assert Settings.__annotations__["backend"] == "Setting[str]"
     for record in (Settings, SignalSettings, Arguments, Pipeline, Row):
         assert all(isinstance(value, str) for value in record.__annotations__.values())
+
+
+class _Named:
+    """A descriptor that records the name it was given, as class creation tells it."""
+
+    name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = f"{owner.__name__}.{name}"
+
+
+class WithDescriptor(Record):
+    x: int
+    tag = _Named()  # type: ignore[misc]  # allowed at run time (typing too), not by mypy
+
+
+def test_class_body_attributes_are_told_their_name_and_source_is_found() -> None:
+    assert WithDescriptor.tag.name == "WithDescriptor.tag"
+    assert "class Point(Record):" in inspect.getsource(Point)
 
 
 def test_records_pickle_by_name() -> None:
@@ -76,6 +96,14 @@ def test_a_body_typing_refuses_is_refused() -> None:
             x: int
 
             def _make(self) -> None:  # type: ignore[misc]  # refused by type checkers too
+                pass
+
+    with pytest.raises(AttributeError, match="cannot overwrite"):
+
+        class Replaces(Record):
+            x: int
+
+            def _replace(self) -> None:  # type: ignore[misc]  # refused by typing too
                 pass
 
     with pytest.raises(TypeError, match="annotated fields"):

@@ -2,8 +2,8 @@
 
 Each check was a regular expression compiled on every start; the patterns
 below are those expressions, matched in full (the old ``re.match`` with a
-``$`` anchor also let one trailing newline through, which no check accepts
-now: that is the only difference, and it is tested on its own).
+``$`` anchor also let one trailing newline through, which these checks no
+longer accept: that is the only difference, and it is tested on its own).
 """
 
 from __future__ import annotations
@@ -13,13 +13,20 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workspace_otel.resources._codespaces import github_repository_attributes
+from workspace_otel.resources._codespaces import _is_repository, github_repository_attributes
 from workspace_otel.resources._gitfiles import is_object_name
-from workspace_otel.resources._url import is_dns_label, is_dns_name, normalize_remote
+from workspace_otel.resources._url import (
+    _SEGMENT_CHARS,
+    is_dns_label,
+    is_dns_name,
+    normalize_remote,
+)
 
 _OBJECT_NAME = r"(?:[0-9a-f]{40}|[0-9a-f]{64})"
 _DNS_NAME = r"[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*"
 _DNS_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+_REPOSITORY = r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"
+_SEGMENT = r"[A-Za-z0-9._~%\-+]+"
 
 # Mostly the characters the rules are about, with a few outside them.
 _near_hex = st.text(alphabet="0123456789abcdefABg\n", min_size=38, max_size=66)
@@ -35,6 +42,12 @@ def test_object_names_as_the_pattern(text: str) -> None:
 def test_dns_names_and_labels_as_the_patterns(text: str) -> None:
     assert is_dns_name(text) == bool(re.fullmatch(_DNS_NAME, text))
     assert is_dns_label(text) == bool(re.fullmatch(_DNS_LABEL, text))
+
+
+@given(st.text(alphabet="aZ09_.-/ %~+\n\u00e9", max_size=12))
+def test_repositories_and_path_segments_as_the_patterns(text: str) -> None:
+    assert _is_repository(text) == bool(re.fullmatch(_REPOSITORY, text))
+    assert (bool(text) and _SEGMENT_CHARS.issuperset(text)) == bool(re.fullmatch(_SEGMENT, text))
 
 
 def test_a_trailing_newline_is_refused_everywhere() -> None:

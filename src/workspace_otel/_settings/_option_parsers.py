@@ -22,6 +22,7 @@ __all__ = [
     "assignment",
     "choice",
     "header_name",
+    "is_header_name",
     "on_off",
     "protocol",
     "seconds",

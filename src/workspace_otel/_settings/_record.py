@@ -4,7 +4,7 @@
 is created; with postponed annotations each one is a string, and checking it
 builds a ``typing.ForwardRef``, which compiles that string. The settings'
 records have about fifty fields, so that was some fifty compiles on every
-start (about 8 million instructions, 2 % of a start). ``Record`` builds the
+start (about 8 million instructions, nearly 1 % of a start). ``Record`` builds the
 same ``collections.namedtuple`` subclass from the class body and keeps the
 annotations as the strings they are. Type checkers see ``typing.NamedTuple``
 itself, so the fields stay typed.
@@ -32,13 +32,22 @@ _SPECIAL = frozenset(
         "__annotations__",
         "__doc__",
         "__orig_bases__",
-        "__firstlineno__",
-        "__static_attributes__",
     }
 )
 # What namedtuple defines and a record must not replace (as typing.NamedTuple refuses).
 _PROHIBITED = frozenset(
-    {"__new__", "__init__", "__slots__", "__getnewargs__", "_fields", "_field_defaults", "_make"}
+    {
+        "__new__",
+        "__init__",
+        "__slots__",
+        "__getnewargs__",
+        "_fields",
+        "_field_defaults",
+        "_make",
+        "_replace",
+        "_asdict",
+        "_source",
+    }
 )
 
 
@@ -72,6 +81,9 @@ class _RecordType(type):
                 raise AttributeError(f"{name}: cannot overwrite NamedTuple attribute {key}")
             if key not in _SPECIAL and key not in annotations:
                 setattr(record, key, value)
+                set_name = getattr(type(value), "__set_name__", None)
+                if set_name is not None:  # as class creation (and typing) would
+                    set_name(value, record, key)
         return record  # type: ignore[no-any-return]  # a namedtuple class, as typing returns
 
 

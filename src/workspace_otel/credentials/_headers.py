@@ -45,10 +45,12 @@ def resolve_header(header: str | None, environ: Mapping[str, str] | None = None)
         ConfigurationError: not a valid HTTP header name.
     """
     env = os.environ if environ is None else environ
-    given = (header or "").strip()
-    name = (given or env.get(HEADER_VARIABLE, "").strip() or DEFAULT_HEADER).lower()
+    if header:  # given (an empty string means "not given", as it always did)
+        name, origin = header.strip().lower(), "header="
+    else:
+        name = (env.get(HEADER_VARIABLE, "").strip() or DEFAULT_HEADER).lower()
+        origin = f"{HEADER_VARIABLE}="
     if not is_header_name(name):
-        origin = "header=" if header else f"{HEADER_VARIABLE}="
         raise ConfigurationError(
             f"{origin}{name!r} is not a valid header name: use e.g. authorization or "
             "lightstep-access-token"

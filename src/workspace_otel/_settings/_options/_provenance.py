@@ -48,6 +48,9 @@ class Origin:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Origin is immutable: cannot set {name!r}")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Origin is immutable: cannot delete {name!r}")
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (getattr, (Origin, self.name))  # unpickles to the same constant
 
