@@ -94,7 +94,7 @@ def test_outside_a_repository_both_show_the_same_service_name(tmp_path: Path) ->
     assert detect.returncode == 0, detect.stderr
     document = json.loads(detect.stdout)
     assert document["attributes"]["service.name"] == exported["service.name"] == "python"
-    assert document["sources"]["service.name"] == "program name (no repository found)"
+    assert document["sources"]["service.name"] == "program name (no repository name)"
 
 
 def test_both_refuse_an_invalid_workspace_variable(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_service_name_defaults(bare_process_env: Path, monkeypatch: pytest.Monke
     # What configure() exports for an unnamed program (python -c) outside a repository;
     # tests/cli/test_detect_agrees_with_configure.py compares the two processes.
     assert document["attributes"]["service.name"] == "python"
-    assert document["sources"]["service.name"] == "program name (no repository found)"
+    assert document["sources"]["service.name"] == "program name (no repository name)"
     for key, value in GITPOD.environ.items():
         monkeypatch.setenv(key, value)
     document = json.loads(_run(as_json=True)[1])

@@ -160,7 +160,7 @@ def build_resource(
             "configure(service_name)" if src.kind is Origin.ARGUMENT else src,
         )
     if not attrs.get("service.name") or str(attrs["service.name"]).startswith("unknown_service"):
-        layer({"service.name": _program_name()}, "program name (no repository found)")
+        layer({"service.name": _program_name()}, "program name (no repository name)")
     return Resource(attrs), sources
 
 
