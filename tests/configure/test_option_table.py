@@ -100,6 +100,10 @@ def test_settings_are_frozen_comparable_and_picklable() -> None:
         first.backend.source.kind = Origin.ARGUMENT
     with pytest.raises(AttributeError):
         Origin.VARIABLE.value = "argument"
+    with pytest.raises(AttributeError, match="immutable"):
+        del first.backend.source.kind  # the source had no such guard before
+    with pytest.raises(AttributeError, match="immutable"):
+        del first.backend.value
     copy = pickle.loads(pickle.dumps(first.traces))
     assert copy == first.traces
     assert copy.endpoint.source.kind is Origin.VARIABLE

@@ -16,7 +16,23 @@ __all__ = ["ARGUMENT", "DEFAULT", "Origin", "Setting", "Source"]
 T = TypeVar("T")
 
 
-class Origin:
+class _Immutable:
+    """Refuses setting and deleting attributes once ``__init__`` / ``__new__`` set them.
+
+    The one rule for this module's three value classes; they set their own
+    attributes with ``object.__setattr__``.
+    """
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+
+class Origin(_Immutable):
     """The kind of place a value came from: one of the six constants below.
 
     Compared by identity (``source.kind is Origin.VARIABLE``). A plain class
@@ -45,12 +61,6 @@ class Origin:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "value", value)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Origin is immutable: cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Origin is immutable: cannot delete {name!r}")
-
     def __reduce__(self) -> tuple[Any, ...]:
         return (getattr, (Origin, self.name))  # unpickles to the same constant
 
@@ -63,7 +73,7 @@ for _name in ("ARGUMENT", "VARIABLE", "DEFAULT", "PRESET", "FALLBACK", "UNUSED")
 del _name
 
 
-class Source(str):
+class Source(_Immutable, str):
     """A value's provenance: ``str(source)`` is the text shown to people.
 
     Attributes:
@@ -80,9 +90,6 @@ class Source(str):
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "variable", variable)
         return self
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Source is immutable: cannot set {name!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Source, (self.kind, self.variable, str(self)))
@@ -104,7 +111,7 @@ def from_variable(name: str) -> Source:
     return Source(Origin.VARIABLE, name)
 
 
-class Setting(Generic[T]):
+class Setting(_Immutable, Generic[T]):
     """One effective option value and where it came from (immutable).
 
     A plain slotted class rather than a frozen dataclass: the dataclass
@@ -125,12 +132,6 @@ class Setting(Generic[T]):
     def __init__(self, value: T, source: Source) -> None:
         object.__setattr__(self, "value", value)
         object.__setattr__(self, "source", source)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Setting is immutable: cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Setting is immutable: cannot delete {name!r}")
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
