@@ -131,7 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if wanted("P5"):
                     rows += _inprocess.p5(options, cache, receiver.traces_url)
                 if wanted("P6"):
-                    rows += _inprocess.p6(options, source, token, receiver)
+                    service = {
+                        "P6_TOKEN_URL": server.token_url,
+                        "P6_CLIENT_ID": "test-client",
+                        "P6_CLIENT_SECRET": "test-secret",
+                    }
+                    rows += _inprocess.p6(options, source, token, receiver, service)
         if wanted("P7", "P8"):
             rows += _tokens.p7_p8(options, receiver)
         if wanted("P10"):

@@ -11,11 +11,12 @@ short printable non-credential text.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from typing import Any
 
 from workspace_otel._settings import _env
+from workspace_otel._settings._option_table import OPTION
+from workspace_otel._setup._global_providers import propagator_may_be_ours
 from workspace_otel.errors import ConfigurationError
 
 __all__ = [
@@ -31,8 +32,8 @@ __all__ = [
     "usable_value",
 ]
 
-SEND_VARIABLE = "WORKSPACE_OTEL_BAGGAGE"
-RECEIVE_VARIABLE = "WORKSPACE_OTEL_BAGGAGE_TO_SPANS"
+SEND_VARIABLE = OPTION["baggage"].variables[0]
+RECEIVE_VARIABLE = OPTION["baggage_to_spans"].variables[0]
 _USER_PREFIX = "user."
 _MAX_VALUE_CHARS = 1024
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}"  # always fullmatch
@@ -218,15 +219,6 @@ class BaggageSettings:
 
     def __repr__(self) -> str:
         return f"BaggageSettings(send={self.send!r}, receive={self.receive!r})"
-
-
-def propagator_may_be_ours() -> bool:
-    """Whether a propagator wrapper of ours may be the global one.
-
-    It can only have been installed through ``opentelemetry.propagate``; while
-    nothing imported that module, there is nothing to replace or remove.
-    """
-    return "opentelemetry.propagate" in sys.modules
 
 
 def install_needed(settings: BaggageSettings, *, set_global: bool) -> bool:

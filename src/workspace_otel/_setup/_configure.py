@@ -31,6 +31,7 @@ from workspace_otel._settings._options import (
     is_disabled,
     resolve,
 )
+from workspace_otel._settings._options._lookup import config_file
 from workspace_otel._setup._otlp_headers import check_headers_variables
 from workspace_otel.errors import WorkspaceOtelWarning
 
@@ -171,9 +172,9 @@ class Telemetry:
             self._shut = True
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
-        from workspace_otel._setup import _baggage_rules
+        from workspace_otel._setup._global_providers import propagator_may_be_ours
 
-        if _baggage_rules.propagator_may_be_ours():
+        if propagator_may_be_ours():
             from workspace_otel._setup import _baggage
 
             _baggage.uninstall()
@@ -343,10 +344,10 @@ def _configure(
         if environ is not os.environ:
             check_headers_variables(os.environ)
         settings = resolve(args, environ, credentials_from_env=_token_from_env)
-        from workspace_otel._setup._declarative import config_file, configure_from_file
-
         path = config_file(environ)
         if path is not None:
+            from workspace_otel._setup._declarative import configure_from_file
+
             _HANDLE = configure_from_file(path, settings, origin)
             return _HANDLE
         from workspace_otel._setup._pipeline import build_pipeline

@@ -11,26 +11,20 @@ The returned handle holds the providers the file installed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from workspace_otel._guards.redaction import scrub
+from workspace_otel._settings._options._lookup import CONFIG_FILE_VARIABLE
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from workspace_otel._settings._options import Settings
     from workspace_otel._setup._configure import Telemetry
 
-__all__ = ["VARIABLE", "config_file", "configure_from_file"]
+__all__ = ["VARIABLE", "configure_from_file"]
 
 _logger = logging.getLogger("workspace_otel")
-VARIABLE = "OTEL_CONFIG_FILE"
-
-
-def config_file(environ: Mapping[str, str]) -> str | None:
-    """Return the ``OTEL_CONFIG_FILE`` path, or ``None`` when unset or blank."""
-    value = environ.get(VARIABLE, "").strip()
-    return value or None
+VARIABLE = CONFIG_FILE_VARIABLE
 
 
 def configure_from_file(path: str, settings: Settings, origin: str) -> Telemetry:

@@ -195,7 +195,9 @@ def _from_entry_point(signal: Signal, name: str) -> Any:
     return found[0].load()()
 
 
-def _console_exporter(signal: Signal, printer: ConsolePrinter) -> Any:
+def _console_exporter(signal: Signal, printer: ConsolePrinter | None) -> Any:
+    if printer is None:  # a caller's mistake, not a user's: build_pipeline passes one
+        raise ValueError(f"the console exporter of {signal} needs a ConsolePrinter")
     if signal == "logs":
         from workspace_otel._setup._console_logs import ConsoleLogExporter
 
@@ -208,13 +210,16 @@ def _console_exporter(signal: Signal, printer: ConsolePrinter) -> Any:
 
 
 def build_exporters(
-    settings: Settings, printer: ConsolePrinter, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    printer: ConsolePrinter | None,
+    environ: Mapping[str, str] | None = None,
 ) -> Built:
     """Create every configured exporter; the token source is shared by all of them.
 
     Args:
         settings: the resolved settings.
-        printer: the console printer of the console exporters.
+        printer: the console printer of the console exporters (``None`` when
+            no signal exports to the console).
         environ: the environment configure() reads (default ``os.environ``),
             for the gRPC ``OTEL_EXPORTER_OTLP_[<SIGNAL>_]INSECURE`` and
             certificate variables.

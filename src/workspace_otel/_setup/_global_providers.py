@@ -9,6 +9,7 @@ their entry points.
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +18,18 @@ from workspace_otel.errors import WorkspaceOtelWarning
 if TYPE_CHECKING:
     from workspace_otel._settings._options import Settings
 
-__all__ = ["install_globals"]
+__all__ = ["install_globals", "propagator_may_be_ours"]
 
 _logger = logging.getLogger("workspace_otel")
+
+
+def propagator_may_be_ours() -> bool:
+    """Whether a propagator wrapper of ours (the baggage rules') may be the global one.
+
+    It can only have been installed through ``opentelemetry.propagate``; while
+    nothing imported that module, there is nothing to replace or remove.
+    """
+    return "opentelemetry.propagate" in sys.modules
 
 
 def _foreign(signal: str) -> str | None:

@@ -11,13 +11,16 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from workspace_otel._settings._option_table import OPTION
 from workspace_otel._setup._configure import Telemetry
-from workspace_otel._setup._global_providers import install_globals
+from workspace_otel._setup._global_providers import install_globals, propagator_may_be_ours
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor
 
     from workspace_otel._settings._options import Settings
+    from workspace_otel._setup._baggage_rules import BaggageSettings
+    from workspace_otel._setup._console import ConsolePrinter
 
 __all__ = ["build_pipeline"]
 
@@ -49,6 +52,42 @@ def _metric_interval(environ: Mapping[str, str]) -> float:
         return 60_000.0
 
 
+def _baggage_settings(environ: Mapping[str, str]) -> BaggageSettings | None:
+    """The baggage rules, or ``None`` when they cannot change anything.
+
+    That is when neither baggage variable is set and no propagator of ours can
+    be installed: the usual start then imports none of the baggage modules.
+
+    Raises:
+        ConfigurationError: a baggage variable is invalid.
+    """
+    variables = (*OPTION["baggage"].variables, *OPTION["baggage_to_spans"].variables)
+    if not propagator_may_be_ours() and not any(name in environ for name in variables):
+        return None
+    from workspace_otel._setup._baggage_rules import settings_from
+
+    return settings_from(environ)
+
+
+def _printer(settings: Settings) -> ConsolePrinter | None:
+    """The console printer, or ``None`` when this configuration prints nothing.
+
+    It prints the console exporters' output, the trace links of
+    ``WORKSPACE_OTEL_TRACE_URL`` and the no-endpoint hint; its module imports
+    the SDK's exporter classes, so a start that prints none of them skips it.
+    """
+    signals = (settings.traces, settings.metrics, settings.logs)
+    if not (
+        settings.console_fallback
+        or settings.trace_url.value
+        or any("console" in sig.exporters.value for sig in signals)
+    ):
+        return None
+    from workspace_otel._setup._console import ConsolePrinter
+
+    return ConsolePrinter(trace_url=settings.trace_url.value)
+
+
 def build_pipeline(
     settings: Settings, environ: Mapping[str, str], *, origin: str, auto_version: str | None
 ) -> Telemetry:
@@ -57,16 +96,14 @@ def build_pipeline(
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    from workspace_otel._setup import _baggage_rules
-    from workspace_otel._setup._console import ConsolePrinter, TraceLinkProcessor
     from workspace_otel._setup._exporters import build_exporters, reset_sessions_after_fork
     from workspace_otel._setup._lifecycle import Lifecycle, OpenSpans
     from workspace_otel._setup._resource import build_resource
     from workspace_otel._setup._summary import HINT, summary_line
 
-    baggage = _baggage_rules.settings_from(environ)  # invalid lists fail before anything is built
+    baggage = _baggage_settings(environ)  # invalid lists fail before anything is built
     resource, sources = build_resource(settings, environ, auto_version=auto_version)
-    printer = ConsolePrinter(trace_url=settings.trace_url.value)
+    printer = _printer(settings)
     built = build_exporters(settings, printer, environ)
 
     # The SDK's TracerProvider re-detects its resource in a forked child with a
@@ -89,7 +126,10 @@ def build_pipeline(
         )
         processors.append(processor)
         tracer_provider.add_span_processor(processor)
-    if settings.trace_url.value and not any(n == "console" for n, _ in built.traces):
+    prints_spans = any(n == "console" for n, _ in built.traces)
+    if printer is not None and printer.trace_url and not prints_spans:
+        from workspace_otel._setup._console import TraceLinkProcessor
+
         processors.append(TraceLinkProcessor(printer))
         tracer_provider.add_span_processor(processors[-1])
 
@@ -132,10 +172,13 @@ def build_pipeline(
     installed = install_globals(
         settings, tracer_provider, meter_provider, logger_provider, log_handler
     )
-    if _baggage_rules.install_needed(baggage, set_global=settings.set_global.value):
-        from workspace_otel._setup import _baggage
+    if baggage is not None:
+        from workspace_otel._setup._baggage_rules import install_needed
 
-        _baggage.install(baggage, resource, tracer_provider, set_global=settings.set_global.value)
+        if install_needed(baggage, set_global=settings.set_global.value):
+            from workspace_otel._setup._baggage import install
+
+            install(baggage, resource, tracer_provider, set_global=settings.set_global.value)
 
     telemetry = Telemetry(
         resource=resource,
@@ -153,7 +196,8 @@ def build_pipeline(
 
     def after_fork() -> None:
         reset_sessions_after_fork(built.sessions)
-        printer.reset_after_fork()
+        if printer is not None:
+            printer.reset_after_fork()
         if built.watch is not None:
             built.watch.reset_after_fork()
 
@@ -173,6 +217,6 @@ def build_pipeline(
     _logger.info("%s", telemetry.summary)
     for note in built.notes:
         _logger.warning("workspace_otel: %s", note)
-    if settings.console_fallback:
+    if printer is not None and settings.console_fallback:
         printer.write([HINT])
     return telemetry

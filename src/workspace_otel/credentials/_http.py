@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import requests
@@ -20,9 +20,11 @@ from workspace_otel.credentials._cache import RefreshingTokenCache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
 from workspace_otel.credentials._shared import shared_cache
-from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
+
+if TYPE_CHECKING:  # a Protocol class costs every start to create; only annotations use it
+    from workspace_otel.credentials._source import TokenSource
 
 __all__ = ["BearerAuth", "TokenUnavailableError", "http_session"]
 

@@ -1,4 +1,9 @@
-"""Read one option from the table: argument, then its variables in order, then its default."""
+"""Read one option from the table: argument, then its variables in order, then its default.
+
+Also where ``configure()`` learns whether a declarative configuration file
+(``OTEL_CONFIG_FILE``) replaces the table: it asks before importing the
+module that applies the file.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,20 @@ from typing import Any
 from workspace_otel._settings._option_table import OPTION
 from workspace_otel._settings._options._provenance import ARGUMENT, DEFAULT, Setting, from_variable
 
-__all__ = ["look_up", "raw"]
+__all__ = ["CONFIG_FILE_VARIABLE", "config_file", "look_up", "raw"]
+
+CONFIG_FILE_VARIABLE = "OTEL_CONFIG_FILE"
 
 
 def raw(environ: Mapping[str, str], name: str) -> str | None:
     """Return a variable's stripped value; ``None`` when unset or blank."""
     value = environ.get(name, "").strip()
     return value or None
+
+
+def config_file(environ: Mapping[str, str]) -> str | None:
+    """Return the ``OTEL_CONFIG_FILE`` path, or ``None`` when unset or blank."""
+    return raw(environ, CONFIG_FILE_VARIABLE)
 
 
 def look_up(

@@ -180,6 +180,9 @@ def _propagators(
 
 
 def _resource_env(environ: Mapping[str, str]) -> Setting[Mapping[str, str]]:
+    (var,) = OPTION["env_resource_attributes"].variables
+    if not environ.get(var, "").strip():
+        return Setting({}, DEFAULT)  # the usual start: nothing to read, nothing more to import
     from urllib.parse import unquote
 
     from workspace_otel._settings._env_export import user_items
@@ -188,7 +191,6 @@ def _resource_env(environ: Mapping[str, str]) -> Setting[Mapping[str, str]]:
     items = user_items(environ)
     if not items:
         return Setting({}, DEFAULT)
-    (var,) = OPTION["env_resource_attributes"].variables
     attrs: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -225,10 +227,12 @@ def _service_name(arg: str | None, environ: Mapping[str, str]) -> Setting[str | 
         if not isinstance(name_obj, str) or not name_obj.strip():
             raise ConfigurationError("configure(service_name=...) must be a non-empty string")
         return Setting(arg.strip(), ARGUMENT)
+    found: Setting[str | None] = look_up("service_name", None, environ)
+    if found.value is None:
+        return found
     from workspace_otel._settings._env_export import service_name_is_ours
 
-    found: Setting[str | None] = look_up("service_name", None, environ)
-    if found.value is not None and service_name_is_ours(environ):
+    if service_name_is_ours(environ):
         # Set by `workspace-otel env` from the detectors: not the user's choice.
         return Setting(None, DEFAULT)
     return found
