@@ -64,7 +64,9 @@ exporter.shutdown()
 """
 
 
-def per_export(env: Mapping[str, str]) -> tuple[float, float] | None:
+def per_export(
+    env: Mapping[str, str], *, few: int = FEW, many: int = MANY
+) -> tuple[float, float] | None:
     """Instructions per export: (credential provider, static header); ``None`` without valgrind.
 
     Args:
@@ -74,7 +76,7 @@ def per_export(env: Mapping[str, str]) -> tuple[float, float] | None:
     Raises:
         RuntimeError: a child failed or warned under valgrind.
     """
-    runs = [(mode, exports) for mode in ("provider", "header") for exports in (FEW, MANY)]
+    runs = [(mode, exports) for mode in ("provider", "header") for exports in (few, many)]
 
     def count(run: tuple[str, int]) -> int | None:
         mode, exports = run
@@ -87,5 +89,5 @@ def per_export(env: Mapping[str, str]) -> tuple[float, float] | None:
     if any(c is None for c in counts):
         return None
     provider_few, provider_many, header_few, header_many = (int(c or 0) for c in counts)
-    extra = MANY - FEW
+    extra = many - few
     return (provider_many - provider_few) / extra, (header_many - header_few) / extra

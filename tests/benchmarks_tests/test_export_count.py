@@ -1,0 +1,67 @@
+"""P6's instruction count: the cost of one export, start-up and token fetch cancelled out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+from benchmarks import _export_count
+from benchmarks._compare import valgrind
+from benchmarks._export_count import per_export
+
+from tests.harness.receivers import HttpOtlpReceiver
+from tests.harness.token_server import TokenServer
+
+
+def test_the_difference_of_two_runs_is_divided_by_the_extra_exports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A start of 800M (900M with the provider's imports) plus a fixed cost per export.
+    start = {"provider": 900_000_000, "header": 800_000_000}
+    each = {"provider": 5_100_000, "header": 5_000_000}
+    seen: list[tuple[str, int]] = []
+
+    def fake(args: Sequence[str], *, env: Mapping[str, str], **_: Any) -> int:
+        mode, exports = args[-2], int(args[-1])
+        seen.append((mode, exports))
+        return start[mode] + each[mode] * exports
+
+    monkeypatch.setattr(_export_count, "count_instructions", fake)
+    assert per_export({}, few=3, many=13) == (5_100_000, 5_000_000)
+    assert sorted(seen) == [("header", 3), ("header", 13), ("provider", 3), ("provider", 13)]
+
+
+def test_no_valgrind_gives_no_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_export_count, "count_instructions", lambda *a, **k: None)
+    assert per_export({}) is None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(valgrind() is None, reason="valgrind is not installed")
+def test_both_children_export_for_real_and_the_provider_costs_little_more() -> None:
+    with HttpOtlpReceiver() as receiver, TokenServer(lifetime=3600) as server:
+        import requests
+
+        token = requests.post(
+            server.token_url,
+            data={"grant_type": "client_credentials"},
+            auth=("test-client", "test-secret"),
+            timeout=10,
+        ).json()["access_token"]
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")},
+            "P6_TRACES_URL": receiver.traces_url,
+            "P6_TOKEN_URL": server.token_url,
+            "P6_CLIENT_ID": "test-client",
+            "P6_CLIENT_SECRET": "test-secret",
+            "P6_TOKEN": token,
+        }
+        counted = per_export(env, few=1, many=3)
+        # 2 x (1 + 3) exports of 64 spans each reached the receiver.
+        assert len(receiver.wait_for_spans(2 * 4 * 64)) == 2 * 4 * 64
+    assert counted is not None
+    provider, header = counted
+    assert header > 100_000  # an export is real work, not a constant
+    assert 0.9 < header / provider < 1.1  # the same requests: within a few per cent

@@ -1,0 +1,117 @@
+"""What a usual ``configure()`` start imports; each part it skips still works when asked for.
+
+Every module of this package a start imports is paid for on every process
+start (budget P2). The console printer, the baggage rules, the declarative
+configuration file and the helpers that tell ``workspace-otel env``'s exports
+from the user's own are each needed only when their variable (or output) is
+there: each is checked both ways in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.harness.process import unmeasured
+
+_PROBE = """\
+import json, os, sys
+import workspace_otel
+telemetry = workspace_otel.configure()
+names = [type(p).__name__ for p in telemetry.span_processors]
+sys.stdout.write(json.dumps({"modules": sorted(sys.modules), "processors": names}))
+sys.stdout.flush()
+os._exit(0)  # no export at exit: nothing listens on the endpoint
+"""
+
+_USUAL = {
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "https://collector.invalid:4318",
+    "WORKSPACE_OTEL_TOKEN": "lean-start-token-0123456789",
+}
+
+_CONSOLE = "workspace_otel._setup._console"
+# Imported by none of the usual starts above.
+_SKIPPED = (
+    "workspace_otel._setup._console",
+    "workspace_otel._setup._baggage_rules",
+    "workspace_otel._setup._declarative",
+    "workspace_otel._settings._env_export",
+    "workspace_otel.credentials._source",
+)
+
+
+def _start(extra: dict[str, str], tmp_path: object) -> dict[str, list[str]]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OTEL_", "WORKSPACE_OTEL_", "CODESPACE", "GITPOD_", "CODER"))
+    }
+    env.update(_USUAL)
+    env.update(extra)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        env=unmeasured(env),
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, list[str]] = json.loads(done.stdout)
+    return result
+
+
+def test_a_usual_start_imports_none_of_the_optional_parts(tmp_path: object) -> None:
+    modules = set(_start({}, tmp_path)["modules"])
+    assert "workspace_otel._setup._pipeline" in modules  # the probe did configure
+    assert [name for name in _SKIPPED if name in modules] == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "module"),
+    [
+        ("WORKSPACE_OTEL_BAGGAGE", "workspace.id", "workspace_otel._setup._baggage_rules"),
+        ("WORKSPACE_OTEL_BAGGAGE_TO_SPANS", "app.*", "workspace_otel._setup._baggage_rules"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "team=core", "workspace_otel._settings._env_export"),
+        ("OTEL_SERVICE_NAME", "checkout", "workspace_otel._settings._env_export"),
+        (
+            "WORKSPACE_OTEL_TRACE_URL",
+            "https://ui.invalid/{trace_id}",
+            "workspace_otel._setup._console",
+        ),
+        ("OTEL_TRACES_EXPORTER", "console", _CONSOLE),
+    ],
+)
+def test_each_part_is_imported_when_its_variable_is_set(
+    variable: str, value: str, module: str, tmp_path: object
+) -> None:
+    assert module in _start({variable: value}, tmp_path)["modules"]
+
+
+def test_a_trace_link_template_still_prints_links_beside_otlp(tmp_path: object) -> None:
+    result = _start({"WORKSPACE_OTEL_TRACE_URL": "https://ui.invalid/{trace_id}"}, tmp_path)
+    assert "TraceLinkProcessor" in result["processors"]
+    assert "TraceLinkProcessor" not in _start({}, tmp_path)["processors"]
+
+
+def test_an_invalid_baggage_list_is_still_refused(tmp_path: object) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "WORKSPACE_OTEL_"))}
+    env.update(_USUAL)
+    env["WORKSPACE_OTEL_BAGGAGE"] = "api.token"
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        env=unmeasured(env),
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "ConfigurationError" in done.stderr
+    assert "WORKSPACE_OTEL_BAGGAGE" in done.stderr
