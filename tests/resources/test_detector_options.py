@@ -122,6 +122,8 @@ def test_configure_honours_the_config_file(
 ) -> None:
     """With OTEL_CONFIG_FILE set, configure() builds what the file says, detectors included."""
     pytest.importorskip("opentelemetry.configuration", reason="workspace-otel[declarative]")
+    from opentelemetry import propagate
+
     from tests.harness.process import reset_otel_globals
     from tests.harness.receivers import HttpOtlpReceiver
     from workspace_otel import configure
@@ -129,6 +131,8 @@ def test_configure_honours_the_config_file(
 
     path = tmp_path / "otel.yaml"
     path.write_text(FULL_CONFIG)
+    # The file's configuration installs its own (here: no) propagators globally.
+    propagator = propagate.get_global_textmap()
     with HttpOtlpReceiver() as receiver:
         monkeypatch.setenv("RECEIVER_URL", receiver.traces_url)
         monkeypatch.setenv("OTEL_CONFIG_FILE", str(path))
@@ -143,6 +147,7 @@ def test_configure_honours_the_config_file(
         finally:
             _configure._reset_for_tests()
             reset_otel_globals()
+            propagate.set_global_textmap(propagator)
     assert telemetry.summary.startswith("workspace_otel configured from OTEL_CONFIG_FILE=")
     assert [s.name for s in spans] == ["from-file"]
     assert spans[0].resource["service.name"] == "from-the-file"
