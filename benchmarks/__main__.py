@@ -122,10 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from workspace_otel.credentials import OAuth2ClientCredentialsSource, shared_cache
 
+            client_id, client_secret = "test-client", "test-secret"  # the server's own client
             with TokenServer(lifetime=3600) as server:
-                source = OAuth2ClientCredentialsSource(
-                    server.token_url, "test-client", "test-secret"
-                )
+                source = OAuth2ClientCredentialsSource(server.token_url, client_id, client_secret)
                 cache = shared_cache(source)
                 token = cache.token().value
                 if wanted("P5"):
@@ -133,8 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if wanted("P6"):
                     service = {
                         "P6_TOKEN_URL": server.token_url,
-                        "P6_CLIENT_ID": "test-client",
-                        "P6_CLIENT_SECRET": "test-secret",
+                        "P6_CLIENT_ID": client_id,
+                        "P6_CLIENT_SECRET": client_secret,
                     }
                     rows += _inprocess.p6(options, source, token, receiver, service)
         if wanted("P7", "P8"):

@@ -1,12 +1,13 @@
 """P6 counted: instructions per OTLP/HTTP export, credential provider against a static header.
 
-Both exporters send the same request (the same spans, the same
-``authorization: Bearer <token>`` header) to the same receiver, so the
-kernel and the network do the same work for both; what differs is the work
-in the exporting process, which an instruction count measures without the
-machine's noise. Each side runs in its own child under cachegrind twice,
-with a few exports and with many; the difference divided by the extra
-exports is the cost of one export, start-up and token fetch cancelled out.
+Both exporters send requests of the same shape and size (the same spans,
+an ``authorization: Bearer <token>`` header with a token of the same
+service) to the same receiver, so the kernel and the network do the same
+work for both; what differs is the work in the exporting process, which an
+instruction count measures without the machine's noise. Each side runs in
+its own child under cachegrind twice, with a few exports and with many; the
+difference divided by the extra exports is the cost of one export, start-up
+and token fetch cancelled out.
 """
 
 from __future__ import annotations
@@ -26,25 +27,11 @@ MANY = 45
 CHILD = """\
 import os, sys
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExportResult
 
-spans = []
+from benchmarks._inprocess import BATCH_SIZE, span_batch
 
-class Keep(SpanExporter):
-    def export(self, batch):
-        spans.extend(batch)
-        return SpanExportResult.SUCCESS
-
-provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
-provider.add_span_processor(SimpleSpanProcessor(Keep()))
-tracer = provider.get_tracer("bench")
-for index in range(64):
-    with tracer.start_as_current_span(f"span-{index}") as span:
-        span.set_attribute("index", index)
-provider.shutdown()
-
+spans = span_batch(BATCH_SIZE)
 mode, exports = sys.argv[1], int(sys.argv[2])
 url = os.environ["P6_TRACES_URL"]
 if mode == "provider":

@@ -95,7 +95,12 @@ def p5(options: Options, cache: Any, url: str) -> list[Row]:
     ]
 
 
-def _span_batch(count: int) -> list[Any]:
+BATCH_SIZE = 64
+"""Spans per export in P6 (timed and counted)."""
+
+
+def span_batch(count: int) -> list[Any]:
+    """``count`` finished spans of a real TracerProvider, to export again and again."""
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
@@ -115,6 +120,26 @@ def _span_batch(count: int) -> list[Any]:
             span.set_attribute("index", index)
     provider.shutdown()
     return spans
+
+
+def _check_counted_requests(receiver: Any) -> None:
+    """The count's premise: every counted export reached the receiver, token attached.
+
+    A side that sent fewer or smaller requests (no token: the egress rule
+    refused it, say) would look cheaper than it is.
+
+    Raises:
+        RuntimeError: a request is missing, failed or carried no token.
+    """
+    from benchmarks._export_count import FEW, MANY
+
+    requests = list(receiver.requests)
+    expected = 2 * (FEW + MANY)
+    if len(requests) != expected or any(r.status != 200 or not r.token for r in requests):
+        raise RuntimeError(
+            f"P6 count: {len(requests)} requests reached the receiver (expected {expected}), "
+            f"{sum(1 for r in requests if not r.token)} without a token"
+        )
 
 
 def p6(
@@ -139,7 +164,7 @@ def p6(
     from benchmarks._export_count import per_export
     from workspace_otel.credentials import http_session
 
-    batch = _span_batch(64)
+    batch = span_batch(BATCH_SIZE)
     ours = OTLPSpanExporter(endpoint=receiver.traces_url, session=http_session(source))
     static = OTLPSpanExporter(
         endpoint=receiver.traces_url, headers={"authorization": f"Bearer {token}"}
@@ -174,7 +199,9 @@ def p6(
         env = python_env(
             options, {"P6_TRACES_URL": receiver.traces_url, "P6_TOKEN": token, **token_service}
         )
+        receiver.reset()
         counted = per_export(env)
+        _check_counted_requests(receiver)
     if counted is None:
         ratio, figure = timed, f"{timed:.3f}x"
     else:

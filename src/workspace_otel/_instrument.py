@@ -172,7 +172,9 @@ class WorkspaceOtelConfigurator(_OTelSDKConfigurator):
 
     def _configure(self, **kwargs: Any) -> None:
         _state["configurator_ran"] = True
-        if os.environ.get("OTEL_CONFIG_FILE"):
+        from workspace_otel._settings._options._lookup import config_file
+
+        if config_file(os.environ) is not None:  # the same rule as configure()'s
             _logger.info(
                 "workspace_otel: OTEL_CONFIG_FILE is set; the SDK's file configuration runs"
             )

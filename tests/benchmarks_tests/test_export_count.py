@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 from benchmarks import _export_count
+from benchmarks._common import Options, python_env
 from benchmarks._compare import valgrind
 from benchmarks._export_count import per_export
 
@@ -50,17 +50,23 @@ def test_both_children_export_for_real_and_the_provider_costs_little_more() -> N
             auth=("test-client", "test-secret"),
             timeout=10,
         ).json()["access_token"]
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")},
-            "P6_TRACES_URL": receiver.traces_url,
-            "P6_TOKEN_URL": server.token_url,
-            "P6_CLIENT_ID": "test-client",
-            "P6_CLIENT_SECRET": "test-secret",
-            "P6_TOKEN": token,
-        }
+        # As the benchmark builds it: none of the caller's OTEL_* settings reach the children.
+        env = python_env(
+            Options(),
+            {
+                "P6_TRACES_URL": receiver.traces_url,
+                "P6_TOKEN_URL": server.token_url,
+                "P6_CLIENT_ID": "test-client",
+                "P6_CLIENT_SECRET": "test-secret",
+                "P6_TOKEN": token,
+            },
+        )
+        env = {k: v for k, v in env.items() if not k.startswith("COVERAGE_PROCESS_")}
         counted = per_export(env, few=1, many=3)
-        # 2 x (1 + 3) exports of 64 spans each reached the receiver.
+        # 2 x (1 + 3) exports of 64 spans each reached the receiver, each with a token.
         assert len(receiver.wait_for_spans(2 * 4 * 64)) == 2 * 4 * 64
+        assert len(receiver.requests) == 8
+        assert all(r.status == 200 and r.token for r in receiver.requests)
     assert counted is not None
     provider, header = counted
     assert header > 100_000  # an export is real work, not a constant

@@ -44,7 +44,9 @@ _SKIPPED = (
 )
 
 
-def _start(extra: dict[str, str], tmp_path: object) -> dict[str, list[str]]:
+def _run(
+    extra: dict[str, str], tmp_path: object, before: str = ""
+) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -52,8 +54,8 @@ def _start(extra: dict[str, str], tmp_path: object) -> dict[str, list[str]]:
     }
     env.update(_USUAL)
     env.update(extra)
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE],
+    return subprocess.run(
+        [sys.executable, "-c", before + _PROBE],
         env=unmeasured(env),
         cwd=str(tmp_path),
         capture_output=True,
@@ -61,6 +63,10 @@ def _start(extra: dict[str, str], tmp_path: object) -> dict[str, list[str]]:
         timeout=120,
         check=False,
     )
+
+
+def _start(extra: dict[str, str], tmp_path: object, before: str = "") -> dict[str, list[str]]:
+    done = _run(extra, tmp_path, before)
     assert done.returncode == 0, done.stderr[-2000:]
     result: dict[str, list[str]] = json.loads(done.stdout)
     return result
@@ -100,18 +106,21 @@ def test_a_trace_link_template_still_prints_links_beside_otlp(tmp_path: object) 
 
 
 def test_an_invalid_baggage_list_is_still_refused(tmp_path: object) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "WORKSPACE_OTEL_"))}
-    env.update(_USUAL)
-    env["WORKSPACE_OTEL_BAGGAGE"] = "api.token"
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE],
-        env=unmeasured(env),
-        cwd=str(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run({"WORKSPACE_OTEL_BAGGAGE": "api.token"}, tmp_path)
     assert done.returncode != 0
     assert "ConfigurationError" in done.stderr
     assert "WORKSPACE_OTEL_BAGGAGE" in done.stderr
+
+
+def test_a_propagator_module_already_imported_brings_the_baggage_rules(tmp_path: object) -> None:
+    # A wrapper of ours may then be the global propagator: configure() must see to it.
+    modules = _start({}, tmp_path, before="import opentelemetry.propagate\n")["modules"]
+    assert "workspace_otel._setup._baggage_rules" in modules
+
+
+def test_a_declarative_file_is_still_taken_up(tmp_path: object) -> None:
+    # Without the optional package or with an unreadable file, the error names the variable.
+    done = _run({"OTEL_CONFIG_FILE": str(tmp_path) + "/missing.yaml"}, tmp_path)
+    assert done.returncode != 0
+    assert "OTEL_CONFIG_FILE" in done.stderr
+    assert "_setup/_declarative.py" in done.stderr  # raised from that module

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import pickle
+import sys
 import typing
+from typing import Any
 
 import pytest
 
@@ -118,3 +121,80 @@ def test_a_body_typing_refuses_is_refused() -> None:
 
             def __repr__(self) -> str:
                 return super().__repr__()
+
+
+class Plain(Record):
+    x: int
+    y: int
+    label: str = "origin"
+
+
+def _outcome(call: Any) -> object:
+    """What a call gave: its value, or the type of what it raised."""
+    try:
+        return call()
+    except Exception as exc:
+        return type(exc)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda k: tuple(k(1, 2)),
+        lambda k: tuple(k(1, y=2)),
+        lambda k: tuple(k(x=1, y=2, label="far")),
+        lambda k: tuple(k(y=2, x=1)),
+        lambda k: k(1),  # missing argument
+        lambda k: k(1, 2, "a", "b"),  # too many positional
+        lambda k: k(1, 2, x=3),  # multiple values
+        lambda k: k(1, 2, colour="red"),  # unexpected keyword
+        lambda k: tuple(k._make([1, 2, "far"])),
+        lambda k: k._make([1, 2]),  # wrong length
+        lambda k: tuple(k(1, 2)._replace(y=5)),
+        lambda k: k(1, 2)._replace(z=5),  # not a field
+        lambda k: k(1, 2)._asdict(),
+        lambda k: repr(k(1, 2)).split("(", 1)[1],  # the class names differ
+        lambda k: k.__match_args__,
+        lambda k: k(1, 2).__getnewargs__(),
+        lambda k: tuple(copy.copy(k(1, 2))),
+        lambda k: tuple(copy.deepcopy(k(1, [2]))),
+        lambda k: type(pickle.loads(pickle.dumps(k(1, 2)))) is k,
+        # (annotations differ on purpose: typing's are ForwardRefs, a record's stay strings)
+        lambda k: [(p.name, p.kind, p.default) for p in inspect.signature(k).parameters.values()],
+        lambda k: (k(1, 2).x, k(1, 2)[1], k(1, 2)[-1]),
+        lambda k: k(1, 2) == (1, 2, "origin"),
+        lambda k: hash(k(1, 2)) == hash((1, 2, "origin")),
+    ],
+)
+def test_each_call_behaves_as_on_the_namedtuple_typing_builds(call: Any) -> None:
+    assert _outcome(lambda: call(Plain)) == _outcome(lambda: call(PlainTyped))
+
+
+class PlainTyped(typing.NamedTuple):
+    x: int
+    y: int
+    label: str = "origin"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="copy.replace is new in 3.13")
+def test_copy_replace_works_on_313() -> None:
+    replace = copy.replace  # type: ignore[attr-defined,unused-ignore]
+    assert replace(Plain(1, 2), label="far") == Plain(1, 2, "far")
+
+
+def test_a_field_may_be_called_cls_and_underscore_names_are_refused() -> None:
+    class Named(Record):
+        cls: str
+        self: str = "me"
+
+    assert Named(cls="a") == ("a", "me")
+    with pytest.raises(ValueError, match="underscore"):
+
+        class Hidden(Record):
+            _secret: str  # type: ignore[misc]  # refused by type checkers too
+
+
+def test_a_record_has_no_instance_dictionary() -> None:
+    with pytest.raises(AttributeError):
+        Plain(1, 2).extra = 1  # type: ignore[attr-defined]
+    assert not hasattr(Plain(1, 2), "__dict__")

@@ -59,7 +59,7 @@ _PROHIBITED = frozenset(
 )
 
 
-def _new(cls: type[tuple[Any, ...]], *args: Any, **kwargs: Any) -> Any:
+def _new(cls: type[tuple[Any, ...]], /, *args: Any, **kwargs: Any) -> Any:
     """Every record's ``__new__``: binds the arguments as ``def __new__(cls, <fields>)`` would."""
     fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
     if not kwargs and len(args) == len(fields):
@@ -94,13 +94,17 @@ def _make(cls: type[tuple[Any, ...]], iterable: Any) -> Any:
     return result
 
 
+# What namedtuple's _replace raises for a name that is not a field (TypeError from 3.13).
+_UNKNOWN_FIELD: type[Exception] = TypeError if sys.version_info >= (3, 13) else ValueError
+
+
 def _replace(self: Any, /, **changes: Any) -> Any:
     """A copy of the record with the named fields replaced by new values."""
     result = self._make(
         [changes.pop(field, value) for field, value in zip(self._fields, self, strict=True)]
     )
     if changes:
-        raise ValueError(f"Got unexpected field names: {list(changes)!r}")
+        raise _UNKNOWN_FIELD(f"Got unexpected field names: {list(changes)!r}")
     return result
 
 
