@@ -70,4 +70,9 @@ def test_both_children_export_for_real_and_the_provider_costs_little_more() -> N
     assert counted is not None
     provider, header = counted
     assert header > 100_000  # an export is real work, not a constant
-    assert 0.9 < header / provider < 1.1  # the same requests: within a few per cent
+    # Within a few per cent with the exporter's requests transport (1.45.1 on). The
+    # exporter 1.45.0 (the lowest allowed) sends through urllib3 directly when it is given
+    # no session, and through requests when given one (any credential provider's way):
+    # about 13 % more per export, which the lower bound allows. A provider doing another
+    # request's worth of work per export (0.5x) fails either way.
+    assert 0.8 < header / provider < 1.1
