@@ -150,8 +150,8 @@ def p6(
     Timed in this process (exports per second, alternating blocks) and, with
     valgrind, counted: instructions per export in child processes
     (:mod:`benchmarks._export_count`). With a count, the counted ratio decides:
-    both sides send the same requests, so the kernel and network work the
-    count leaves out is the same on both, while the timed ratio moves by
+    both sides send requests of the same shape and size, so the kernel and
+    network work the count leaves out is the same on both, while the timed ratio moves by
     several per cent between runs on a shared machine.
 
     Args:
@@ -191,7 +191,7 @@ def p6(
     timed = median(with_provider) / median(with_header)
     detail = (
         f"timed {timed:.3f}x: {median(with_provider):.0f} vs {median(with_header):.0f} "
-        f"exports/s of 64 spans to HttpOtlpReceiver; medians of {blocks} blocks of "
+        f"exports/s of {BATCH_SIZE} spans to HttpOtlpReceiver; medians of {blocks} blocks of "
         f"{exports}, ABAB"
     )
     counted = None
