@@ -54,3 +54,24 @@ def test_an_interpreter_without_cpythons_own_hashes_falls_back_to_hashlib() -> N
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest(), "True"]
+
+
+def test_a_hashlib_already_imported_is_used_and_the_small_module_is_not_loaded() -> None:
+    # requests imports hashlib before a configure() start computes its git digests.
+    code = (
+        "import sys, hashlib\n"
+        "from workspace_otel._guards.sha256 import sha256\n"
+        "small = {'_sha2', '_sha256'}\n"
+        "before = small.intersection(sys.modules)\n"
+        "digest = sha256(b'abc').hexdigest()\n"
+        "print(digest, sorted(small.intersection(sys.modules) - before))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=unmeasured(dict(os.environ)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest(), "[]"]

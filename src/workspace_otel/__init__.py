@@ -12,13 +12,14 @@ are imported only when the names that need them are first used.
 from __future__ import annotations
 
 from workspace_otel._lazy import lazy_names
-from workspace_otel._version import __version__
 from workspace_otel.errors import (
     ConfigurationError,
     TokenError,
     WorkspaceOtelError,
     WorkspaceOtelWarning,
 )
+
+__version__ = "0.1.0"  # read by the build backend (pyproject.toml: tool.hatch.version)
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs an empty interpreter
 # start's worth of time, and `workspace-otel env` imports this at every shell start.

@@ -172,7 +172,7 @@ class WorkspaceOtelConfigurator(_OTelSDKConfigurator):
 
     def _configure(self, **kwargs: Any) -> None:
         _state["configurator_ran"] = True
-        from workspace_otel._settings._options._lookup import config_file
+        from workspace_otel._settings._options._provenance import config_file
 
         if config_file(os.environ) is not None:  # the same rule as configure()'s
             _logger.info(

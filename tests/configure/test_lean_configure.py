@@ -2,8 +2,9 @@
 
 Every module of this package a start imports is paid for on every process
 start (budget P2). The console printer, the baggage rules, the declarative
-configuration file and the helpers that tell ``workspace-otel env``'s exports
-from the user's own are each needed only when their variable (or output) is
+configuration file, the helpers that tell ``workspace-otel env``'s exports
+from the user's own, the SDK-variable table, the typo search, trace links and
+the Lightstep preset are each needed only when their variable (or output) is
 there: each is checked both ways in a fresh interpreter.
 """
 
@@ -34,6 +35,7 @@ _USUAL = {
 }
 
 _CONSOLE = "workspace_otel._setup._console"
+_LINKS = "workspace_otel._settings._links"
 # Imported by none of the usual starts above.
 _SKIPPED = (
     "workspace_otel._setup._console",
@@ -41,6 +43,10 @@ _SKIPPED = (
     "workspace_otel._setup._declarative",
     "workspace_otel._settings._env_export",
     "workspace_otel.credentials._source",
+    "workspace_otel._settings._sdk_variables",
+    "workspace_otel._settings._typos",
+    "workspace_otel._settings._links",
+    "workspace_otel._settings._options._lightstep",
 )
 
 
@@ -91,6 +97,14 @@ def test_a_usual_start_imports_none_of_the_optional_parts(tmp_path: object) -> N
             "workspace_otel._setup._console",
         ),
         ("OTEL_TRACES_EXPORTER", "console", _CONSOLE),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "4096", "workspace_otel._settings._sdk_variables"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "5000", "workspace_otel._settings._sdk_variables"),
+        (
+            "WORKSPACE_OTEL_TRACE_URL",
+            "https://ui.invalid/{trace_id}",
+            "workspace_otel._settings._links",
+        ),
+        ("WORKSPACE_OTEL_TOKEN_HEADR", "x-token", "workspace_otel._settings._typos"),
     ],
 )
 def test_each_part_is_imported_when_its_variable_is_set(

@@ -18,6 +18,7 @@ import pytest
 import workspace_otel
 from tests.harness.process import subprocess_env
 from workspace_otel._settings import _sdk_variables
+from workspace_otel._settings._options._resolve import sdk_may_read
 from workspace_otel.cli._doctor import run_doctor
 from workspace_otel.errors import ConfigurationError
 
@@ -199,3 +200,11 @@ def test_doctor_reports_the_same_error(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert expected
     assert expected[0] in " ".join(out.getvalue().split())
+
+
+def test_every_checked_variable_passes_the_screen_that_decides_whether_to_check() -> None:
+    # configure() loads the table only when some variable passes sdk_may_read.
+    missed = [row.name for row in _sdk_variables.ROWS if not sdk_may_read(row.name)]
+    assert missed == []
+    usual = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_SERVICE_NAME")
+    assert [name for name in usual if sdk_may_read(name)] == []

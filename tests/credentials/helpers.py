@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from workspace_otel.credentials._clock import Clock
+from workspace_otel.credentials._cache_timing import Clock
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 

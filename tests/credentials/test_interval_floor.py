@@ -20,7 +20,7 @@ from workspace_otel.credentials import (
     RefreshingTokenCache,
     Token,
 )
-from workspace_otel.credentials._intervals import MIN_INTERVAL
+from workspace_otel.credentials._cache_timing import MIN_INTERVAL
 from workspace_otel.errors import ConfigurationError
 
 

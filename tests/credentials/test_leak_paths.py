@@ -267,7 +267,7 @@ def test_a_401_body_quoting_the_token_json_escaped_is_redacted(
 
 def test_a_basic_header_value_masks_the_password_it_carries() -> None:
     """``authorization=Basic <b64>`` in the headers variable: the decoded password is known too."""
-    from workspace_otel._setup._otlp_headers import check_headers_variables
+    from workspace_otel.credentials._headers import check_headers_variables
 
     encoded = base64.b64encode(b"ingest:BasicPw-Tk7Qx9Lm2").decode()
     check_headers_variables({"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Basic%20{encoded}"})

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workspace_otel.credentials._clock import Clock
+from workspace_otel.credentials._cache_timing import Clock
 from workspace_otel.credentials._token import Token
 
 APPS = Path(__file__).parent / "apps"

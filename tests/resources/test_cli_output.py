@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.process import subprocess_env
-from workspace_otel._version import __version__
+from workspace_otel import __version__
 
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

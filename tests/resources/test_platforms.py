@@ -479,7 +479,8 @@ def test_one_failing_platform_does_not_hide_the_next(
     def boom(self: object, ctx: object) -> bool:
         raise RuntimeError("x")
 
-    monkeypatch.setattr(GitHubActionsResourceDetector, "matches", boom)
+    # Codespaces is tried before Gitpod (the CI platforms are passed over: no gate variable).
+    monkeypatch.setattr(CodespacesResourceDetector, "matches", boom)
     attrs = dict(PlatformResourceDetector(environ=GITPOD.environ).detect().attributes)
     assert attrs["workspace.provider"] == "gitpod"
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
@@ -491,3 +492,63 @@ def test_unusable_platform_root_falls_back_to_slash() -> None:
     detector = OnaResourceDetector(raise_on_error=True, environ=environ)
     assert detector.context().root == Path("/")
     assert dict(detector.detect().attributes) == {}
+
+
+def test_each_gate_is_a_variable_every_marker_set_of_its_platform_requires() -> None:
+    from workspace_otel.resources import _platform
+    from workspace_otel.resources._base import Context
+
+    gated = [(index, gate) for index, (_, _, gate) in enumerate(_platform._TABLE) if gate]
+    assert gated  # the CI platforms, first in the order
+    for index, gate in gated:
+        detector = _platform._platform(index)
+        sets = detector.marker_sets(Context({}))
+        assert sets, detector.name
+        for markers in sets:
+            assert any(label.split("=")[0] == gate for label, _ in markers), (gate, markers)
+
+
+@pytest.mark.parametrize("env", [GITHUB_ACTIONS, GITLAB_CI], ids=lambda e: e.name)
+def test_a_ci_platform_without_its_gate_variable_is_not_detected(env: PlatformEnv) -> None:
+    from workspace_otel.resources._base import Context
+    from workspace_otel.resources._platform import first_match
+
+    found = first_match(Context(dict(env.environ)))
+    assert found is not None
+    assert found[0].name == env.name
+    gate = {"github_actions": "GITHUB_ACTIONS", "gitlab_ci": "GITLAB_CI"}[env.name]
+    without = {k: v for k, v in env.environ.items() if k != gate}
+    found = first_match(Context(without))
+    assert found is None or found[0].name != env.name
+
+
+def test_a_codespace_start_does_not_import_the_ci_detectors(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from workspace_otel.resources._base import Context\n"
+        "from workspace_otel.resources._platform import first_match\n"
+        "found = first_match(Context())\n"
+        "ci = 'workspace_otel.resources._ci' in sys.modules\n"
+        "print(json.dumps([found and found[0].name, ci]))\n"
+    )
+    base = {k: v for k, v in CODESPACES.environ.items() if k != "WORKSPACE_OTEL_PLATFORM_ROOT"}
+    for extra, expected in (({}, ["codespaces", False]), (dict(GITHUB_ACTIONS.environ), None)):
+        env = {
+            "PATH": "/usr/bin:/bin",
+            **base,
+            **extra,
+            "WORKSPACE_OTEL_PLATFORM_ROOT": str(tmp_path),
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        name, imported = json.loads(done.stdout)
+        if expected is None:  # a workflow run in a Codespace-like environment: CI first
+            assert (name, imported) == ("github_actions", True)
+        else:
+            assert [name, imported] == expected

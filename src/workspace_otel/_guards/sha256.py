@@ -4,7 +4,10 @@
 means recomputing SHA-256 digests of what it reads (variable values, the git
 state). CPython ships its own SHA-256 as a small module (``_sha256`` up to
 3.11, ``_sha2`` from 3.12) that loads in a tenth of the time ``hashlib``
-takes; the digest is the same. An interpreter built without it falls back to
+takes; the digest is the same. The choice is made at the first digest: a
+``hashlib`` something else already imported (``requests`` does, and so does
+the user-hash identity mode) costs nothing more, so it is taken; otherwise the
+small module; an interpreter built without either falls back to importing
 ``hashlib``.
 """
 
@@ -19,6 +22,10 @@ if TYPE_CHECKING:
 
 
 def _constructor() -> Callable[[bytes], HASH]:
+    loaded = sys.modules.get("hashlib")
+    if loaded is not None:
+        already: Callable[[bytes], HASH] = loaded.sha256
+        return already
     # 3.10-3.11 name it _sha256, 3.12 and later _sha2: try the likely one first
     # (a failed import scans sys.path).
     likely = ("_sha256", "_sha2") if sys.version_info < (3, 12) else ("_sha2", "_sha256")
@@ -35,5 +42,12 @@ def _constructor() -> Callable[[bytes], HASH]:
     return hashlib.sha256
 
 
-sha256 = _constructor()
-"""``sha256(data)``: a new SHA-256 hash object (``update``, ``hexdigest``), like hashlib's."""
+_chosen: Callable[[bytes], HASH] | None = None
+
+
+def sha256(data: bytes = b"") -> HASH:
+    """Return a new SHA-256 hash object of ``data`` (``update``, ``hexdigest``), like hashlib's."""
+    global _chosen
+    if _chosen is None:  # two threads may both choose: either choice is right
+        _chosen = _constructor()
+    return _chosen(data)

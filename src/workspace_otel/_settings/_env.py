@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 
 from workspace_otel._settings import _option_parsers as _parsers
-from workspace_otel._settings._option_table import OPTIONS
+from workspace_otel._settings._option_table import OPTIONS, unknown_variables
 from workspace_otel._settings._option_table import PREFIX as PREFIX
 
 
@@ -104,7 +104,7 @@ def get_bool(name: str, environ: Mapping[str, str] | None = None) -> bool:
 
 def unknown(environ: Mapping[str, str] | None = None) -> list[str]:
     """Return the ``WORKSPACE_OTEL_*`` variables set but not known (likely typos)."""
-    return sorted(k for k in _environ(environ) if k.startswith(PREFIX) and k not in BY_NAME)
+    return unknown_variables(_environ(environ))
 
 
 def likely_typos(environ: Mapping[str, str] | None = None) -> list[tuple[str, str | None]]:

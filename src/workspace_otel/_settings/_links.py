@@ -19,11 +19,12 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from workspace_otel._settings._option_table import OPTION
 from workspace_otel.errors import ConfigurationError
 
 __all__ = ["PLACEHOLDER", "VARIABLE", "render", "trace_link", "trace_url_template"]
 
-VARIABLE = "WORKSPACE_OTEL_TRACE_URL"
+(VARIABLE,) = OPTION["trace_url"].variables  # the option table names it
 PLACEHOLDER = "{trace_id}"
 _TRACE_ID = r"^[0-9a-f]{32}$"
 

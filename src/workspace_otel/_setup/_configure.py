@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel._guards.redaction import install_log_filter
+from workspace_otel._settings._option_table import unknown_variables
 from workspace_otel._settings._options import (
     Arguments,
     Settings,
@@ -31,8 +32,8 @@ from workspace_otel._settings._options import (
     is_disabled,
     resolve,
 )
-from workspace_otel._settings._options._lookup import config_file
-from workspace_otel._setup._otlp_headers import check_headers_variables
+from workspace_otel._settings._options._provenance import config_file
+from workspace_otel.credentials._headers import check_headers_variables
 from workspace_otel.errors import WorkspaceOtelWarning
 
 if TYPE_CHECKING:
@@ -331,9 +332,10 @@ def _configure(
                 stacklevel=3,
             )
             return _HANDLE
-        from workspace_otel._settings._typos import warn_unknown_variables
+        if unknown_variables(environ):  # the usual start has none: no typo search loaded
+            from workspace_otel._settings._typos import warn_unknown_variables
 
-        warn_unknown_variables(environ)
+            warn_unknown_variables(environ)
         disabled = is_disabled(environ)
         if disabled.value:
             _HANDLE = _disabled_handle(disabled_settings(disabled), origin)

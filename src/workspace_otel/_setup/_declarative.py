@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from workspace_otel._guards.redaction import scrub
-from workspace_otel._settings._options._lookup import CONFIG_FILE_VARIABLE
+from workspace_otel._settings._options._provenance import CONFIG_FILE_VARIABLE
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:

@@ -1,7 +1,10 @@
 """Build one configuration's pipeline: resource, exporters, providers, lifecycle.
 
 Called by ``configure()`` with resolved settings; returns the
-:class:`~workspace_otel._setup._configure.Telemetry` handle of what it built.
+:class:`~workspace_otel._setup._configure.Telemetry` handle of what it built,
+whose one-line summary (:func:`summary_line`) names the platform, where each
+signal goes (scheme, host and port only: no path, query or user info), the
+token source *kind* and the header name; never a secret.
 """
 
 from __future__ import annotations
@@ -9,20 +12,20 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from workspace_otel._settings._option_table import OPTION
+from workspace_otel._settings._options import Settings, Signal, endpoint_display
 from workspace_otel._setup._configure import Telemetry
 from workspace_otel._setup._global_providers import install_globals, propagator_may_be_ours
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import SpanProcessor
 
-    from workspace_otel._settings._options import Settings
     from workspace_otel._setup._baggage_rules import BaggageSettings
     from workspace_otel._setup._console import ConsolePrinter
 
-__all__ = ["build_pipeline"]
+__all__ = ["HINT", "build_pipeline", "summary_line"]
 
 _logger = logging.getLogger("workspace_otel")
 
@@ -99,7 +102,6 @@ def build_pipeline(
     from workspace_otel._setup._exporters import build_exporters, reset_sessions_after_fork
     from workspace_otel._setup._lifecycle import Lifecycle, OpenSpans
     from workspace_otel._setup._resource import build_resource
-    from workspace_otel._setup._summary import HINT, summary_line
 
     baggage = _baggage_settings(environ)  # invalid lists fail before anything is built
     resource, sources = build_resource(settings, environ, auto_version=auto_version)
@@ -220,3 +222,52 @@ def build_pipeline(
     if printer is not None and settings.console_fallback:
         printer.write([HINT])
     return telemetry
+
+
+HINT = (
+    "[workspace_otel] no OTLP endpoint configured: telemetry is printed here. To export it, "
+    "set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. https://collector.example:4318) or "
+    "WORKSPACE_OTEL_BACKEND=lightstep; WORKSPACE_OTEL_BACKEND=console keeps console output "
+    "without this hint."
+)
+
+
+def summary_line(
+    settings: Settings,
+    resource_attributes: Mapping[str, Any],
+    *,
+    origin: str,
+    installed: Mapping[str, bool],
+) -> str:
+    """Return the INFO line logged once at start."""
+    platform = resource_attributes.get("workspace.provider") or "none"
+    parts = [
+        f"workspace_otel configured ({origin}):",
+        f"platform={platform}",
+        f"service.name={resource_attributes.get('service.name', '')}",
+    ]
+    destinations: dict[str, list[str]] = {}
+    for sig in (settings.traces, settings.metrics, settings.logs):
+        for name in sig.exporters.value:
+            if name.startswith("otlp"):
+                where = f"{endpoint_display(sig.endpoint.value)} ({sig.protocol.value})"
+            else:
+                where = name
+            destinations.setdefault(where, []).append(sig.signal)
+    if destinations:
+        parts.append(
+            "signals="
+            + "; ".join(f"{'+'.join(sigs)} -> {where}" for where, sigs in destinations.items())
+        )
+    else:
+        parts.append("signals=none")
+    source = settings.credentials.value
+    parts.append(f"token={source.kind if source is not None else 'none'}")
+    if source is not None:
+        parts.append(f"header={settings.token_header.value}")
+    not_global = [
+        s for s, ok in installed.items() if not ok and settings.signal(cast(Signal, s)).enabled
+    ]
+    if not_global:
+        parts.append("not-global=" + ",".join(not_global))
+    return " ".join(parts)

@@ -17,8 +17,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workspace_otel import __version__
 from workspace_otel._settings._options._provenance import Origin
-from workspace_otel._version import __version__
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ _TOKEN_TIMEOUT = 15.0  # seconds; the default of headers and token --timeout
 def _parser() -> argparse.ArgumentParser:
     import argparse
 
-    from workspace_otel._version import __version__
+    from workspace_otel import __version__
 
     parser = argparse.ArgumentParser(
         prog="workspace-otel",

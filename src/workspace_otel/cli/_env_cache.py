@@ -145,7 +145,7 @@ def _load(path: str) -> dict[str, Any] | None:
 
 
 def _valid(entry: dict[str, Any], cwd: str, environ: Mapping[str, str]) -> bool:
-    from workspace_otel._version import __version__
+    from workspace_otel import __version__
 
     env = entry.get("env")
     files = entry.get("files")
@@ -222,7 +222,7 @@ def _store(
     paths: list[str],
     attributes: Mapping[str, AttrValue],
 ) -> None:
-    from workspace_otel._version import __version__
+    from workspace_otel import __version__
     from workspace_otel.cli._private_file import write_private_file
     from workspace_otel.resources._gitcache import _private_dir
 

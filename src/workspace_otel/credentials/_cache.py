@@ -33,13 +33,14 @@ from workspace_otel.credentials._cache_timing import (
     NEEDS_USER_HOLD,
     REFRESH_FRACTION,
     SKEW_TOLERANCE,
+    SYSTEM_CLOCK,
     CacheEntry,
+    Clock,
     clock_skew,
     entry_for,
     margin_for,
     retry_delay,
 )
-from workspace_otel.credentials._clock import SYSTEM_CLOCK, Clock
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 

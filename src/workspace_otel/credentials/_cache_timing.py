@@ -1,7 +1,8 @@
 """When a cached token is usable, when it is refreshed, and how failures back off.
 
-The timing rules of the token cache, as pure functions of the clocks (the
-cache in :mod:`workspace_otel.credentials._cache` holds the state and the lock):
+The timing rules of the token cache, as pure functions of an injectable
+:class:`Clock` (so they are tested without sleeping; the cache in
+:mod:`workspace_otel.credentials._cache` holds the state and the lock):
 
 * A token is *usable* while ``min(wall expiry, monotonic expiry) - now`` is
   more than its margin, ``max(30 s, 5 % of lifetime)`` capped at a quarter of
@@ -18,18 +19,126 @@ cache in :mod:`workspace_otel.credentials._cache` holds the state and the lock):
 * When a freshly minted JWT's ``iat`` is more than 60 s away from local time,
   the local clock is wrong: the token's lifetime is trusted instead of its
   ``exp``.
+* One floor, :data:`MIN_INTERVAL`, under every interval and wait: intervals a
+  user configures are checked (:func:`check_interval`, refusing with
+  :class:`~workspace_otel.errors.ConfigurationError`; a ``revalidate_interval``
+  of 0 once made the refresher fetch tens of thousands of times a second) and
+  waits the cache computes are clamped (:func:`floor_wait`).
 """
 
 from __future__ import annotations
 
 import math
+import random
+import time
 from collections.abc import Callable
 
-from workspace_otel.credentials._intervals import MIN_INTERVAL, floor_wait
 from workspace_otel.credentials._token import Token
-from workspace_otel.errors import TokenError
+from workspace_otel.errors import ConfigurationError, TokenError
 
-__all__ = ["CacheEntry", "clock_skew", "entry_for", "margin_for", "retry_delay"]
+__all__ = [
+    "MIN_INTERVAL",
+    "SYSTEM_CLOCK",
+    "CacheEntry",
+    "Clock",
+    "check_interval",
+    "clock_skew",
+    "entry_for",
+    "floor_wait",
+    "margin_for",
+    "retry_delay",
+]
+
+_CLOCK_FIELDS = ("wall", "monotonic", "uniform")
+
+
+class Clock:
+    """The time sources and randomness the cache uses; immutable, compared by value.
+
+    Not a dataclass: generating one at import costs more than a cached
+    ``workspace-otel headers`` run does (budget P12).
+
+    Attributes:
+        wall: seconds since the epoch (jumps with NTP, stops nowhere).
+        monotonic: seconds from an arbitrary origin (never jumps, may stop
+            while a VM is suspended).
+        uniform: ``uniform(a, b)`` random draw for jitter.
+    """
+
+    __slots__ = _CLOCK_FIELDS
+
+    wall: Callable[[], float]
+    monotonic: Callable[[], float]
+    uniform: Callable[[float, float], float]
+
+    def __init__(
+        self,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        object.__setattr__(self, "wall", wall)
+        object.__setattr__(self, "monotonic", monotonic)
+        object.__setattr__(self, "uniform", uniform)
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.wall, self.monotonic, self.uniform)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Clock is immutable: cannot assign {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Clock is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Clock) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return f"Clock(wall={self.wall!r}, monotonic={self.monotonic!r}, uniform={self.uniform!r})"
+
+
+SYSTEM_CLOCK = Clock()
+
+
+MIN_INTERVAL = 0.1
+"""Shortest interval between two token fetches the library accepts or computes (seconds)."""
+
+
+def check_interval(value: object, where: str, *, minimum: float = MIN_INTERVAL) -> float:
+    """Return ``value`` as seconds, refusing what would make a loop spin.
+
+    Args:
+        value: the configured interval (``inf`` means "never").
+        where: the argument or variable, for the message (e.g.
+            ``FileTokenSource(revalidate_interval=...)``).
+        minimum: the smallest accepted value (:data:`MIN_INTERVAL`; 0 for
+            intervals that do not schedule anything by themselves).
+
+    Raises:
+        ConfigurationError: not a number, NaN, or below ``minimum``.
+    """
+    seconds = math.nan
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    if math.isnan(seconds) or seconds < minimum:
+        raise ConfigurationError(
+            f"{where} is {value!r}: it must be a number of seconds of at least {minimum:g} "
+            "(e.g. 5), or float('inf') for never"
+        )
+    return seconds
+
+
+def floor_wait(seconds: float) -> float:
+    """Clamp a computed wait to at least :data:`MIN_INTERVAL` (NaN counts as too short)."""
+    if math.isnan(seconds) or seconds < MIN_INTERVAL:
+        return MIN_INTERVAL
+    return seconds
+
 
 # Refresh at 50-60 % of the remaining life: never more than two fetches in any
 # window of one lifetime (budget P7), and 40 % of the life left for retries.

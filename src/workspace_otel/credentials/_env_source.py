@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Hashable, Mapping
 
-from workspace_otel.credentials._intervals import check_interval
+from workspace_otel.credentials._cache_timing import check_interval
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError, TokenError
 

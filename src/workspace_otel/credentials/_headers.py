@@ -1,19 +1,28 @@
-"""Which header carries the token, and whether static OTel headers collide with it."""
+"""Which header carries the token, and the ``OTEL_EXPORTER_OTLP_*HEADERS`` variables.
+
+Static OTel headers are checked before the SDK reads them
+(:func:`check_headers_variables`: an entry the exporter would reject and print
+is refused, naming the variable and the entry's position, never its text, and
+every value is registered with the redaction boundary) and compared with the
+token's header (:func:`warn_if_shadowed`).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Mapping
 from urllib.parse import unquote
 
 from workspace_otel._guards.fork import on_fork_in_child
+from workspace_otel._guards.redaction import register_secret
 from workspace_otel._settings._option_parsers import is_header_name
 from workspace_otel._settings._token_config import DEFAULT_HEADER, format_value
 from workspace_otel.errors import ConfigurationError
 
-__all__ = ["format_value", "resolve_header", "warn_if_shadowed"]
+__all__ = ["check_headers_variables", "format_value", "resolve_header", "warn_if_shadowed"]
 
 _logger = logging.getLogger("workspace_otel.credentials")
 
@@ -101,3 +110,44 @@ def warn_if_shadowed(
             variable,
         )
     return hits
+
+
+# The token and value alphabets of the SDK's liberal header parser (RFC 7230
+# tchar for names; printable ASCII but '"', ',', ';' and '\' for values).
+_ENTRY = (
+    r"[ \t]*[\x21\x23-\x27\x2a\x2b\x2d\x2e\x30-\x39\x41-\x5a\x5e-\x7a\x7c\x7e]+[ \t]*="
+    r"[ \t]*[\x20\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*[ \t]*"
+)
+_DELIMITER = r"[ \t]*,[ \t]*"
+
+
+def check_headers_variables(environ: Mapping[str, str]) -> None:
+    """Validate every OTLP headers variable and register its values as secrets.
+
+    The OTLP exporters parse these variables themselves and, on a malformed
+    entry, log a warning that prints the entry (often ``authorization=Bearer
+    <token>``). This applies the grammar they accept first (``name=value``
+    pairs separated by commas, values URL-encoded or plain printable text).
+
+    Raises:
+        ConfigurationError: an entry the SDK would reject (and print); the
+            message names the variable and the entry's number, not its text.
+    """
+    for name in OTEL_HEADER_VARIABLES:
+        raw = environ.get(name)
+        if not raw:
+            continue
+        for position, entry in enumerate(re.split(_DELIMITER, raw), start=1):
+            if not entry:
+                continue
+            if not re.fullmatch(_ENTRY, entry.strip()):
+                raise ConfigurationError(
+                    f"{name}: entry {position} is not a name=value pair the OTLP exporter "
+                    "accepts (the value is not shown: it may hold a credential); write "
+                    "name=value pairs separated by commas, URL-encoding any comma, "
+                    "semicolon, double quote, backslash or non-ASCII character in a value, e.g. "
+                    "authorization=Bearer%20<token>"
+                )
+            value = entry.split("=", 1)[1].strip()
+            register_secret(value)
+            register_secret(unquote(value))

@@ -12,16 +12,14 @@ import json
 import math
 from collections.abc import Mapping
 
+from workspace_otel.credentials._token import MAX_NUMERIC_DATE, MAX_TOKEN_LENGTH
 from workspace_otel.errors import TokenError
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 if TYPE_CHECKING:
     from typing import Any
 
-# Largest NumericDate accepted: 9999-12-31T23:59:59Z (datetime's limit).
-MAX_NUMERIC_DATE = 253402300799.0
-# Tokens longer than this are not decoded (and are refused by Token anyway).
-MAX_TOKEN_LENGTH = 64 * 1024
+__all__ = ["MAX_NUMERIC_DATE", "MAX_TOKEN_LENGTH", "decode", "decode_claims", "numeric_date"]
 
 
 _URLSAFE = bytes.maketrans(b"-_", b"+/")

@@ -7,10 +7,14 @@ import time
 from datetime import datetime, timezone
 
 from workspace_otel._guards.redaction import fingerprint, register_secret
-from workspace_otel.credentials import _jwt
 from workspace_otel.errors import TokenError
 
-__all__ = ["Token", "fingerprint"]
+__all__ = ["MAX_NUMERIC_DATE", "MAX_TOKEN_LENGTH", "Token", "fingerprint"]
+
+# Largest NumericDate accepted: 9999-12-31T23:59:59Z (datetime's limit).
+MAX_NUMERIC_DATE = 253402300799.0
+# Tokens longer than this are refused (and never decoded as JWTs).
+MAX_TOKEN_LENGTH = 64 * 1024
 
 
 def _has_control_characters(value: str) -> bool:
@@ -32,8 +36,8 @@ def check_token_value(value: str, what: str) -> str:
     stripped = value.strip()
     if not stripped:
         raise TokenError(f"{what} is empty")
-    if len(stripped) > _jwt.MAX_TOKEN_LENGTH:
-        raise TokenError(f"{what} is longer than {_jwt.MAX_TOKEN_LENGTH} characters")
+    if len(stripped) > MAX_TOKEN_LENGTH:
+        raise TokenError(f"{what} is longer than {MAX_TOKEN_LENGTH} characters")
     if _has_control_characters(stripped) or not stripped.isprintable():
         raise TokenError(f"{what} contains control characters")
     if any(c.isspace() for c in stripped):
@@ -51,6 +55,28 @@ _FIELDS = (
     "audience",
     "kind",
 )
+
+
+def _jwt_facts(
+    value: str, needs_exp: bool
+) -> tuple[float | None, float | None, str | None, str | None, tuple[str, ...]]:
+    """Return ``(iat, exp, iss, sub, aud)`` from ``value`` when it is a JWT, else nothing.
+
+    Raises:
+        TokenError: ``needs_exp`` and the JWT's ``exp`` is present but invalid.
+    """
+    if value.count(".") != 2:  # not three segments: an opaque token (no JWT decoder loaded)
+        return None, None, None, None, ()
+    from workspace_otel.credentials import _jwt
+
+    claims = _jwt.decode_claims(value) or {}
+    return (
+        _jwt.numeric_date(claims, "iat", strict=False),
+        _jwt.numeric_date(claims, "exp", strict=needs_exp),
+        _jwt.string_claim(claims, "iss"),
+        _jwt.string_claim(claims, "sub"),
+        _jwt.audiences(claims),
+    )
 
 
 def _utc(seconds: float) -> datetime:
@@ -168,17 +194,16 @@ class Token:
         """
         value = check_token_value(value, f"the token from the {kind} source")
         wall = time.time() if now is None else now
-        claims = _jwt.decode_claims(value) or {}
-        iat = _jwt.numeric_date(claims, "iat", strict=False)
         needs_exp = expires_in is None and expires_at is None
-        exp_claim = _jwt.numeric_date(claims, "exp", strict=needs_exp)
+        facts = _jwt_facts(value, needs_exp)
+        iat, exp_claim = facts[0], facts[1]
         lifetime: float | None = None
         expiry: float | None = None
         issued: float | None = iat
         if expires_in is not None:
             if isinstance(expires_in, bool) or not math.isfinite(expires_in):
                 raise TokenError(f"the {kind} source gave a non-numeric expires_in")
-            if not 0 < expires_in <= _jwt.MAX_NUMERIC_DATE - wall:
+            if not 0 < expires_in <= MAX_NUMERIC_DATE - wall:
                 raise TokenError(f"the {kind} source gave an out-of-range expires_in")
             lifetime = float(expires_in)
             expiry = wall + lifetime
@@ -198,16 +223,16 @@ class Token:
                 lifetime = exp_claim - iat
         if expiry is not None and lifetime is None and expiry > wall:
             lifetime = expiry - wall
-        if expiry is not None and not 0 < expiry <= _jwt.MAX_NUMERIC_DATE:
+        if expiry is not None and not 0 < expiry <= MAX_NUMERIC_DATE:
             raise TokenError(f"the {kind} source gave an out-of-range expiry")
         return cls(
             value=value,
             expires_at=None if expiry is None else _utc(expiry),
             issued_at=None if issued is None else _utc(issued),
             lifetime=lifetime,
-            issuer=_jwt.string_claim(claims, "iss"),
-            subject=_jwt.string_claim(claims, "sub"),
-            audience=_jwt.audiences(claims),
+            issuer=facts[2],
+            subject=facts[3],
+            audience=facts[4],
             kind=kind,
         )
 

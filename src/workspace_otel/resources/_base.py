@@ -167,10 +167,12 @@ class _Detector(ResourceDetector):
         cwd: str | os.PathLike[str] | None = None,
         **options: object,
     ) -> None:
-        from workspace_otel.resources._options import environ_with_options
-
         super().__init__(raise_on_error)
-        self._environ = environ_with_options(type(self).__name__, environ, options)
+        if options:  # a configuration file's entry: the usual start gives none
+            from workspace_otel.resources._options import environ_with_options
+
+            environ = environ_with_options(type(self).__name__, environ, options)
+        self._environ = environ
         self._root = root
         self._cwd = cwd
 

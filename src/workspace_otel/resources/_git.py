@@ -28,8 +28,8 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from workspace_otel import __version__
 from workspace_otel._settings import _env
-from workspace_otel._version import __version__
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources import _gitcache
 from workspace_otel.resources._base import Context, _Detector

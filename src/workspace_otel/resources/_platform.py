@@ -15,30 +15,32 @@ from workspace_otel.resources._base import Context, Marker, _Detector, _Platform
 
 _logger = logging.getLogger("workspace_otel.resources")
 
-_TABLE: tuple[tuple[str, str], ...] = (
-    ("_ci", "GitHubActionsResourceDetector"),
-    ("_ci", "GitLabCIResourceDetector"),
-    ("_codespaces", "CodespacesResourceDetector"),
-    ("_gitpod", "GitpodResourceDetector"),
-    ("_gitpod", "OnaResourceDetector"),
-    ("_coder", "CoderResourceDetector"),
-    ("_devpod", "DevPodResourceDetector"),
-    ("_daytona", "DaytonaResourceDetector"),
-    ("_google", "FirebaseStudioResourceDetector"),
-    ("_google", "CloudWorkstationsResourceDetector"),
-    ("_devcontainer", "DevContainerResourceDetector"),
+_TABLE: tuple[tuple[str, str, str | None], ...] = (
+    ("_ci", "GitHubActionsResourceDetector", "GITHUB_ACTIONS"),
+    ("_ci", "GitLabCIResourceDetector", "GITLAB_CI"),
+    ("_codespaces", "CodespacesResourceDetector", None),
+    ("_gitpod", "GitpodResourceDetector", None),
+    ("_gitpod", "OnaResourceDetector", None),
+    ("_coder", "CoderResourceDetector", None),
+    ("_devpod", "DevPodResourceDetector", None),
+    ("_daytona", "DaytonaResourceDetector", None),
+    ("_google", "FirebaseStudioResourceDetector", None),
+    ("_google", "CloudWorkstationsResourceDetector", None),
+    ("_devcontainer", "DevContainerResourceDetector", None),
 )
-"""Every platform as (module, class), in the order they are tried (platforms.md section 0).
+"""Every platform as (module, class, gate), in the order they are tried (platforms.md section 0).
 
 Each platform's module is imported the first time the search reaches it, so a
 start in a Codespace (third in the order) never imports the detectors of the
-platforms after it.
+platforms after it. A *gate* is a variable every marker set of the platform
+requires (tests hold the detectors to it): while it is unset, the search
+passes the platform without importing its module.
 """
 
 PLATFORMS: tuple[_PlatformDetector, ...]
 """Every platform detector, in order (module attribute made on access: imports every module)."""
 
-_made: list[_PlatformDetector] = []
+_made: dict[int, _PlatformDetector] = {}
 _made_lock = threading.Lock()
 
 
@@ -51,16 +53,23 @@ def _new_lock_after_fork() -> None:
 on_fork_in_child(__name__, _new_lock_after_fork)
 
 
+def _platform(index: int) -> _PlatformDetector:
+    """Return the detector of ``_TABLE[index]``, importing its module the first time."""
+    made = _made.get(index)
+    if made is None:
+        with _made_lock:
+            made = _made.get(index)
+            if made is None:
+                module, name, _ = _TABLE[index]
+                cls = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+                made = _made[index] = cls()
+    return made
+
+
 def iter_platforms() -> Iterator[_PlatformDetector]:
     """Yield one detector per platform, in order, importing each module when first reached."""
     for index in range(len(_TABLE)):
-        if index >= len(_made):
-            with _made_lock:
-                if index >= len(_made):
-                    module, name = _TABLE[index]
-                    cls = getattr(importlib.import_module(f"{__package__}.{module}"), name)
-                    _made.append(cls())
-        yield _made[index]
+        yield _platform(index)
 
 
 def __getattr__(name: str) -> Any:
@@ -74,8 +83,11 @@ def first_match(
     ctx: Context, raise_on_error: bool = False
 ) -> tuple[_PlatformDetector, dict[str, a.AttrValue]] | None:
     """Return the first platform whose markers are present, with its attributes."""
-    for platform in iter_platforms():
+    for index, (_, name, gate) in enumerate(_TABLE):
+        if gate is not None and not ctx.get(gate):
+            continue  # it cannot match: its module is not imported
         try:
+            platform = _platform(index)
             if platform.matches(ctx):
                 return platform, platform.attributes(ctx)
         except ConfigurationError:
@@ -85,7 +97,7 @@ def first_match(
                 raise
             _logger.warning(
                 "%s failed (%s); trying the next platform",
-                type(platform).__name__,
+                name,
                 type(exc).__name__,
             )
     return None

@@ -7,8 +7,8 @@ Layers, each depending only on those above it:
   ``workspace_otel._settings._option_parsers``, the parsers it names. Both sit outside this
   package and import neither ``typing`` nor ``dataclasses``: ``_env`` reads the
   table on the lean start path of ``workspace-otel env`` and ``headers``.
-- ``_provenance``: ``Setting`` (value + ``Source``: kind, variable, display text).
-- ``_lookup``: reads one option from the table (argument > variables > default).
+- ``_provenance``: ``Setting`` (value + ``Source``: kind, variable, display text) and
+  ``look_up``, which reads one option from the table (argument > variables > default).
 - ``_settings``: ``Settings`` / ``SignalSettings`` / ``Arguments``; ``describe()``
   walks the table.
 - ``_credentials``, ``_signals``, ``_lightstep``: the options with rules of their

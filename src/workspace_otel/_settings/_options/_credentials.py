@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from workspace_otel._settings import _token_config as rules
-from workspace_otel._settings._options._lookup import look_up, raw
 from workspace_otel._settings._options._provenance import (
     ARGUMENT,
     DEFAULT,
@@ -20,6 +19,8 @@ from workspace_otel._settings._options._provenance import (
     Setting,
     Source,
     from_variable,
+    look_up,
+    raw,
 )
 
 if TYPE_CHECKING:

@@ -1,17 +1,34 @@
-"""Where an effective value came from: a kind, the variable if any, and the display text.
+"""Where an effective value came from, and reading one option from the table.
 
 Code decides on :attr:`Source.kind` and :attr:`Source.variable`; people read
 ``str(source)``. A :class:`Source` is a ``str`` whose value is the display
 text, so code that prints it or compares it with ``"argument"`` keeps working.
+
+:func:`look_up` reads one option: the argument, then its variables in order,
+then its default. :func:`config_file` is where ``configure()`` learns whether a
+declarative configuration file (``OTEL_CONFIG_FILE``) replaces the table: it
+asks before importing the module that applies the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from workspace_otel._guards.redaction import scrub_known
+from workspace_otel._settings._option_table import OPTION
 
-__all__ = ["ARGUMENT", "DEFAULT", "Origin", "Setting", "Source"]
+__all__ = [
+    "ARGUMENT",
+    "CONFIG_FILE_VARIABLE",
+    "DEFAULT",
+    "Origin",
+    "Setting",
+    "Source",
+    "config_file",
+    "look_up",
+    "raw",
+]
 
 T = TypeVar("T")
 
@@ -148,3 +165,47 @@ class Setting(_Immutable, Generic[T]):
     def __repr__(self) -> str:
         # Endpoint query values and user-info are registered secrets: masked here too.
         return scrub_known(f"Setting(value={self.value!r}, source={str(self.source)!r})")
+
+
+CONFIG_FILE_VARIABLE = "OTEL_CONFIG_FILE"
+
+
+def raw(environ: Mapping[str, str], name: str) -> str | None:
+    """Return a variable's stripped value; ``None`` when unset or blank."""
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def config_file(environ: Mapping[str, str]) -> str | None:
+    """Return the ``OTEL_CONFIG_FILE`` path, or ``None`` when unset or blank."""
+    return raw(environ, CONFIG_FILE_VARIABLE)
+
+
+def look_up(
+    key: str, arg: Any, environ: Mapping[str, str], *, signal: str | None = None
+) -> Setting[Any]:
+    """Resolve the option ``key``: argument > first variable set > default, parsed.
+
+    Args:
+        key: the option's key in the table.
+        arg: the configure() argument (``None``: not given).
+        environ: the environment to read.
+        signal: the signal, for per-signal options.
+
+    Raises:
+        ConfigurationError: the value does not parse (the parser names the
+            argument or variable and the fix).
+    """
+    option = OPTION[key]
+    parse = option.parse
+    if arg is not None:
+        where = f"configure({option.argument})"
+        return Setting(parse(arg, where) if parse else arg, ARGUMENT)
+    for name in option.variables_for(signal):
+        value = raw(environ, name)
+        if value is not None:
+            return Setting(parse(value, name) if parse else value, from_variable(name))
+    default = option.default
+    if default is not None and parse is not None:
+        return Setting(parse(default, "default"), DEFAULT)
+    return Setting(default, DEFAULT)

@@ -1,6 +1,6 @@
 """resolve(): every configure() option, argument > variable > default, validated, with provenance.
 
-Simple options are read by :func:`~workspace_otel._settings._options._lookup.look_up`
+Simple options are read by :func:`~workspace_otel._settings._options._provenance.look_up`
 from the option table; the ones with a rule of their own (the signals, the
 sampler, the token source, the resource) have a function here or in a sibling
 module. Nothing here builds SDK objects except the sampler.
@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from workspace_otel._settings import _sdk_variables
-from workspace_otel._settings._links import trace_url_template
 from workspace_otel._settings._option_table import OPTION, OPTIONS
 from workspace_otel._settings._options._credentials import (
     resolve_env_credentials,
     resolve_token_header,
 )
-from workspace_otel._settings._options._lookup import look_up, raw
 from workspace_otel._settings._options._provenance import (
     ARGUMENT,
     DEFAULT,
@@ -26,6 +23,8 @@ from workspace_otel._settings._options._provenance import (
     Setting,
     Source,
     from_variable,
+    look_up,
+    raw,
 )
 from workspace_otel._settings._options._settings import (
     Arguments,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.resources import ResourceDetector
     from opentelemetry.sdk.trace.sampling import Sampler
 
+    from workspace_otel._settings import _sdk_variables
     from workspace_otel.credentials import TokenSource
 
 __all__ = [
@@ -123,8 +123,10 @@ def _sampler(
     if name in ("traceidratio", "parentbased_traceidratio"):
         rate = 1.0
         if raw_arg is not None:
+            from workspace_otel._settings._sdk_variables import sampler_ratio
+
             try:
-                rate = _sdk_variables.sampler_ratio(raw_arg)
+                rate = sampler_ratio(raw_arg)
             except ValueError as exc:
                 raise ConfigurationError(
                     f"{_SAMPLER_ARG}={raw_arg!r} is not valid for {name}: {exc}; "
@@ -214,11 +216,12 @@ def resource_attributes_from_env(environ: Mapping[str, str]) -> Mapping[str, str
 
 
 def _trace_url(environ: Mapping[str, str]) -> Setting[str | None]:
-    template = trace_url_template(environ)
-    if template is None:
-        return Setting(None, DEFAULT)
     (var,) = OPTION["trace_url"].variables
-    return Setting(template, from_variable(var))
+    if raw(environ, var) is None:  # the usual start: links off, their module not imported
+        return Setting(None, DEFAULT)
+    from workspace_otel._settings._links import trace_url_template
+
+    return Setting(trace_url_template(environ), from_variable(var))
 
 
 def _service_name(arg: str | None, environ: Mapping[str, str]) -> Setting[str | None]:
@@ -331,7 +334,10 @@ def resolve(
         for signal in ("traces", "metrics", "logs")
     )
     # Before anything imports the SDK: it reads some of these at import.
-    _sdk_variables.check(environ, sdk_pipeline(args, environ, (traces, metrics, logs)))
+    if any(map(sdk_may_read, environ)):  # the usual start sets none: the table is not loaded
+        from workspace_otel._settings import _sdk_variables
+
+        _sdk_variables.check(environ, sdk_pipeline(args, environ, (traces, metrics, logs)))
     credentials = _credentials(
         args, backend, (traces, metrics, logs), environ, credentials_from_env
     )
@@ -386,6 +392,38 @@ def disabled_settings(disabled: Setting[bool]) -> Settings:
     )
 
 
+def sdk_may_read(name: str) -> bool:
+    """Whether ``name`` may be one of the ``OTEL_*`` variables the SDK reads on our behalf.
+
+    A screen wider than :data:`workspace_otel._settings._sdk_variables.ROWS`
+    (a test holds every row's name to it): when no variable passes, that
+    table has nothing to check.
+    """
+    if name.startswith("OTEL_EXPORTER_OTLP_"):
+        return name.endswith(_OTLP_CHECKED_ENDINGS)
+    return name.startswith(_CHECKED_PREFIXES)
+
+
+_OTLP_CHECKED_ENDINGS = (
+    "_CERTIFICATE",
+    "_KEY",
+    "_COMPRESSION",
+    "_TIMEOUT",
+    "_PREFERENCE",
+    "_AGGREGATION",
+)
+_CHECKED_PREFIXES = (
+    "OTEL_ATTRIBUTE_",
+    "OTEL_BLRP_",
+    "OTEL_BSP_",
+    "OTEL_EVENT_",
+    "OTEL_LINK_",
+    "OTEL_METRIC",
+    "OTEL_SPAN_",
+    "OTEL_TRACES_SAMPLER_ARG",
+)
+
+
 def sdk_pipeline(
     args: Arguments, environ: Mapping[str, str], signals: Sequence[SignalSettings]
 ) -> _sdk_variables.Pipeline:
@@ -395,7 +433,9 @@ def sdk_pipeline(
         sampler = args.sampler.strip().lower()
     elif args.sampler is None:
         sampler = (raw(environ, "OTEL_TRACES_SAMPLER") or "").lower() or None
-    return _sdk_variables.Pipeline(
+    from workspace_otel._settings._sdk_variables import Pipeline
+
+    return Pipeline(
         enabled=frozenset(s.signal for s in signals if s.enabled),
         otlp={s.signal: s.protocol.value for s in signals if uses_otlp(s.exporters.value)},
         sampler=sampler,

@@ -9,8 +9,6 @@ from urllib.parse import urlsplit
 
 from workspace_otel._guards.redaction import display_url, register_url
 from workspace_otel._settings._option_table import OPTION
-from workspace_otel._settings._options import _lightstep
-from workspace_otel._settings._options._lookup import look_up, raw
 from workspace_otel._settings._options._provenance import (
     ARGUMENT,
     DEFAULT,
@@ -18,6 +16,8 @@ from workspace_otel._settings._options._provenance import (
     Setting,
     Source,
     from_variable,
+    look_up,
+    raw,
 )
 from workspace_otel._settings._options._settings import Signal, SignalSettings, uses_otlp
 from workspace_otel.errors import ConfigurationError
@@ -163,6 +163,8 @@ def _endpoint(
     found: Setting[Any] = look_up("endpoint", arg, environ, signal=signal)
     if found.value is None:
         if backend == "lightstep":
+            from workspace_otel._settings._options import _lightstep  # only for this backend
+
             return Setting(
                 _lightstep.endpoint(signal, protocol, region),
                 Source(Origin.PRESET, None, f"backend lightstep ({region})"),
