@@ -26,7 +26,7 @@ from workspace_otel._guards.redaction import display_url
 from workspace_otel._settings import _env
 from workspace_otel.cli._detect import exported_attributes as detect_attributes
 from workspace_otel.cli._doctor import run_doctor
-from workspace_otel.credentials import _shared
+from workspace_otel.credentials import _cache
 from workspace_otel.errors import ConfigurationError
 
 # Nothing listens on port 9 (discard): the doctor's probes fail fast, nothing leaves loopback.
@@ -130,7 +130,7 @@ def repo(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     path = make_repo(branch="feature/agree")
     monkeypatch.chdir(path)
     yield path
-    _shared.reset_shared_caches()
+    _cache.reset_shared_caches()
 
 
 def _environment(case: str, tmp: Path, server: TokenServer) -> dict[str, str]:

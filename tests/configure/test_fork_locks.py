@@ -26,7 +26,7 @@ from workspace_otel._guards import fork
 from workspace_otel._setup import _configure
 from workspace_otel.credentials import EnvTokenSource, _headers, _rejections
 from workspace_otel.credentials._http import BearerAuth
-from workspace_otel.resources import _gitpython, _platform
+from workspace_otel.resources import _gitpython, _workspace
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32" or not hasattr(os, "fork"), reason="needs fork"
@@ -81,7 +81,7 @@ LOCKS: dict[str, Callable[[], Any]] = {
     "configure": lambda: _configure._LOCK,
     "git import": lambda: _gitpython._IMPORT_LOCK,
     "token header warnings": lambda: _headers._warned_lock,
-    "platform detectors": lambda: _platform._made_lock,
+    "platform detectors": lambda: _workspace._made_lock,
     "rejection notes": lambda: _rejections._lock,
 }
 

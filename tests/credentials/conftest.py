@@ -8,7 +8,7 @@ import pytest
 
 from tests.credentials.helpers import FakeClock
 from workspace_otel.credentials import _headers
-from workspace_otel.credentials._shared import reset_shared_caches
+from workspace_otel.credentials._cache import reset_shared_caches
 
 
 @pytest.fixture(autouse=True)

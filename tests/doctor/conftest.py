@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from workspace_otel.cli._doctor import run_doctor
-from workspace_otel.credentials import _shared
+from workspace_otel.credentials import _cache
 
 
 @dataclass
@@ -81,7 +81,7 @@ def doctor_env(
     monkeypatch.setenv("WORKSPACE_OTEL_PLATFORM_ROOT", str(platform_root))
     monkeypatch.chdir(git_repo)
     yield monkeypatch
-    _shared.reset_shared_caches()
+    _cache.reset_shared_caches()
 
 
 def run(*, as_json: bool = True, endpoint: str | None = None, timeout: float = 3.0) -> Outcome:

@@ -81,7 +81,7 @@ class FaultApp:
     ) -> None:
         from workspace_otel import configure
         from workspace_otel._setup import _configure
-        from workspace_otel.credentials._shared import reset_shared_caches
+        from workspace_otel.credentials._cache import reset_shared_caches
 
         # A cache is shared per source configuration in a process; this test's Ona
         # (another port) must not be served from an earlier test's cache.

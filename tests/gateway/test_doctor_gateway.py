@@ -21,7 +21,7 @@ def workspace(
     monkeypatch: pytest.MonkeyPatch, gateway: Gateway, issuers: Issuers, tmp_path: Path
 ) -> Iterator[pytest.MonkeyPatch]:
     """An Ona workspace pointed at the gateway over OTLP/HTTP with the test CA."""
-    from workspace_otel.credentials import _shared
+    from workspace_otel.credentials import _cache
 
     root = tmp_path / "root"
     root.mkdir()
@@ -36,7 +36,7 @@ def workspace(
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", str(gateway.ca_file))
     monkeypatch.chdir(tmp_path)
     yield monkeypatch
-    _shared.reset_shared_caches()
+    _cache.reset_shared_caches()
 
 
 def doctor(protocol: str, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> Outcome:

@@ -119,7 +119,7 @@ def _clean_library_state() -> Iterator[None]:
     """Fresh shared token caches, header warnings and OpenTelemetry globals per test."""
     from workspace_otel._setup import _configure
     from workspace_otel.credentials import _headers
-    from workspace_otel.credentials._shared import reset_shared_caches
+    from workspace_otel.credentials._cache import reset_shared_caches
 
     reset_shared_caches()
     _headers._warned.clear()

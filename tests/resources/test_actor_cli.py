@@ -14,7 +14,7 @@ from tests.harness.agent_envs import CLAUDE_CODE, CODEX
 from tests.harness.platform_envs import find_canaries
 from workspace_otel.cli import main
 from workspace_otel.cli._detect import run_detect
-from workspace_otel.credentials import _shared
+from workspace_otel.credentials import _cache
 
 
 @pytest.fixture(name="bare")
@@ -26,7 +26,7 @@ def _bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.Mo
     monkeypatch.setenv("WORKSPACE_OTEL_GIT", "off")
     monkeypatch.chdir(tmp_path)
     yield monkeypatch
-    _shared.reset_shared_caches()
+    _cache.reset_shared_caches()
 
 
 def _detect(as_json: bool) -> str:

@@ -495,7 +495,7 @@ def test_unusable_platform_root_falls_back_to_slash() -> None:
 
 
 def test_each_gate_is_a_variable_every_marker_set_of_its_platform_requires() -> None:
-    from workspace_otel.resources import _platform
+    from workspace_otel.resources import _workspace as _platform
     from workspace_otel.resources._base import Context
 
     gated = [(index, gate) for index, (_, _, gate) in enumerate(_platform._TABLE) if gate]
@@ -511,7 +511,7 @@ def test_each_gate_is_a_variable_every_marker_set_of_its_platform_requires() -> 
 @pytest.mark.parametrize("env", [GITHUB_ACTIONS, GITLAB_CI], ids=lambda e: e.name)
 def test_a_ci_platform_without_its_gate_variable_is_not_detected(env: PlatformEnv) -> None:
     from workspace_otel.resources._base import Context
-    from workspace_otel.resources._platform import first_match
+    from workspace_otel.resources._workspace import first_match
 
     found = first_match(Context(dict(env.environ)))
     assert found is not None
@@ -530,7 +530,7 @@ def test_a_codespace_start_does_not_import_the_ci_detectors(tmp_path: Path) -> N
     probe = (
         "import json, sys\n"
         "from workspace_otel.resources._base import Context\n"
-        "from workspace_otel.resources._platform import first_match\n"
+        "from workspace_otel.resources._workspace import first_match\n"
         "found = first_match(Context())\n"
         "ci = 'workspace_otel.resources._ci' in sys.modules\n"
         "print(json.dumps([found and found[0].name, ci]))\n"

@@ -12,8 +12,7 @@ from workspace_otel._doctor._context import Diagnosis
 from workspace_otel._doctor._report import Check, Finding
 from workspace_otel.resources._actor import explain
 from workspace_otel.resources._base import Context as DetectionContext
-from workspace_otel.resources._platform import first_match, near_misses
-from workspace_otel.resources._workspace import detect_with_sources
+from workspace_otel.resources._workspace import detect_with_sources, first_match, near_misses_in
 
 __all__ = ["check_platform"]
 
@@ -62,7 +61,7 @@ def check_platform(ctx: Diagnosis, check: Check) -> None:
         check.evidence["attributes"] = {
             key: f"{value} (from {sources.get(key, '?')})" for key, value in sorted(shown.items())
         }
-    misses = near_misses(detection)
+    misses = near_misses_in(detection)
     for platform, present, missing in misses:
         check.add(
             Finding(

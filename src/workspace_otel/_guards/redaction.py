@@ -427,6 +427,9 @@ on_fork_in_child(__name__, _new_lock_in_child)
 
 
 _filter: logging.Filter | None = None
+# Logger name -> the logger that got the filter: configure() and every session
+# install it, and a logger handled once needs no second look.
+_filtered: dict[str, logging.Logger] = {}
 
 
 def _new_scrub_filter() -> logging.Filter:
@@ -499,15 +502,15 @@ def install_log_filter() -> None:
     import logging
 
     scrub_filter = _scrub_filter()
-    existing = [
-        name
-        for name in list(logging.Logger.manager.loggerDict)
-        if name.startswith(_LOGGER_PREFIXES)
-    ]
+    loggers = logging.Logger.manager.loggerDict
+    existing = [name for name in list(loggers) if name.startswith(_LOGGER_PREFIXES)]
     for name in {*LOGGER_NAMES, *existing}:
+        if _filtered.get(name) is loggers.get(name) is not None:
+            continue  # this very logger got the filter from an earlier call
         logger = logging.getLogger(name)
         if scrub_filter not in logger.filters:
             logger.addFilter(scrub_filter)
+        _filtered[name] = logger
 
 
 def holds_registered_secret(text: str) -> bool:

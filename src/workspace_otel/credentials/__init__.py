@@ -66,18 +66,16 @@ TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/
 
 if TYPE_CHECKING:
     from workspace_otel.credentials._aws_source import AwsSecretsManagerSource
-    from workspace_otel.credentials._cache import RefreshingTokenCache
+    from workspace_otel.credentials._cache import RefreshingTokenCache, shared_cache
     from workspace_otel.credentials._command_source import CommandTokenSource
-    from workspace_otel.credentials._env_source import EnvTokenSource
     from workspace_otel.credentials._file_source import FileTokenSource
-    from workspace_otel.credentials._from_env import token_source_from_env
+    from workspace_otel.credentials._from_env import EnvTokenSource, token_source_from_env
     from workspace_otel.credentials._gce_metadata_source import GceMetadataTokenSource
     from workspace_otel.credentials._github_actions_source import GitHubActionsTokenSource
     from workspace_otel.credentials._gitpod_source import GitpodTokenSource
     from workspace_otel.credentials._grpc import TokenMetadataPlugin, grpc_credentials
     from workspace_otel.credentials._http import BearerAuth, TokenUnavailableError, http_session
     from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
-    from workspace_otel.credentials._shared import shared_cache
     from workspace_otel.credentials._source import TokenSource
     from workspace_otel.credentials._token import Token
     from workspace_otel.credentials._vault_source import VaultSecretSource
@@ -110,7 +108,7 @@ _LAZY = {
     "AwsSecretsManagerSource": "workspace_otel.credentials._aws_source",
     "BearerAuth": "workspace_otel.credentials._http",
     "CommandTokenSource": "workspace_otel.credentials._command_source",
-    "EnvTokenSource": "workspace_otel.credentials._env_source",
+    "EnvTokenSource": "workspace_otel.credentials._from_env",
     "FileTokenSource": "workspace_otel.credentials._file_source",
     "GceMetadataTokenSource": "workspace_otel.credentials._gce_metadata_source",
     "GitHubActionsTokenSource": "workspace_otel.credentials._github_actions_source",
@@ -124,7 +122,7 @@ _LAZY = {
     "VaultSecretSource": "workspace_otel.credentials._vault_source",
     "grpc_credentials": "workspace_otel.credentials._grpc",
     "http_session": "workspace_otel.credentials._http",
-    "shared_cache": "workspace_otel.credentials._shared",
+    "shared_cache": "workspace_otel.credentials._cache",
     "token_source_from_env": "workspace_otel.credentials._from_env",
 }
 _EXTRA_HINT = {

@@ -1,12 +1,18 @@
-"""Build the token source that ``WORKSPACE_OTEL_TOKEN_SOURCE`` describes."""
+"""Build the token source that ``WORKSPACE_OTEL_TOKEN_SOURCE`` describes.
+
+The usual one, a token read from a variable (:class:`EnvTokenSource`), lives
+here; every other source's module is imported only when that source is chosen.
+"""
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
-from workspace_otel.errors import ConfigurationError
+from workspace_otel.credentials._cache_timing import check_interval
+from workspace_otel.credentials._token import Token
+from workspace_otel.errors import ConfigurationError, TokenError
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 
@@ -16,13 +22,13 @@ if TYPE_CHECKING:
     from workspace_otel.credentials._source import TokenSource
     from workspace_otel.credentials._vault_source import VaultSecretSource
 
-# Each source's module is imported only when that source is chosen: a process
+# Each other source's module is imported only when that source is chosen: a process
 # configured with a static token never loads the OAuth2, command or cloud ones.
 # The GitHub Actions variable names, as in _github_actions_source.
 REQUEST_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
 REQUEST_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
 
-__all__ = ["token_source_from_env"]
+__all__ = ["EnvTokenSource", "token_source_from_env"]
 
 SOURCE_VARIABLE = "WORKSPACE_OTEL_TOKEN_SOURCE"
 SUBJECT_VARIABLE = "WORKSPACE_OTEL_OAUTH2_SUBJECT_TOKEN_SOURCE"
@@ -110,8 +116,6 @@ def _platform_identity(
 
 def _auto(environ: Mapping[str, str], given: Mapping[str, str] | None) -> TokenSource | None:
     if _get(environ, "WORKSPACE_OTEL_TOKEN"):
-        from workspace_otel.credentials._env_source import EnvTokenSource
-
         return EnvTokenSource("WORKSPACE_OTEL_TOKEN", environ=given)
     identity = _platform_identity(environ, given)
     if identity is not None:
@@ -212,8 +216,6 @@ def _parse(
                 raise ConfigurationError(
                     f"{variable}=env: needs a variable name, e.g. env:MY_TOKEN"
                 )
-            from workspace_otel.credentials._env_source import EnvTokenSource
-
             return EnvTokenSource(rest, environ=given)
         if kind == "file":
             if not rest:
@@ -288,3 +290,78 @@ def token_source_from_env(environ: Mapping[str, str] | None = None) -> TokenSour
     env = os.environ if environ is None else environ
     value = _get(env, SOURCE_VARIABLE) or "auto"
     return _parse(value, env, environ, SOURCE_VARIABLE, nested=False)
+
+
+class EnvTokenSource:
+    """Reads the token from an environment variable (``env:NAME``).
+
+    The variable is read again at every fetch, so a value changed in-process
+    (``os.environ[...] = ...``) is picked up at the next revalidation (every
+    :attr:`revalidate_interval` seconds, or at once after a 401). A JWT's
+    ``exp`` claim, when present, gives the expiry; otherwise the token has none.
+
+    Under ``WORKSPACE_OTEL_TOKEN_SOURCE=auto`` this source reads
+    ``WORKSPACE_OTEL_TOKEN``. GitLab CI ``id_tokens`` are used the same way:
+    ``WORKSPACE_OTEL_TOKEN_SOURCE=env:MY_ID_TOKEN``.
+
+    Args:
+        name: the variable to read (default ``WORKSPACE_OTEL_TOKEN``).
+        environ: the mapping to read; ``os.environ`` (live) when ``None``.
+        revalidate_interval: seconds between re-reads of a token without expiry.
+    """
+
+    kind = "env"
+    mints_fresh_tokens = False
+
+    def __init__(
+        self,
+        name: str = "WORKSPACE_OTEL_TOKEN",
+        *,
+        environ: Mapping[str, str] | None = None,
+        revalidate_interval: float = 5.0,
+    ) -> None:
+        if not name or "=" in name or "\0" in name:
+            raise ConfigurationError(
+                "EnvTokenSource needs an environment variable name, e.g. env:MY_TOKEN"
+            )
+        self.name = name
+        # os.environ itself counts as "live environment": same cache as the zero-arg path.
+        self._environ = None if environ is os.environ else environ
+        self.revalidate_interval = check_interval(
+            revalidate_interval, "EnvTokenSource(revalidate_interval=...)"
+        )
+
+    @property
+    def cache_key(self) -> Hashable:
+        """``("env", name, mapping identity or None)``.
+
+        The revalidation interval is added by the shared-cache registry, as
+        for every source.
+        """
+        return ("env", self.name, None if self._environ is None else id(self._environ))
+
+    def fetch(self) -> Token:
+        """Return the variable's current value as a token.
+
+        Raises:
+            TokenError: unset or empty (``needs_user``), or not a valid token.
+        """
+        environ = os.environ if self._environ is None else self._environ
+        raw = environ.get(self.name, "")
+        if not raw.strip():
+            raise TokenError(
+                f"the environment variable {self.name} is unset or empty: "
+                "set it to the token, or choose another WORKSPACE_OTEL_TOKEN_SOURCE",
+                needs_user=True,
+            )
+        try:
+            return Token.from_value(raw, kind=self.kind)
+        except TokenError as exc:
+            raise TokenError(f"{self.name}: {exc}", needs_user=True) from None
+
+    def describe(self) -> str:
+        """Return ``env:NAME``."""
+        return f"env:{self.name}"
+
+    def __repr__(self) -> str:
+        return f"EnvTokenSource(name={self.name!r})"

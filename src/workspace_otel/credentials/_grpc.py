@@ -11,10 +11,9 @@ import grpc
 
 from workspace_otel._guards import egress, safe_read
 from workspace_otel._guards.redaction import install_log_filter
-from workspace_otel.credentials._cache import RefreshingTokenCache
+from workspace_otel.credentials._cache import RefreshingTokenCache, shared_cache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
-from workspace_otel.credentials._shared import shared_cache
 from workspace_otel.credentials._source import TokenSource
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import ConfigurationError, TokenError

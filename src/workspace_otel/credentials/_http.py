@@ -16,10 +16,9 @@ from requests.cookies import extract_cookies_to_jar
 from workspace_otel._guards import egress
 from workspace_otel._guards.redaction import display_url as egress_display
 from workspace_otel._guards.redaction import install_log_filter
-from workspace_otel.credentials._cache import RefreshingTokenCache
+from workspace_otel.credentials._cache import RefreshingTokenCache, shared_cache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
-from workspace_otel.credentials._shared import shared_cache
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 

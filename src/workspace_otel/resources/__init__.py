@@ -32,8 +32,8 @@ if TYPE_CHECKING:
         CloudWorkstationsResourceDetector,
         FirebaseStudioResourceDetector,
     )
-    from workspace_otel.resources._platform import PlatformResourceDetector
     from workspace_otel.resources._workspace import (
+        PlatformResourceDetector,
         WorkspaceResourceDetector,
         detect_with_sources,
         near_misses,
@@ -74,7 +74,7 @@ _MODULES = {
     "GitResourceDetector": "._git",
     "GitpodResourceDetector": "._gitpod",
     "OnaResourceDetector": "._gitpod",
-    "PlatformResourceDetector": "._platform",
+    "PlatformResourceDetector": "._workspace",
     "WorkspaceResourceDetector": "._workspace",
     "detect_with_sources": "._workspace",
     "near_misses": "._workspace",

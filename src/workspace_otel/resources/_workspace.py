@@ -1,16 +1,169 @@
-"""Platform + git in one resource, with the precedence rules of docs/attributes.md."""
+"""Which platform, then platform + git in one resource (the precedence rules of docs/attributes.md).
+
+The platforms are tried in one order: CI first, then cloud workspaces, the
+generic dev container last; :class:`PlatformResourceDetector` is all of them
+in one detector, :class:`WorkspaceResourceDetector` adds git and the actor.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
 
+from workspace_otel._guards.fork import on_fork_in_child
+from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _attributes as a
 from workspace_otel.resources._actor import collect_actor
-from workspace_otel.resources._base import Context, _Detector
+from workspace_otel.resources._base import Context, Marker, _Detector, _PlatformDetector
 from workspace_otel.resources._git import GitResourceDetector
-from workspace_otel.resources._platform import first_match
-from workspace_otel.resources._platform import near_misses as _near_misses
+
+_logger = logging.getLogger("workspace_otel.resources")
+
+_TABLE: tuple[tuple[str, str, str | None], ...] = (
+    ("_ci", "GitHubActionsResourceDetector", "GITHUB_ACTIONS"),
+    ("_ci", "GitLabCIResourceDetector", "GITLAB_CI"),
+    ("_codespaces", "CodespacesResourceDetector", None),
+    ("_gitpod", "GitpodResourceDetector", None),
+    ("_gitpod", "OnaResourceDetector", None),
+    ("_coder", "CoderResourceDetector", None),
+    ("_devpod", "DevPodResourceDetector", None),
+    ("_daytona", "DaytonaResourceDetector", None),
+    ("_google", "FirebaseStudioResourceDetector", None),
+    ("_google", "CloudWorkstationsResourceDetector", None),
+    ("_devcontainer", "DevContainerResourceDetector", None),
+)
+"""Every platform as (module, class, gate), in the order they are tried (platforms.md section 0).
+
+Each platform's module is imported the first time the search reaches it, so a
+start in a Codespace (third in the order) never imports the detectors of the
+platforms after it. A *gate* is a variable every marker set of the platform
+requires (tests hold the detectors to it): while it is unset, the search
+passes the platform without importing its module.
+"""
+
+PLATFORMS: tuple[_PlatformDetector, ...]
+"""Every platform detector, in order (module attribute made on access: imports every module)."""
+
+_made: dict[int, _PlatformDetector] = {}
+_made_lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    # A thread of the parent may have been importing a platform's module at fork.
+    global _made_lock
+    _made_lock = threading.Lock()
+
+
+on_fork_in_child(__name__, _new_lock_after_fork)
+
+
+def _platform(index: int) -> _PlatformDetector:
+    """Return the detector of ``_TABLE[index]``, importing its module the first time."""
+    made = _made.get(index)
+    if made is None:
+        with _made_lock:
+            made = _made.get(index)
+            if made is None:
+                module, name, _ = _TABLE[index]
+                cls = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+                made = _made[index] = cls()
+    return made
+
+
+def iter_platforms() -> Iterator[_PlatformDetector]:
+    """Yield one detector per platform, in order, importing each module when first reached."""
+    for index in range(len(_TABLE)):
+        yield _platform(index)
+
+
+def __getattr__(name: str) -> Any:
+    """Make ``PLATFORMS`` on access (PEP 562)."""
+    if name == "PLATFORMS":
+        return tuple(iter_platforms())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def first_match(
+    ctx: Context, raise_on_error: bool = False
+) -> tuple[_PlatformDetector, dict[str, a.AttrValue]] | None:
+    """Return the first platform whose markers are present, with its attributes."""
+    for index, (_, name, gate) in enumerate(_TABLE):
+        if gate is not None and not ctx.get(gate):
+            continue  # it cannot match: its module is not imported
+        try:
+            platform = _platform(index)
+            if platform.matches(ctx):
+                return platform, platform.attributes(ctx)
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # one platform's failure must not hide others
+            if raise_on_error:
+                raise
+            _logger.warning(
+                "%s failed (%s); trying the next platform",
+                name,
+                type(exc).__name__,
+            )
+    return None
+
+
+def near_misses_in(ctx: Context) -> list[tuple[str, list[str], list[str]]]:
+    """Return (platform, markers present, markers missing) for half-detected platforms.
+
+    Empty when a platform is detected: a workspace carries other platforms'
+    look-alike markers (DevPod sets ``REMOTE_CONTAINERS``, Firebase Studio is a
+    Cloud Workstation).
+    """
+    if first_match(ctx) is not None:
+        return []
+    misses: list[tuple[str, list[str], list[str]]] = []
+    for platform in iter_platforms():
+        best: list[Marker] | None = None
+        for markers in platform.marker_sets(ctx):
+            count = sum(present for _, present in markers)
+            if 0 < count < len(markers) and (
+                best is None or count > sum(present for _, present in best)
+            ):
+                best = markers
+        if best is not None:
+            misses.append(
+                (
+                    platform.name,
+                    [name for name, present in best if present],
+                    [name for name, present in best if not present],
+                )
+            )
+    return misses
+
+
+class PlatformResourceDetector(_Detector):
+    """Every platform, no git: the first platform whose markers are present wins.
+
+    Order: GitHub Actions, GitLab CI, Codespaces, Gitpod Classic, Ona, Coder,
+    DevPod, Daytona, Firebase Studio, Cloud Workstations, Dev Containers.
+    Outside every platform the resource is empty and nothing is logged above
+    DEBUG. The ``workspace.actor.*`` attributes (an AI coding agent started the
+    process; ``WORKSPACE_OTEL_ACTOR``) come with the platforms, as they are
+    read from the environment alone: ``workspace_platform`` plus
+    ``workspace_git`` export what ``workspace`` exports.
+    """
+
+    name = "platform"
+
+    def collect(self, ctx: Context) -> dict[str, a.AttrValue]:
+        """Return the attributes of the first matching platform, and the actor's."""
+        from workspace_otel.resources._actor import collect_actor
+
+        found = first_match(ctx, self.raise_on_error)
+        actor = collect_actor(ctx, self.raise_on_error)
+        if found is None:
+            _logger.debug("no workspace or CI platform detected")
+            return actor
+        return {**found[1], **actor}
 
 
 def collect_with_sources(
@@ -108,7 +261,7 @@ def near_misses(
     detected (for example ``CODESPACE_NAME`` set by hand on a laptop, or a
     service that lost ``CODESPACES``). Empty when a platform is detected.
     """
-    return _near_misses(Context(environ, root))
+    return near_misses_in(Context(environ, root))
 
 
 class WorkspaceResourceDetector(_Detector):

@@ -11,7 +11,7 @@ Layers, each depending only on those above it:
   ``look_up``, which reads one option from the table (argument > variables > default).
 - ``_settings``: ``Settings`` / ``SignalSettings`` / ``Arguments``; ``describe()``
   walks the table.
-- ``_credentials``, ``_signals``, ``_lightstep``: the options with rules of their
+- ``_rules``, ``_lightstep``: the options with rules of their
   own (token path, per-signal exporters / protocol / endpoint, the backend preset).
 - ``_resolve``: ``resolve()``, which assembles ``Settings``.
 
@@ -40,11 +40,6 @@ TYPE_CHECKING = False  # the root stays lean: _env imports the table through it 
 if TYPE_CHECKING:
     from workspace_otel._settings._option_parsers import PROTOCOLS
     from workspace_otel._settings._option_table import BACKENDS, OPTION, OPTIONS, REGIONS, Option
-    from workspace_otel._settings._options._credentials import (
-        resolve_backend,
-        resolve_env_credentials,
-        resolve_token_header,
-    )
     from workspace_otel._settings._options._lightstep import HEADER as LIGHTSTEP_HEADER
     from workspace_otel._settings._options._provenance import (
         ARGUMENT,
@@ -62,6 +57,13 @@ if TYPE_CHECKING:
         resource_attributes_from_env,
         sdk_pipeline,
     )
+    from workspace_otel._settings._options._rules import (
+        BUILTIN_EXPORTERS,
+        check_endpoint,
+        resolve_backend,
+        resolve_env_credentials,
+        resolve_token_header,
+    )
     from workspace_otel._settings._options._settings import (
         SIGNALS,
         Arguments,
@@ -70,14 +72,13 @@ if TYPE_CHECKING:
         SignalSettings,
         endpoint_display,
     )
-    from workspace_otel._settings._options._signals import BUILTIN_EXPORTERS, check_endpoint
 
 # Public name -> (module, name there). Importing the package imports none of them;
 # the first use of a name imports its module.
 _HOMES = {
     "ARGUMENT": ("_provenance", "ARGUMENT"),
     "BACKENDS": ("workspace_otel._settings._option_table", "BACKENDS"),
-    "BUILTIN_EXPORTERS": ("_signals", "BUILTIN_EXPORTERS"),
+    "BUILTIN_EXPORTERS": ("_rules", "BUILTIN_EXPORTERS"),
     "DEFAULT": ("_provenance", "DEFAULT"),
     "LIGHTSTEP_HEADER": ("_lightstep", "HEADER"),
     "OPTION": ("workspace_otel._settings._option_table", "OPTION"),
@@ -95,14 +96,14 @@ _HOMES = {
     "SignalSettings": ("_settings", "SignalSettings"),
     "Source": ("_provenance", "Source"),
     "_resource_env": ("_resolve", "_resource_env"),
-    "check_endpoint": ("_signals", "check_endpoint"),
+    "check_endpoint": ("_rules", "check_endpoint"),
     "disabled_settings": ("_resolve", "disabled_settings"),
     "endpoint_display": ("_settings", "endpoint_display"),
     "is_disabled": ("_resolve", "is_disabled"),
     "resolve": ("_resolve", "resolve"),
-    "resolve_backend": ("_credentials", "resolve_backend"),
-    "resolve_env_credentials": ("_credentials", "resolve_env_credentials"),
-    "resolve_token_header": ("_credentials", "resolve_token_header"),
+    "resolve_backend": ("_rules", "resolve_backend"),
+    "resolve_env_credentials": ("_rules", "resolve_env_credentials"),
+    "resolve_token_header": ("_rules", "resolve_token_header"),
     "resource_attributes_from_env": ("_resolve", "resource_attributes_from_env"),
     "sdk_pipeline": ("_resolve", "sdk_pipeline"),
 }

@@ -12,10 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from workspace_otel._settings._option_table import OPTION, OPTIONS
-from workspace_otel._settings._options._credentials import (
-    resolve_env_credentials,
-    resolve_token_header,
-)
 from workspace_otel._settings._options._provenance import (
     ARGUMENT,
     DEFAULT,
@@ -26,13 +22,18 @@ from workspace_otel._settings._options._provenance import (
     look_up,
     raw,
 )
+from workspace_otel._settings._options._rules import (
+    has_entry_point,
+    resolve_env_credentials,
+    resolve_signal,
+    resolve_token_header,
+)
 from workspace_otel._settings._options._settings import (
     Arguments,
     Settings,
     SignalSettings,
     uses_otlp,
 )
-from workspace_otel._settings._options._signals import has_entry_point, resolve_signal
 from workspace_otel.errors import ConfigurationError
 
 if TYPE_CHECKING:

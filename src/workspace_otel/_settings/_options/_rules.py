@@ -1,13 +1,23 @@
-"""Per-signal resolution: exporters, OTLP protocol and endpoint, and the endpoint's shape check."""
+"""The options with rules of their own: where each signal goes, and the token path.
+
+Per signal: the exporters, the OTLP protocol and endpoint, and the endpoint's
+shape check. The token path: backend, token header and the token source, each
+with its structured :class:`~workspace_otel._settings._options._provenance.Source`,
+decided from the inputs (which argument or variable was set), never from text;
+the token path's rules themselves live in
+:mod:`workspace_otel._settings._token_config`, which ``workspace-otel headers``
+runs without this package.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from workspace_otel._guards.redaction import display_url, register_url
+from workspace_otel._settings import _token_config as rules
 from workspace_otel._settings._option_table import OPTION
 from workspace_otel._settings._options._provenance import (
     ARGUMENT,
@@ -22,7 +32,18 @@ from workspace_otel._settings._options._provenance import (
 from workspace_otel._settings._options._settings import Signal, SignalSettings, uses_otlp
 from workspace_otel.errors import ConfigurationError
 
-__all__ = ["BUILTIN_EXPORTERS", "check_endpoint", "has_entry_point", "resolve_signal"]
+if TYPE_CHECKING:
+    from workspace_otel.credentials import TokenSource
+
+__all__ = [
+    "BUILTIN_EXPORTERS",
+    "check_endpoint",
+    "has_entry_point",
+    "resolve_backend",
+    "resolve_env_credentials",
+    "resolve_signal",
+    "resolve_token_header",
+]
 
 BUILTIN_EXPORTERS = ("otlp", "otlp_proto_http", "otlp_proto_grpc", "console")
 _ENTRY_POINT_GROUPS: Mapping[Signal, str] = {
@@ -209,3 +230,60 @@ def resolve_signal(
             " (or use the default protocol http/protobuf)"
         )
     return SignalSettings(signal, exporters, protocol, endpoint)
+
+
+def resolve_backend(environ: Mapping[str, str], arg: str | None = None) -> Setting[str]:
+    """Return the backend: argument > ``WORKSPACE_OTEL_BACKEND`` > ``otlp``.
+
+    Raises:
+        ConfigurationError: not one of otlp, lightstep, console.
+    """
+    if arg is not None:
+        return look_up("backend", arg, environ)
+    value, _ = rules.backend(environ)
+    chosen = raw(environ, rules.BACKEND_VARIABLE) is not None
+    return Setting(value, from_variable(rules.BACKEND_VARIABLE) if chosen else DEFAULT)
+
+
+def resolve_token_header(arg: str | None, backend: str, environ: Mapping[str, str]) -> Setting[str]:
+    """Return the header that carries the token: argument > variable > backend preset > default.
+
+    ``WORKSPACE_OTEL_TOKEN_HEADER`` when set; ``lightstep-access-token`` for
+    the Lightstep backend; else ``authorization``.
+
+    Raises:
+        ConfigurationError: the name is not an HTTP header name.
+    """
+    value, text = rules.token_header(arg, backend, environ)
+    if arg is not None:
+        return Setting(value, ARGUMENT)
+    if raw(environ, rules.HEADER_VARIABLE) is not None:
+        return Setting(value, from_variable(rules.HEADER_VARIABLE))
+    if backend == "lightstep":
+        return Setting(value, Source(Origin.PRESET, None, text))
+    return Setting(value, DEFAULT)
+
+
+def resolve_env_credentials(
+    backend: str, environ: Mapping[str, str], credentials_from_env: Any
+) -> Setting[TokenSource | None]:
+    """Return the token source the environment configures.
+
+    ``WORKSPACE_OTEL_TOKEN_SOURCE`` (``auto`` by default), then, for the
+    Lightstep backend, ``LS_ACCESS_TOKEN``; ``None`` when nothing is configured.
+
+    Raises:
+        ConfigurationError: the token source configuration is invalid.
+    """
+    variable = rules.SOURCE_VARIABLE
+    chosen = raw(environ, variable) is not None
+    source, text = rules.env_token_source(backend, environ, credentials_from_env)
+    if source is not None and text != variable and not text.startswith(f"{variable} "):
+        # The Lightstep fallback: the token sits in LS_ACCESS_TOKEN.
+        fallback = rules.LIGHTSTEP_TOKEN_VARIABLE
+        return Setting(source, Source(Origin.PRESET, fallback, text))
+    if chosen:  # named, or WORKSPACE_OTEL_TOKEN_SOURCE=none
+        return Setting(source, from_variable(variable))
+    if source is not None:
+        return Setting(source, Source(Origin.DEFAULT, variable, text))
+    return Setting(None, Source(Origin.DEFAULT, variable, DEFAULT))  # auto found nothing
