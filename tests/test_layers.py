@@ -56,4 +56,4 @@ def test_no_layer_imports_one_above_it(layer: str) -> None:
 
 def test_the_root_keeps_only_the_front_and_the_shims() -> None:
     modules = sorted(path.stem for path in PACKAGE.glob("*.py"))
-    assert modules == ["__init__", "__main__", "_instrument", "_lazy", "errors"]
+    assert modules == ["__init__", "__main__", "_instrument", "errors"]

@@ -11,7 +11,9 @@ are imported only when the names that need them are first used.
 
 from __future__ import annotations
 
-from workspace_otel._lazy import lazy_names
+import sys
+from collections.abc import Callable, Mapping
+
 from workspace_otel.errors import (
     ConfigurationError,
     TokenError,
@@ -25,6 +27,8 @@ __version__ = "0.1.0"  # read by the build backend (pyproject.toml: tool.hatch.v
 # start's worth of time, and `workspace-otel env` imports this at every shell start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from workspace_otel._setup._configure import Telemetry, configure
     from workspace_otel.resources import (
         CloudWorkstationsResourceDetector,
@@ -87,4 +91,46 @@ _LAZY = {
 }
 
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+# Public names imported on first use (PEP 562), shared with the subpackages: each
+# maps its public names to the private module that defines them and imports that
+# module only when a name is used.
+def _lazy_names(
+    package: str, modules: Mapping[str, str], extra_hint: Mapping[str, str] | None = None
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """Return the ``__getattr__`` and ``__dir__`` of a package with lazy public names.
+
+    Args:
+        package: the package's ``__name__``.
+        modules: public name -> module defining it; a name starting with ``.``
+            is relative to ``package``.
+        extra_hint: module -> what to install when importing it fails (an
+            optional dependency); the ImportError then names it.
+    """
+    hints = extra_hint or {}
+
+    def getattr_(name: str) -> Any:
+        target = modules.get(name)
+        if target is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module_name = package + target if target.startswith(".") else target
+        try:
+            # __import__ rather than importlib.import_module: importing importlib
+            # (and warnings with it) costs a shell start's `workspace-otel env` 1 ms.
+            __import__(module_name)
+            module = sys.modules[module_name]
+        except ImportError as exc:
+            hint = hints.get(target)
+            if hint is None:
+                raise
+            raise ImportError(f"{package}.{name} needs {hint}") from exc
+        value = getattr(module, name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def dir_() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(modules))
+
+    return getattr_, dir_
+
+
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY)

@@ -14,8 +14,10 @@ import os
 from collections.abc import Mapping
 
 from workspace_otel._settings import _option_parsers as _parsers
-from workspace_otel._settings._option_table import OPTIONS, unknown_variables
+from workspace_otel._settings._option_table import DEFAULTS, OPTIONS, unknown_variables
 from workspace_otel._settings._option_table import PREFIX as PREFIX
+
+TYPE_CHECKING = False  # typing is not imported at run time (the lean shell-start path)
 
 
 class EnvVar:
@@ -52,15 +54,31 @@ class EnvVar:
         return f"EnvVar({self.name!r}, default={self.default!r}, secret={self.secret})"
 
 
-# Derived from the option table, the one home of each variable's facts.
-VARIABLES: tuple[EnvVar, ...] = tuple(
-    EnvVar(name, option.default, option.doc, option.secret, option.names_token_source)
-    for option in OPTIONS
-    for name in option.variables
-    if name.startswith(PREFIX)
-)
+# Derived from the option table, the one home of each variable's facts; made on
+# first use (PEP 562): a start that only reads values needs the defaults alone.
+if TYPE_CHECKING:
+    VARIABLES: tuple[EnvVar, ...]
+    BY_NAME: Mapping[str, EnvVar]
 
-BY_NAME: Mapping[str, EnvVar] = {v.name: v for v in VARIABLES}
+
+def _variables() -> tuple[EnvVar, ...]:
+    made: tuple[EnvVar, ...] | None = globals().get("VARIABLES")
+    if made is None:
+        made = tuple(
+            EnvVar(var, option.default, option.doc, option.secret, option.names_token_source)
+            for option in OPTIONS
+            for var in option.variables
+            if var.startswith(PREFIX)
+        )
+        globals().update(VARIABLES=made, BY_NAME={v.name: v for v in made})
+    return made
+
+
+def __getattr__(name: str) -> object:
+    if name not in ("VARIABLES", "BY_NAME"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    _variables()
+    return globals()[name]
 
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -77,8 +95,7 @@ def get(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     raw = _environ(environ).get(name, "").strip()
     if raw:
         return raw
-    known = BY_NAME.get(name)
-    return known.default if known else None
+    return DEFAULTS.get(name) if name.startswith(PREFIX) else None
 
 
 def get_choice(
@@ -120,13 +137,14 @@ def likely_typos(environ: Mapping[str, str] | None = None) -> list[tuple[str, st
     import difflib
 
     homes = set()
-    for var in VARIABLES:
+    variables = _variables()
+    for var in variables:
         if not var.names_token_source:
             continue
         spec = env.get(var.name, "").strip()
         if spec.lower().startswith("env:"):
             homes.add(spec[4:].strip())
-    known = list(BY_NAME)
+    known = [v.name for v in variables]
     found: list[tuple[str, str | None]] = []
     for name in names:
         if name in homes:

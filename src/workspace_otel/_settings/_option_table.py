@@ -411,10 +411,12 @@ OPTIONS: tuple[Option, ...] = (
 
 OPTION: Mapping[str, Option] = {o.key: o for o in OPTIONS}
 
-KNOWN_VARIABLES = frozenset(name for option in OPTIONS for name in option.variables)
-"""Every ``WORKSPACE_OTEL_*`` variable the library reads."""
+DEFAULTS: Mapping[str, str | None] = {
+    name: option.default for option in OPTIONS for name in option.variables
+}
+"""Every variable the table names (``WORKSPACE_OTEL_*`` and ``OTEL_*``), with its default."""
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[str]:
     """Return the ``WORKSPACE_OTEL_*`` variables set but not read (likely typos), sorted."""
-    return sorted(k for k in environ if k.startswith(PREFIX) and k not in KNOWN_VARIABLES)
+    return sorted(k for k in environ if k.startswith(PREFIX) and k not in DEFAULTS)

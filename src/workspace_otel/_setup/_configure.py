@@ -6,7 +6,7 @@ LoggerProvider with the workspace resource and authenticated OTLP exporters;
 :class:`workspace_otel._instrument.WorkspaceOtelConfigurator`. This module
 decides *whether* to build (already configured, disabled, declarative file)
 and owns the handle; :mod:`workspace_otel._setup._pipeline` builds the pipeline and
-:mod:`workspace_otel._setup._global_providers` installs its globals.
+installs its globals.
 
 A little over 400 lines on purpose: the handle's flush and shutdown take the
 same lock as :func:`configure` and share its state, so they stay beside it.
@@ -173,7 +173,7 @@ class Telemetry:
             self._shut = True
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
-        from workspace_otel._setup._global_providers import propagator_may_be_ours
+        from workspace_otel._setup._pipeline import propagator_may_be_ours
 
         if propagator_may_be_ours():
             from workspace_otel._setup import _baggage

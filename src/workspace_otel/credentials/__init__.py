@@ -60,7 +60,7 @@ messages: tokens are shown as issuer / subject / expiry or as a
 
 from __future__ import annotations
 
-from workspace_otel._lazy import lazy_names
+from workspace_otel import _lazy_names
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
 
@@ -131,4 +131,4 @@ _EXTRA_HINT = {
 }
 
 
-__getattr__, __dir__ = lazy_names(__name__, _LAZY, _EXTRA_HINT)
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY, _EXTRA_HINT)

@@ -14,7 +14,7 @@ Entry points (group ``opentelemetry_resource_detector``): ``workspace``
 
 from __future__ import annotations
 
-from workspace_otel._lazy import lazy_names
+from workspace_otel import _lazy_names
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs an empty interpreter
 # start's worth of time, and `workspace-otel env` imports this at every shell start.
@@ -81,4 +81,4 @@ _MODULES = {
 }
 
 
-__getattr__, __dir__ = lazy_names(__name__, _MODULES)
+__getattr__, __dir__ = _lazy_names(__name__, _MODULES)
