@@ -75,3 +75,22 @@ def test_a_hashlib_already_imported_is_used_and_the_small_module_is_not_loaded()
         check=True,
     )
     assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest(), "[]"]
+
+
+def test_a_hashlib_still_being_imported_elsewhere_is_passed_over() -> None:
+    # Another thread's import lists hashlib in sys.modules before it defines sha256.
+    code = (
+        "import sys, types\n"
+        "sys.modules['hashlib'] = types.ModuleType('hashlib')\n"
+        "from workspace_otel._guards.sha256 import sha256\n"
+        "print(sha256(b'abc').hexdigest())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=unmeasured(dict(os.environ)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest()]

@@ -11,8 +11,7 @@ are imported only when the names that need them are first used.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Mapping
+import sys as _sys
 
 from workspace_otel.errors import (
     ConfigurationError,
@@ -27,6 +26,7 @@ __version__ = "0.1.0"  # read by the build backend (pyproject.toml: tool.hatch.v
 # start's worth of time, and `workspace-otel env` imports this at every shell start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from workspace_otel._setup._configure import Telemetry, configure
@@ -117,18 +117,18 @@ def _lazy_names(
             # __import__ rather than importlib.import_module: importing importlib
             # (and warnings with it) costs a shell start's `workspace-otel env` 1 ms.
             __import__(module_name)
-            module = sys.modules[module_name]
+            module = _sys.modules[module_name]
         except ImportError as exc:
             hint = hints.get(target)
             if hint is None:
                 raise
             raise ImportError(f"{package}.{name} needs {hint}") from exc
         value = getattr(module, name)
-        setattr(sys.modules[package], name, value)
+        setattr(_sys.modules[package], name, value)
         return value
 
     def dir_() -> list[str]:
-        return sorted(set(vars(sys.modules[package])) | set(modules))
+        return sorted(set(vars(_sys.modules[package])) | set(modules))
 
     return getattr_, dir_
 

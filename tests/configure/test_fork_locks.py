@@ -176,3 +176,24 @@ def test_every_module_level_lock_is_renewed_by_the_one_fork_hook() -> None:
     after = _module_level_locks()
     kept = sorted(name for name, lock in before.items() if after.get(name) is lock)
     assert kept == [], f"locks not renewed after fork: {kept}"
+
+
+def test_every_after_fork_reset_has_its_own_key() -> None:
+    # A second registration under a key replaces the first: two in one module
+    # (after a merge of two modules) once left the token cache's lock unreset.
+    import ast
+    from pathlib import Path
+
+    package = Path(workspace_otel.__file__).parent
+    keys: list[str] = []
+    for path in sorted(package.rglob("*.py")):
+        module = ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", "")) == "on_fork_in_child"
+                and node.args
+            ):
+                keys.append(ast.unparse(node.args[0]).replace("__name__", module))
+    assert len(keys) > 10  # the scan sees the registrations
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []

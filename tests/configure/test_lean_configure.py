@@ -47,6 +47,8 @@ _SKIPPED = (
     "workspace_otel._settings._typos",
     "workspace_otel._settings._links",
     "workspace_otel._settings._options._lightstep",
+    "workspace_otel.credentials._jwt",
+    "workspace_otel.resources._options",
 )
 
 

@@ -427,9 +427,6 @@ on_fork_in_child(__name__, _new_lock_in_child)
 
 
 _filter: logging.Filter | None = None
-# Logger name -> the logger that got the filter: configure() and every session
-# install it, and a logger handled once needs no second look.
-_filtered: dict[str, logging.Logger] = {}
 
 
 def _new_scrub_filter() -> logging.Filter:
@@ -505,12 +502,12 @@ def install_log_filter() -> None:
     loggers = logging.Logger.manager.loggerDict
     existing = [name for name in list(loggers) if name.startswith(_LOGGER_PREFIXES)]
     for name in {*LOGGER_NAMES, *existing}:
-        if _filtered.get(name) is loggers.get(name) is not None:
-            continue  # this very logger got the filter from an earlier call
+        known = loggers.get(name)
+        if isinstance(known, logging.Logger) and scrub_filter in known.filters:
+            continue  # configure() and every session call this: most loggers have it
         logger = logging.getLogger(name)
         if scrub_filter not in logger.filters:
             logger.addFilter(scrub_filter)
-        _filtered[name] = logger
 
 
 def holds_registered_secret(text: str) -> bool:

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 
 def _constructor() -> Callable[[bytes], HASH]:
-    loaded = sys.modules.get("hashlib")
-    if loaded is not None:
-        already: Callable[[bytes], HASH] = loaded.sha256
+    # Another thread may be importing hashlib: then it is listed before it has sha256.
+    already: Callable[[bytes], HASH] | None = getattr(sys.modules.get("hashlib"), "sha256", None)
+    if already is not None:
         return already
     # 3.10-3.11 name it _sha256, 3.12 and later _sha2: try the likely one first
     # (a failed import scans sys.path).

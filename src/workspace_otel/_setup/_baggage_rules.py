@@ -16,7 +16,7 @@ from typing import Any
 
 from workspace_otel._settings import _env
 from workspace_otel._settings._option_table import OPTION
-from workspace_otel._setup._pipeline import propagator_may_be_ours
+from workspace_otel._setup import propagator_may_be_ours
 from workspace_otel.errors import ConfigurationError
 
 __all__ = [

@@ -173,7 +173,7 @@ class Telemetry:
             self._shut = True
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
-        from workspace_otel._setup._pipeline import propagator_may_be_ours
+        from workspace_otel._setup import propagator_may_be_ours
 
         if propagator_may_be_ours():
             from workspace_otel._setup import _baggage

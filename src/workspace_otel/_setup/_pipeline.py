@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from workspace_otel._settings._option_table import OPTION
 from workspace_otel._settings._options import Settings, Signal, endpoint_display
+from workspace_otel._setup import propagator_may_be_ours
 from workspace_otel._setup._configure import Telemetry
 from workspace_otel.errors import WorkspaceOtelWarning
 
@@ -36,7 +36,6 @@ __all__ = [
     "HINT",
     "build_pipeline",
     "install_globals",
-    "propagator_may_be_ours",
     "summary_line",
 ]
 
@@ -284,15 +283,6 @@ def summary_line(
     if not_global:
         parts.append("not-global=" + ",".join(not_global))
     return " ".join(parts)
-
-
-def propagator_may_be_ours() -> bool:
-    """Whether a propagator wrapper of ours (the baggage rules') may be the global one.
-
-    It can only have been installed through ``opentelemetry.propagate``; while
-    nothing imported that module, there is nothing to replace or remove.
-    """
-    return "opentelemetry.propagate" in sys.modules
 
 
 def _foreign(signal: str) -> str | None:
