@@ -14,6 +14,19 @@ from tests.harness.process import unmeasured
 from workspace_otel._guards.sha256 import sha256
 
 
+def _child_words(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter without coverage (which imports hashlib itself)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=unmeasured(dict(os.environ)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.split()
+
+
 @given(st.lists(st.binary(max_size=300), max_size=5))
 def test_digests_match_hashlib_whole_and_in_pieces(chunks: list[bytes]) -> None:
     whole = b"".join(chunks)
@@ -25,21 +38,12 @@ def test_digests_match_hashlib_whole_and_in_pieces(chunks: list[bytes]) -> None:
 
 
 def test_the_cpython_module_is_used_and_hashlib_is_not_imported() -> None:
-    # The child runs without coverage measurement, which imports hashlib itself.
     code = (
         "import sys\n"
         "from workspace_otel._guards.sha256 import sha256\n"
         "print(sha256(b'abc').hexdigest(), 'hashlib' in sys.modules, '_hashlib' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=unmeasured(dict(os.environ)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest(), "False", "False"]
+    assert _child_words(code) == [hashlib.sha256(b"abc").hexdigest(), "False", "False"]
 
 
 def test_an_interpreter_without_cpythons_own_hashes_falls_back_to_hashlib() -> None:
@@ -50,10 +54,7 @@ def test_an_interpreter_without_cpythons_own_hashes_falls_back_to_hashlib() -> N
         "from workspace_otel._guards.sha256 import sha256\n"
         "print(sha256(b'abc').hexdigest(), 'hashlib' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest(), "True"]
+    assert _child_words(code) == [hashlib.sha256(b"abc").hexdigest(), "True"]
 
 
 def test_a_hashlib_already_imported_is_used_and_the_small_module_is_not_loaded() -> None:
@@ -66,15 +67,7 @@ def test_a_hashlib_already_imported_is_used_and_the_small_module_is_not_loaded()
         "digest = sha256(b'abc').hexdigest()\n"
         "print(digest, sorted(small.intersection(sys.modules) - before))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=unmeasured(dict(os.environ)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest(), "[]"]
+    assert _child_words(code) == [hashlib.sha256(b"abc").hexdigest(), "[]"]
 
 
 def test_a_hashlib_still_being_imported_elsewhere_is_passed_over() -> None:
@@ -85,12 +78,4 @@ def test_a_hashlib_still_being_imported_elsewhere_is_passed_over() -> None:
         "from workspace_otel._guards.sha256 import sha256\n"
         "print(sha256(b'abc').hexdigest())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=unmeasured(dict(os.environ)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.split() == [hashlib.sha256(b"abc").hexdigest()]
+    assert _child_words(code) == [hashlib.sha256(b"abc").hexdigest()]

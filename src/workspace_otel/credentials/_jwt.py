@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 
-from workspace_otel.credentials._token import MAX_NUMERIC_DATE, MAX_TOKEN_LENGTH
+from workspace_otel.credentials._token import MAX_NUMERIC_DATE, MAX_TOKEN_LENGTH, has_jwt_shape
 from workspace_otel.errors import TokenError
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
@@ -52,7 +52,7 @@ def decode(value: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     ``alg``. Anything else is an opaque token and gives ``None``; this never
     raises.
     """
-    if len(value) > MAX_TOKEN_LENGTH or value.count(".") != 2:
+    if not has_jwt_shape(value):
         return None
     header_part, payload_part, _ = value.split(".")
     try:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from workspace_otel._guards.redaction import fingerprint, register_secret
 from workspace_otel.errors import TokenError
 
-__all__ = ["MAX_NUMERIC_DATE", "MAX_TOKEN_LENGTH", "Token", "fingerprint"]
+__all__ = ["MAX_NUMERIC_DATE", "MAX_TOKEN_LENGTH", "Token", "fingerprint", "has_jwt_shape"]
 
 # Largest NumericDate accepted: 9999-12-31T23:59:59Z (datetime's limit).
 MAX_NUMERIC_DATE = 253402300799.0
@@ -57,6 +57,15 @@ _FIELDS = (
 )
 
 
+def has_jwt_shape(value: str) -> bool:
+    """Whether ``value`` could be a JWS-compact JWT: three segments, not over the length bound.
+
+    The one shape rule: :func:`workspace_otel.credentials._jwt.decode` decodes
+    nothing else, and a token without it never loads the decoder.
+    """
+    return len(value) <= MAX_TOKEN_LENGTH and value.count(".") == 2
+
+
 def _jwt_facts(
     value: str, needs_exp: bool
 ) -> tuple[float | None, float | None, str | None, str | None, tuple[str, ...]]:
@@ -65,7 +74,7 @@ def _jwt_facts(
     Raises:
         TokenError: ``needs_exp`` and the JWT's ``exp`` is present but invalid.
     """
-    if value.count(".") != 2:  # not three segments: an opaque token (no JWT decoder loaded)
+    if not has_jwt_shape(value):  # an opaque token: the JWT decoder is not loaded
         return None, None, None, None, ()
     from workspace_otel.credentials import _jwt
 
