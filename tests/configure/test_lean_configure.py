@@ -5,7 +5,9 @@ start (budget P2). The console printer, the baggage rules, the declarative
 configuration file, the helpers that tell ``workspace-otel env``'s exports
 from the user's own, the SDK-variable table, the typo search, trace links and
 the Lightstep preset are each needed only when their variable (or output) is
-there: each is checked both ways in a fresh interpreter.
+there: each is checked both ways in a fresh interpreter. The token cache, its
+timing and the token itself are needed by the first export, and the actor's
+modules only when a variable that can reveal an agent is set.
 """
 
 from __future__ import annotations
@@ -49,18 +51,29 @@ _SKIPPED = (
     "workspace_otel._settings._options._lightstep",
     "workspace_otel.credentials._jwt",
     "workspace_otel.resources._options",
+    "workspace_otel.credentials._cache",
+    "workspace_otel.credentials._cache_timing",
+    "workspace_otel.credentials._token",
+    "workspace_otel._guards.lazy_logging",
+    "workspace_otel.resources._actor",
+    "workspace_otel.resources._agent_markers",
 )
 
 
-def _run(
-    extra: dict[str, str], tmp_path: object, before: str = ""
-) -> subprocess.CompletedProcess[str]:
+def _environ() -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("OTEL_", "WORKSPACE_OTEL_", "CODESPACE", "GITPOD_", "CODER"))
     }
     env.update(_USUAL)
+    return env
+
+
+def _run(
+    extra: dict[str, str], tmp_path: object, before: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = _environ()
     env.update(extra)
     return subprocess.run(
         [sys.executable, "-c", before + _PROBE],
@@ -107,12 +120,33 @@ def test_a_usual_start_imports_none_of_the_optional_parts(tmp_path: object) -> N
             "workspace_otel._settings._links",
         ),
         ("WORKSPACE_OTEL_TOKEN_HEADR", "x-token", "workspace_otel._settings._typos"),
+        ("CLAUDECODE", "1", "workspace_otel.resources._agent_markers"),
+        ("AI_AGENT", "crush", "workspace_otel.resources._actor"),
+        ("WORKSPACE_OTEL_ACTOR", "off", "workspace_otel.resources._actor"),
     ],
 )
 def test_each_part_is_imported_when_its_variable_is_set(
     variable: str, value: str, module: str, tmp_path: object
 ) -> None:
     assert module in _start({variable: value}, tmp_path)["modules"]
+
+
+def test_an_agent_is_still_found_and_a_bad_actor_switch_still_refused(tmp_path: object) -> None:
+    actor = "telemetry.resource.attributes.get('workspace.actor.agent.name')"
+    probe = "import sys, workspace_otel\ntelemetry = workspace_otel.configure()\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe + f"sys.stdout.write(str({actor}))\nimport os\nos._exit(0)\n"],
+        env=unmeasured({**_environ(), "AI_AGENT": "claude-code"}),
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "claude-code"), done.stderr[-2000:]
+    refused = _run({"WORKSPACE_OTEL_ACTOR": "maybe"}, tmp_path)
+    assert refused.returncode != 0
+    assert "WORKSPACE_OTEL_ACTOR" in refused.stderr
 
 
 def test_a_trace_link_template_still_prints_links_beside_otlp(tmp_path: object) -> None:

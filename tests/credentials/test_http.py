@@ -172,6 +172,19 @@ def test_http_session_without_configuration_is_plain() -> None:
     assert session.auth is None
 
 
+def test_a_cache_handed_in_is_the_one_used_and_a_source_gets_its_shared_cache(
+    clock: FakeClock,
+) -> None:
+    """BearerAuth(cache) uses that cache; BearerAuth(source) finds the source's shared one."""
+    from workspace_otel.credentials._cache import shared_cache
+
+    cache, source = rotating_cache(clock)
+    assert BearerAuth(cache).cache is cache
+    by_source = BearerAuth(source)
+    assert by_source.cache is shared_cache(source)
+    assert by_source.cache is by_source.cache
+
+
 def test_http_session_shares_one_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """Three zero-arg sessions (traces, metrics, logs) share one cache; no thread yet."""
     monkeypatch.setenv("WORKSPACE_OTEL_TOKEN", CANARY)

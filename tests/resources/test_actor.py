@@ -18,7 +18,7 @@ from workspace_otel.resources import (
     detect_with_sources,
 )
 from workspace_otel.resources._actor import actor_attributes, explain
-from workspace_otel.resources._agent_markers import AGENTS, BY_NAME, READ_VARIABLES
+from workspace_otel.resources._agent_markers import AGENTS, ALL_VARIABLES, BY_NAME, READ_VARIABLES
 from workspace_otel.resources._base import Context
 
 _ACTOR_KEYS = {
@@ -303,6 +303,32 @@ def test_every_agent_has_a_source_and_a_slug_that_is_its_own_alias() -> None:
         assert spec.grade in ("vendor", "observed")
         if spec.marker_sets:
             assert spec.sources
+
+
+def test_the_actor_gate_is_every_variable_that_can_reveal_an_agent() -> None:
+    """The gate spelled out beside the platform table is the agent table's own set."""
+    from workspace_otel.resources._workspace import AGENT_VARIABLES
+
+    assert AGENT_VARIABLES == ALL_VARIABLES
+
+
+@pytest.mark.parametrize("variable", sorted(ALL_VARIABLES))
+def test_any_one_gate_variable_lets_the_actor_detection_run(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each variable of the gate alone opens it (the detection then decides)."""
+    from workspace_otel.resources import _actor, _workspace
+
+    seen: list[str] = []
+
+    def recording(ctx: Context) -> dict[str, object]:
+        seen.append("ran")
+        return {}
+
+    monkeypatch.setattr(_actor, "actor_attributes", recording)
+    _workspace.collect_actor(Context({variable: "1"}))
+    _workspace.collect_actor(Context({"HOME": "/root"}))
+    assert seen == ["ran"]
 
 
 def test_conftest_strips_every_variable_actor_detection_reads() -> None:

@@ -12,8 +12,6 @@ import os
 import threading
 from collections.abc import Callable
 
-from workspace_otel._guards import lazy_logging as _lazy_logging
-
 __all__ = ["on_fork_in_child"]
 _resets: dict[str, Callable[[], None]] = {}
 _installed = False
@@ -27,6 +25,8 @@ def _run_resets() -> None:
         try:
             reset()
         except Exception:  # noqa: BLE001 - one broken reset must not stop the others
+            from workspace_otel._guards import lazy_logging as _lazy_logging
+
             _lazy_logging.log(
                 "workspace_otel",
                 _lazy_logging.DEBUG,

@@ -8,6 +8,8 @@ Parsers of secret options never put the value in a message.
 
 from __future__ import annotations
 
+import math
+
 from workspace_otel.errors import ConfigurationError
 
 TYPE_CHECKING = False  # typing is not imported at run time: the option table is read at start
@@ -18,8 +20,10 @@ if TYPE_CHECKING:
     Parser: TypeAlias = Callable[[Any, str], Any]
 
 __all__ = [
+    "MIN_INTERVAL",
     "PROTOCOLS",
     "assignment",
+    "check_interval",
     "choice",
     "header_name",
     "is_header_name",
@@ -96,6 +100,34 @@ def seconds(value: Any, where: str) -> float:
     if not 0.0 < number <= 300.0:
         raise ConfigurationError(f"{where} must be a number of seconds between 0 and 300, e.g. 5")
     return number
+
+
+MIN_INTERVAL = 0.1
+"""Shortest interval between two token fetches the library accepts or computes (seconds)."""
+
+
+def check_interval(value: object, where: str, *, minimum: float = MIN_INTERVAL) -> float:
+    """Return ``value`` as seconds, refusing what would make a loop spin.
+
+    Args:
+        value: the configured interval (``inf`` means "never").
+        where: the argument or variable, for the message (e.g.
+            ``FileTokenSource(revalidate_interval=...)``).
+        minimum: the smallest accepted value (:data:`MIN_INTERVAL`; 0 for
+            intervals that do not schedule anything by themselves).
+
+    Raises:
+        ConfigurationError: not a number, NaN, or below ``minimum``.
+    """
+    seconds = math.nan
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    if math.isnan(seconds) or seconds < minimum:
+        raise ConfigurationError(
+            f"{where} is {value!r}: it must be a number of seconds of at least {minimum:g} "
+            "(e.g. 5), or float('inf') for never"
+        )
+    return seconds
 
 
 # RFC 9110 token characters: what an HTTP field name may contain.

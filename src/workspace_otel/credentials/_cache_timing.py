@@ -23,7 +23,9 @@ The timing rules of the token cache, as pure functions of an injectable
   user configures are checked (:func:`check_interval`, refusing with
   :class:`~workspace_otel.errors.ConfigurationError`; a ``revalidate_interval``
   of 0 once made the refresher fetch tens of thousands of times a second) and
-  waits the cache computes are clamped (:func:`floor_wait`).
+  waits the cache computes are clamped (:func:`floor_wait`). Both live with the
+  option parsers: every token source checks its intervals when it is built, at
+  start, and the cache's timing is needed only at the first token.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ import random
 import time
 from collections.abc import Callable
 
+from workspace_otel._settings._option_parsers import MIN_INTERVAL, check_interval
 from workspace_otel.credentials._token import Token
-from workspace_otel.errors import ConfigurationError, TokenError
+from workspace_otel.errors import TokenError
 
 __all__ = [
     "MIN_INTERVAL",
@@ -103,34 +106,6 @@ class Clock:
 
 
 SYSTEM_CLOCK = Clock()
-
-
-MIN_INTERVAL = 0.1
-"""Shortest interval between two token fetches the library accepts or computes (seconds)."""
-
-
-def check_interval(value: object, where: str, *, minimum: float = MIN_INTERVAL) -> float:
-    """Return ``value`` as seconds, refusing what would make a loop spin.
-
-    Args:
-        value: the configured interval (``inf`` means "never").
-        where: the argument or variable, for the message (e.g.
-            ``FileTokenSource(revalidate_interval=...)``).
-        minimum: the smallest accepted value (:data:`MIN_INTERVAL`; 0 for
-            intervals that do not schedule anything by themselves).
-
-    Raises:
-        ConfigurationError: not a number, NaN, or below ``minimum``.
-    """
-    seconds = math.nan
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    if math.isnan(seconds) or seconds < minimum:
-        raise ConfigurationError(
-            f"{where} is {value!r}: it must be a number of seconds of at least {minimum:g} "
-            "(e.g. 5), or float('inf') for never"
-        )
-    return seconds
 
 
 def floor_wait(seconds: float) -> float:

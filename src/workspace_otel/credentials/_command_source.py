@@ -7,7 +7,7 @@ import os
 import shlex
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
-from workspace_otel.credentials._cache_timing import check_interval
+from workspace_otel._settings._option_parsers import check_interval
 from workspace_otel.credentials._command_output import parse_command_output
 from workspace_otel.credentials._run_command import DEFAULT_TIMEOUT, run_command
 from workspace_otel.credentials._token import Token

@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable
 
 from workspace_otel._guards import lazy_logging as _lazy_logging
 from workspace_otel._guards import safe_read
-from workspace_otel.credentials._cache_timing import check_interval
+from workspace_otel._settings._option_parsers import check_interval
 from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 

@@ -10,8 +10,7 @@ import math
 import os
 from collections.abc import Hashable, Mapping
 
-from workspace_otel.credentials._cache_timing import check_interval
-from workspace_otel.credentials._token import Token
+from workspace_otel._settings._option_parsers import check_interval
 from workspace_otel.errors import ConfigurationError, TokenError
 
 TYPE_CHECKING = False  # typing is not imported at run time: see workspace_otel/__init__
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
     from workspace_otel.credentials._aws_source import AwsSecretsManagerSource
     from workspace_otel.credentials._oauth2_source import OAuth2ClientCredentialsSource
     from workspace_otel.credentials._source import TokenSource
+    from workspace_otel.credentials._token import Token
     from workspace_otel.credentials._vault_source import VaultSecretSource
 
 # Each other source's module is imported only when that source is chosen: a process
@@ -354,6 +354,9 @@ class EnvTokenSource:
                 "set it to the token, or choose another WORKSPACE_OTEL_TOKEN_SOURCE",
                 needs_user=True,
             )
+        # The token module is loaded by the first fetch, not by every start.
+        from workspace_otel.credentials._token import Token
+
         try:
             return Token.from_value(raw, kind=self.kind)
         except TokenError as exc:

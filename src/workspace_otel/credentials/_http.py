@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
 
 import requests
@@ -16,14 +17,14 @@ from requests.cookies import extract_cookies_to_jar
 from workspace_otel._guards import egress
 from workspace_otel._guards.redaction import display_url as egress_display
 from workspace_otel._guards.redaction import install_log_filter
-from workspace_otel.credentials._cache import RefreshingTokenCache, shared_cache
 from workspace_otel.credentials._from_env import token_source_from_env
 from workspace_otel.credentials._headers import format_value, resolve_header, warn_if_shadowed
-from workspace_otel.credentials._token import Token
 from workspace_otel.errors import TokenError
 
 if TYPE_CHECKING:  # a Protocol class costs every start to create; only annotations use it
+    from workspace_otel.credentials._cache import RefreshingTokenCache
     from workspace_otel.credentials._source import TokenSource
+    from workspace_otel.credentials._token import Token
 
 __all__ = ["BearerAuth", "TokenUnavailableError", "http_session"]
 
@@ -46,8 +47,22 @@ class TokenUnavailableError(TokenError, requests.exceptions.ConnectionError):
         TokenError.__init__(self, message, needs_user=needs_user)
 
 
-def _as_cache(source: TokenSource | RefreshingTokenCache) -> RefreshingTokenCache:
-    return source if isinstance(source, RefreshingTokenCache) else shared_cache(source)
+_CACHE_MODULE = "workspace_otel.credentials._cache"
+
+
+def _given_cache(source: TokenSource | RefreshingTokenCache) -> RefreshingTokenCache | None:
+    """``source`` itself when it is a cache, else ``None``.
+
+    A cache can exist only once its module is loaded; asking ``sys.modules``
+    first keeps that module (and the token and timing modules under it) out of
+    a start that exports nothing yet.
+    """
+    module = sys.modules.get(_CACHE_MODULE)
+    if module is not None:
+        cache_type: type[RefreshingTokenCache] = module.RefreshingTokenCache
+        if isinstance(source, cache_type):
+            return source
+    return None
 
 
 class BearerAuth(AuthBase):
@@ -90,7 +105,8 @@ class BearerAuth(AuthBase):
         header: str | None = None,
         wait_timeout: float | None = None,
     ) -> None:
-        self.cache = _as_cache(source)
+        self._source = source
+        self._cache = _given_cache(source)
         self.header = resolve_header(header)
         self.wait_timeout = wait_timeout
         self._formatted: tuple[Token | None, str] = (None, "")
@@ -101,6 +117,21 @@ class BearerAuth(AuthBase):
         # False when the session ignores the process's proxy variables
         # (configure(environ=...)); OtlpSession.send then judges the proxies it uses.
         self.trust_env = True
+
+    @property
+    def cache(self) -> RefreshingTokenCache:
+        """The source's shared token cache, found or made when the first request needs it.
+
+        The registry hands every caller the same cache for one source, so two
+        threads asking at once share it too.
+        """
+        cache = self._cache
+        if cache is None:
+            from workspace_otel.credentials._cache import shared_cache
+
+            # Not a cache (see _given_cache), so a source.
+            cache = self._cache = shared_cache(cast("TokenSource", self._source))
+        return cache
 
     def reset_after_fork(self) -> None:
         """Give a forked child its own lock (a thread of the parent may have held it)."""

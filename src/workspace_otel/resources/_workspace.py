@@ -17,7 +17,6 @@ from typing import Any
 from workspace_otel._guards.fork import on_fork_in_child
 from workspace_otel.errors import ConfigurationError
 from workspace_otel.resources import _attributes as a
-from workspace_otel.resources._actor import collect_actor
 from workspace_otel.resources._base import Context, Marker, _Detector, _PlatformDetector
 from workspace_otel.resources._git import GitResourceDetector
 
@@ -43,6 +42,39 @@ start in a Codespace (third in the order) never imports the detectors of the
 platforms after it. A *gate* is a variable every marker set of the platform
 requires (tests hold the detectors to it): while it is unset, the search
 passes the platform without importing its module.
+"""
+
+AGENT_VARIABLES = frozenset(
+    {
+        "AGENT",
+        "AGENT_SESSION_ID",
+        "AI_AGENT",
+        "AMP_CURRENT_THREAD_ID",
+        "AUGMENT_AGENT",
+        "CLAUDECODE",
+        "CLAUDE_CODE_ENTRYPOINT",
+        "CLAUDE_CODE_SESSION_ID",
+        "CLINE_ACTIVE",
+        "CODEX_SANDBOX",
+        "CODEX_SANDBOX_NETWORK_DISABLED",
+        "CODEX_THREAD_ID",
+        "COPILOT_AGENT",
+        "COPILOT_AGENT_SESSION_ID",
+        "COPILOT_CLI",
+        "CRUSH",
+        "CURSOR_AGENT",
+        "GEMINI_CLI",
+        "GOOSE_TERMINAL",
+        "OPENCODE",
+        "OPENCODE_PID",
+        "QWEN_CODE",
+    }
+)
+"""The actor's gate: every variable whose presence can reveal an AI agent.
+
+It is the agent table's ``ALL_VARIABLES`` spelled out (a test holds the two
+equal): while none of these and no ``WORKSPACE_OTEL_ACTOR`` is set, no agent
+can be found and the actor's modules are not imported.
 """
 
 PLATFORMS: tuple[_PlatformDetector, ...]
@@ -85,6 +117,19 @@ def __getattr__(name: str) -> Any:
     if name == "PLATFORMS":
         return tuple(iter_platforms())
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def collect_actor(ctx: Context, raise_on_error: bool = False) -> dict[str, a.AttrValue]:
+    """The ``workspace.actor.*`` attributes, behind the actor's gate (:data:`AGENT_VARIABLES`).
+
+    Raises:
+        ConfigurationError: ``WORKSPACE_OTEL_ACTOR`` holds neither on nor off.
+    """
+    if "WORKSPACE_OTEL_ACTOR" not in ctx.environ and AGENT_VARIABLES.isdisjoint(ctx.environ):
+        return {}
+    from workspace_otel.resources import _actor
+
+    return _actor.collect_actor(ctx, raise_on_error)
 
 
 def first_match(
@@ -156,8 +201,6 @@ class PlatformResourceDetector(_Detector):
 
     def collect(self, ctx: Context) -> dict[str, a.AttrValue]:
         """Return the attributes of the first matching platform, and the actor's."""
-        from workspace_otel.resources._actor import collect_actor
-
         found = first_match(ctx, self.raise_on_error)
         actor = collect_actor(ctx, self.raise_on_error)
         if found is None:
