@@ -36,6 +36,7 @@ def test_64_threads_three_exporters_share_one_token(
     # Three exporters built independently, as traces/metrics/logs would be.
     exporters = [OTLPSpanExporter() for _ in range(3)]
     results: list[SpanExportResult] = []
+    per_thread = [0] * THREADS
     lock = threading.Lock()
     barrier = threading.Barrier(THREADS)
     deadline_holder: list[float] = []
@@ -52,6 +53,7 @@ def test_64_threads_three_exporters_share_one_token(
             with lock:
                 results.append(result)
             n += 1
+            per_thread[index] = n
             time.sleep(0.2)
 
     started = time.monotonic()
@@ -70,7 +72,11 @@ def test_64_threads_three_exporters_share_one_token(
     )
     assert set(results) == {SpanExportResult.SUCCESS}
     assert http_receiver.rejected == 0
-    assert len(results) > THREADS * 10
+    # The demand was concurrent and crossed a refresh: every thread exported
+    # more than once and more than one token was needed. (How many exports fit
+    # in the run depends on the machine, so no count of them is asserted.)
+    assert min(per_thread) >= 2, per_thread
+    assert requests >= 2
     assert requests <= 2 * lifetimes + 1
     # Budget P7: no window of one token lifetime holds more than two token requests.
     times = sorted(r.at for r in token_server.requests)
