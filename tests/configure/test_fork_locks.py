@@ -197,3 +197,22 @@ def test_every_after_fork_reset_has_its_own_key() -> None:
                 keys.append(ast.unparse(node.args[0]).replace("__name__", module))
     assert len(keys) > 10  # the scan sees the registrations
     assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
+
+
+def test_a_reset_that_fails_where_even_its_log_line_fails_stops_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workspace_otel._guards import lazy_logging
+
+    ran: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("reset broke")
+
+    def cannot_log(*args: Any, **kwargs: Any) -> None:
+        raise OSError("log handler gone")
+
+    monkeypatch.setattr(fork, "_resets", {"a-broken": broken, "b-fine": lambda: ran.append("b")})
+    monkeypatch.setattr(lazy_logging, "log", cannot_log)
+    fork._run_resets()
+    assert ran == ["b"]

@@ -185,6 +185,76 @@ def test_a_cache_handed_in_is_the_one_used_and_a_source_gets_its_shared_cache(
     assert by_source.cache is by_source.cache
 
 
+def test_a_cache_module_still_being_imported_is_not_asked_for_its_class(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another thread's first request lists the cache module before its class exists."""
+    import sys
+    import types
+
+    _, source = rotating_cache(clock)
+    half = types.ModuleType("workspace_otel.credentials._cache")  # no RefreshingTokenCache yet
+    monkeypatch.setitem(sys.modules, "workspace_otel.credentials._cache", half)
+    auth = BearerAuth(source)
+    assert auth._cache is None  # taken for a source, as it is one
+
+
+class _UnhashableKey(ScriptedSource):
+    @property
+    def cache_key(self) -> list[str]:  # type: ignore[override]
+        return ["not", "hashable"]
+
+
+def test_a_source_whose_key_cannot_be_filed_fails_when_the_auth_is_built(clock: FakeClock) -> None:
+    """As the gRPC plugin does: the error comes at construction, not at every export."""
+    source = _UnhashableKey(lambda: token("t", lifetime=600, now=clock.wall_now))
+    with pytest.raises(TypeError, match="unhashable"):
+        BearerAuth(source)  # type: ignore[arg-type]
+
+
+def test_a_cache_that_cannot_be_made_stops_the_request_and_is_logged_once(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failure at the first request is a retryable token error, logged once, nothing sent."""
+    from workspace_otel.credentials import _cache
+
+    def broken(source: object) -> RefreshingTokenCache:
+        raise RuntimeError(f"registry broke {CANARY}")
+
+    caplog.set_level(logging.DEBUG)
+    _, source = rotating_cache(clock)
+    session = requests.Session()
+    adapter = StubAdapter([200])
+    session.mount("https://", adapter)
+    session.auth = BearerAuth(source)
+    monkeypatch.setattr(_cache, "shared_cache", broken)
+    for _ in range(3):
+        with pytest.raises(TokenUnavailableError) as info:
+            session.post(URL, data=b"x")
+        assert info.value.needs_user
+    assert adapter.sent == []
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "no token cache for scripted" in errors[0].getMessage()  # the source described
+    assert "RuntimeError" in errors[0].getMessage()
+    assert CANARY not in caplog.text
+    assert CANARY not in str(info.value)
+    monkeypatch.undo()
+    session.post(URL, data=b"x")  # the cache can be made now: the next request carries it
+    assert adapter.sent[0]["authorization"] == "Bearer tok-1"
+
+
+def test_the_cache_can_be_set_and_repr_does_not_make_one(clock: FakeClock) -> None:
+    cache, source = rotating_cache(clock)
+    auth = BearerAuth(source)
+    shown = repr(auth)
+    assert auth._cache is None
+    assert source.describe() in shown
+    auth.cache = cache
+    assert auth.cache is cache
+    assert "RefreshingTokenCache" in repr(auth)
+
+
 def test_http_session_shares_one_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """Three zero-arg sessions (traces, metrics, logs) share one cache; no thread yet."""
     monkeypatch.setenv("WORKSPACE_OTEL_TOKEN", CANARY)

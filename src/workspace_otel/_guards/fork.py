@@ -25,15 +25,18 @@ def _run_resets() -> None:
         try:
             reset()
         except Exception:  # noqa: BLE001 - one broken reset must not stop the others
-            from workspace_otel._guards import lazy_logging as _lazy_logging
+            try:
+                from workspace_otel._guards import lazy_logging as _lazy_logging
 
-            _lazy_logging.log(
-                "workspace_otel",
-                _lazy_logging.DEBUG,
-                "workspace_otel: resetting %s after fork failed",
-                name,
-                exc_info=True,
-            )
+                _lazy_logging.log(
+                    "workspace_otel",
+                    _lazy_logging.DEBUG,
+                    "workspace_otel: resetting %s after fork failed",
+                    name,
+                    exc_info=True,
+                )
+            except Exception:  # noqa: BLE001, S110 - nor may its log line
+                pass
 
 
 def on_fork_in_child(name: str, reset: Callable[[], None]) -> None:

@@ -58,11 +58,20 @@ def _given_cache(source: TokenSource | RefreshingTokenCache) -> RefreshingTokenC
     a start that exports nothing yet.
     """
     module = sys.modules.get(_CACHE_MODULE)
-    if module is not None:
-        cache_type: type[RefreshingTokenCache] = module.RefreshingTokenCache
-        if isinstance(source, cache_type):
-            return source
+    # While another thread is still importing the module it is listed without
+    # its class; no cache can exist before the class does.
+    cache_type: type[RefreshingTokenCache] | None = getattr(module, "RefreshingTokenCache", None)
+    if cache_type is not None and isinstance(source, cache_type):
+        return source
     return None
+
+
+def _describe(source: object) -> str:
+    """The source's own one-line description, or its type's name if that fails."""
+    try:
+        return str(source.describe())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a description must never fail a log line
+        return type(source).__qualname__
 
 
 class BearerAuth(AuthBase):
@@ -107,6 +116,11 @@ class BearerAuth(AuthBase):
     ) -> None:
         self._source = source
         self._cache = _given_cache(source)
+        if self._cache is None:
+            # The registry files the cache under this key at the first request;
+            # a key that cannot be filed fails here, when the exporter is built.
+            hash(cast("TokenSource", source).cache_key)
+        self._cache_failure_logged = False
         self.header = resolve_header(header)
         self.wait_timeout = wait_timeout
         self._formatted: tuple[Token | None, str] = (None, "")
@@ -127,11 +141,37 @@ class BearerAuth(AuthBase):
         """
         cache = self._cache
         if cache is None:
+            cache = self._cache = self._find_cache()
+        return cache
+
+    @cache.setter
+    def cache(self, cache: RefreshingTokenCache) -> None:
+        self._cache = cache
+
+    def _find_cache(self) -> RefreshingTokenCache:
+        """The source's shared cache; a failure is logged once and leaves no token.
+
+        Raises:
+            TokenUnavailableError: the cache could not be made (the request is
+                not sent, and the exporter retries it as for a missing token).
+        """
+        try:
             from workspace_otel.credentials._cache import shared_cache
 
             # Not a cache (see _given_cache), so a source.
-            cache = self._cache = shared_cache(cast("TokenSource", self._source))
-        return cache
+            return shared_cache(cast("TokenSource", self._source))
+        except Exception as exc:  # noqa: BLE001 - a request must never see it raw
+            if not self._cache_failure_logged:
+                self._cache_failure_logged = True
+                _logger.error(
+                    "workspace_otel: no token cache for %s (%s); nothing is exported "
+                    "with a token until it can be made: check the token source",
+                    _describe(self._source),
+                    type(exc).__name__,
+                )
+            raise TokenUnavailableError(
+                f"no token cache ({type(exc).__name__})", needs_user=True
+            ) from None
 
     def reset_after_fork(self) -> None:
         """Give a forked child its own lock (a thread of the parent may have held it)."""
@@ -262,7 +302,9 @@ class BearerAuth(AuthBase):
         return second
 
     def __repr__(self) -> str:
-        return f"BearerAuth(header={self.header!r}, cache={self.cache!r})"
+        if self._cache is None:  # not made before the first request (see cache)
+            return f"BearerAuth(header={self.header!r}, source={_describe(self._source)!r})"
+        return f"BearerAuth(header={self.header!r}, cache={self._cache!r})"
 
 
 class OtlpSession(requests.Session):
