@@ -146,6 +146,8 @@ class RefreshingTokenCache:
         if entry is not None:
             wall = self._wall()
             mono = self._monotonic()
+            if wall < entry.quiet_until_wall and mono < entry.quiet_until_mono and not self._force:
+                return entry.token
             if wall < entry.usable_until_wall and mono < entry.usable_until_mono:
                 if (
                     (wall >= entry.refresh_at_wall or mono >= entry.refresh_at_mono or self._force)

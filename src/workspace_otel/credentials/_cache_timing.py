@@ -146,6 +146,8 @@ class CacheEntry:
 
     __slots__ = (
         "margin",
+        "quiet_until_mono",
+        "quiet_until_wall",
         "received_mono",
         "received_wall",
         "refresh_after",
@@ -179,6 +181,10 @@ class CacheEntry:
         self.usable_until_mono = received_mono + usable
         self.refresh_at_wall = received_wall + refresh_after
         self.refresh_at_mono = received_mono + refresh_after
+        # Usable with no refresh due: the request path's one check while both
+        # clocks are before these.
+        self.quiet_until_wall = min(self.usable_until_wall, self.refresh_at_wall)
+        self.quiet_until_mono = min(self.usable_until_mono, self.refresh_at_mono)
 
     def usable_left(self, wall: float, mono: float) -> float:
         """Seconds the token stays usable (``inf`` without expiry; negative once unusable)."""
