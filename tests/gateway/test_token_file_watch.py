@@ -8,19 +8,31 @@ sends with it to an upstream receiver that validates every JWT the way the
 expiry). With 4-second tokens, a few seconds of traffic cross several
 expiries: every request must be accepted and several distinct tokens seen.
 
+The Collector reads the file once and only then watches it, so a replacement
+that falls between the two is not seen until the next one, by which time the
+token it holds may have expired. A real gateway starts once per token life at
+most; here one starts within the first of several 4-second lives, so the test
+starts it just after a replacement and sends only once the Collector's log
+says it has read the file. A rejection fails with the upstream's reasons, the
+token's remaining life and the Collector's log, so a failure says which side
+was late.
+
 The Collector binary comes from ``tests.harness.collector.collector_binary``;
 when it is missing the test fails and says how to build it.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -110,6 +122,41 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+def _wait_until(done: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return None
+
+
+def _expiry(token: str) -> float:
+    """The ``exp`` claim read without verification (for a failure message only), or NaN."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return math.nan
+
+
+def _why_rejected(answer: requests.Response, upstream: HttpOtlpReceiver, log: Path) -> str:
+    """What a failure needs: who refused, why, how long the token had left, the Collector's log."""
+    lines = [f"collector answered {answer.status_code}: {answer.text[:300]}"]
+    for request in upstream.requests[-3:]:
+        left = _expiry(request.token) - request.at if request.token else None
+        lines.append(f"upstream {request.status} {request.reason}; token life left: {left}")
+    lines.append("collector log tail:")
+    lines.extend(log.read_text(errors="replace").splitlines()[-20:])
+    return "\n".join(lines)
+
+
 def _otelcol() -> Path:
     """The built Collector, or a test failure that says how to build it."""
     try:
@@ -141,26 +188,36 @@ def test_the_collector_forwards_with_each_new_token_across_expiries(
     )
     collector: subprocess.Popen[bytes] | None = None
     try:
-        deadline = time.monotonic() + 20
-        while not token_file.exists():
-            assert watcher.poll() is None, "token --watch exited"
-            assert time.monotonic() < deadline, "no token file after 20 s"
-            time.sleep(0.05)
+        _wait_until(
+            lambda: watcher.poll() is None and token_file.exists(), 20, "no token file after 20 s"
+        )
+        first = _inode(token_file)
+        _wait_until(
+            lambda: watcher.poll() is None and _inode(token_file) != first,
+            20,
+            "token --watch did not replace its file within a token's life",
+        )
+        log_path = tmp_path / "collector.log"
         with HttpOtlpReceiver(validator) as upstream:
             port = _free_port()
             config = tmp_path / "collector.yaml"
             config.write_text(
                 CONFIG.format(token_file=token_file, port=port, upstream=upstream.endpoint)
             )
-            with (tmp_path / "collector.log").open("wb") as log:
-                collector = subprocess.Popen(
+            with log_path.open("wb") as log:
+                collector = process = subprocess.Popen(
                     [str(otelcol), "--config", str(config)], stdout=log, stderr=log
                 )
+            _wait_until(
+                lambda: process.poll() is None and "refresh token" in log_path.read_text(),
+                20,
+                "the Collector did not read the token file",
+            )
             url = f"http://127.0.0.1:{port}/v1/traces"
             sent = 0
             started = time.monotonic()
             while time.monotonic() - started < 14:  # more than three 4-second lifetimes
-                assert collector.poll() is None, (tmp_path / "collector.log").read_text()
+                assert process.poll() is None, log_path.read_text()
                 try:
                     answer = requests.post(
                         url,
@@ -171,7 +228,7 @@ def test_the_collector_forwards_with_each_new_token_across_expiries(
                 except requests.ConnectionError:
                     time.sleep(0.1)  # still starting
                     continue
-                assert answer.status_code == 200, answer.text
+                assert answer.status_code == 200, _why_rejected(answer, upstream, log_path)
                 sent += 1
                 time.sleep(0.25)
             upstream.wait_for_spans(sent, timeout=10)
