@@ -1,8 +1,9 @@
 """Developer and CI sessions: ``nox`` runs the default set (the README's test command).
 
 Sessions:
-    tests        pytest on every supported Python (3.10 to 3.13); on the newest one
-                 measured by coverage, subprocesses included, and the report printed
+    tests        pytest on every supported Python (3.10 to 3.13); the slow end-to-end and
+                 peer tests on the newest only, measured by coverage, subprocesses
+                 included, and the report printed
     lint         ruff check and ruff format --check
     typecheck    mypy --strict over src, tests and this file
     examples     runs every example against the project's own local receivers
@@ -130,18 +131,21 @@ PEER_TESTS = (
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (tests/reliability has its own session).
+    """Run the test suite (tests/reliability, tests/gateway and tests/soak have their own).
 
-    The tests of :data:`PEER_TESTS` run on the newest Python only. On the oldest
-    the slow end-to-end tests are left to ``nox -s lowest``, which runs the whole
-    suite there against the oldest dependencies (CI's time budget).
+    The tests of :data:`PEER_TESTS` and the slow end-to-end tests (real token
+    expiries, subprocesses) run on the newest Python, under coverage, and on
+    the oldest in ``nox -s lowest`` against the oldest dependencies; the Pythons
+    between run the rest (CI's time budget). Arguments after ``--`` lift that
+    filter.
     """
     session.install(f".[{PACKAGE_EXTRAS}]", "--group", "test")
     peers = [] if session.python == LATEST else [f"--ignore={path}" for path in PEER_TESTS]
-    fast = ["-m", "not slow"] if session.python == OLDEST and not session.posargs else []
+    fast = ["-m", "not slow"] if session.python != LATEST and not session.posargs else []
     args = [
         "--ignore=tests/reliability",
         "--ignore=tests/gateway",  # needs the built Collector: `nox -s gateway`
+        "--ignore=tests/soak",  # `nox -s soak_short` runs it once
         *peers,
         *fast,
         *session.posargs,
