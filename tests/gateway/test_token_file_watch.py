@@ -10,9 +10,9 @@ expiries: every request must be accepted and several distinct tokens seen.
 
 The Collector reads the file once and only then watches it, so a replacement
 that falls between the two is not seen until the next one, by which time the
-token it holds may have expired. A real gateway starts once per token life at
-most; here one starts within the first of several 4-second lives, so the test
-starts it just after a replacement and sends only once the Collector's log
+token it holds may have expired. A real gateway starts rarely next to the
+replacements; here one starts within the first of several 4-second lives, so
+the test starts it just after a replacement and sends only once the Collector's log
 says it has read the file. A rejection fails with the upstream's reasons, the
 token's remaining life and the Collector's log, so a failure says which side
 was late.
@@ -122,9 +122,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def _wait_until(done: Callable[[], bool], seconds: float, what: str) -> None:
+def _wait_until(
+    done: Callable[[], bool], seconds: float, what: str, alive: subprocess.Popen[bytes]
+) -> None:
+    """Wait for ``done``; fail with ``what`` after ``seconds``, or at once if ``alive`` exits."""
     deadline = time.monotonic() + seconds
     while not done():
+        assert alive.poll() is None, f"{what}: it exited with status {alive.returncode}"
         assert time.monotonic() < deadline, what
         time.sleep(0.02)
 
@@ -188,14 +192,13 @@ def test_the_collector_forwards_with_each_new_token_across_expiries(
     )
     collector: subprocess.Popen[bytes] | None = None
     try:
-        _wait_until(
-            lambda: watcher.poll() is None and token_file.exists(), 20, "no token file after 20 s"
-        )
+        _wait_until(token_file.exists, 20, "token --watch wrote no file within 20 s", watcher)
         first = _inode(token_file)
         _wait_until(
-            lambda: watcher.poll() is None and _inode(token_file) != first,
+            lambda: _inode(token_file) != first,
             20,
             "token --watch did not replace its file within a token's life",
+            watcher,
         )
         log_path = tmp_path / "collector.log"
         with HttpOtlpReceiver(validator) as upstream:
@@ -209,9 +212,10 @@ def test_the_collector_forwards_with_each_new_token_across_expiries(
                     [str(otelcol), "--config", str(config)], stdout=log, stderr=log
                 )
             _wait_until(
-                lambda: process.poll() is None and "refresh token" in log_path.read_text(),
+                lambda: "refresh token" in log_path.read_text(),
                 20,
                 "the Collector did not read the token file",
+                process,
             )
             url = f"http://127.0.0.1:{port}/v1/traces"
             sent = 0
